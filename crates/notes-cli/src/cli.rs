@@ -1,0 +1,103 @@
+//! The command line, as clap derive types. Parsing only: behaviour lives in `cmd`.
+
+use std::fmt;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::cmd;
+
+/// The Notes on Python, replayed as fast, safe Rust tools.
+///
+/// Each subcommand is one note of the seed, backed by a `notes-*` library crate.
+/// Start with `notes tour`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "notes",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Log more (repeat for more detail: -v info, -vv debug, -vvv trace). Overrides RUST_LOG.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub(crate) verbose: u8,
+
+    /// Log only errors. Overrides RUST_LOG.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
+
+    /// When to colour output; `auto` colours a terminal unless NO_COLOR is set.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub(crate) color: ColorWhen,
+
+    /// Print data as JSON (for subcommands whose output is data).
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+/// The `--color` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorWhen {
+    /// Colour when the stream is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands, one per note (or group of notes).
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Replay the notes in Rust: one titled section per implemented note.
+    Tour(cmd::tour::TourArgs),
+
+    /// Flatten an irregularly nested JSON list: [[0, 1, [2]], 3] -> [0, 1, 2, 3].
+    Flatten(cmd::algo::FlattenArgs),
+
+    /// Replace every character that is not alphanumeric or allowed with `_`.
+    CleanFilename(cmd::fs::CleanFilenameArgs),
+
+    /// Print the part of a text file between a prefix and a suffix.
+    Extract(cmd::fs::ExtractArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(cmd::meta::CompletionsArgs),
+
+    /// Print the manual page (roff) to stdout.
+    Man,
+}
+
+/// A mistake in how `notes` was called that clap cannot see; reported like clap's (exit 2).
+#[derive(Debug)]
+pub(crate) struct UsageError(pub(crate) String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

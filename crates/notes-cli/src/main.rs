@@ -1,0 +1,52 @@
+//! `notes`: the Notes on Python, replayed as Rust tools.
+//!
+//! This binary is thin on purpose: it parses arguments (clap), calls the `notes-*` libraries
+//! and prints. See the workspace README for the map from notes to crates and subcommands.
+
+mod cli;
+mod cmd;
+mod logging;
+mod output;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout with status 0, usage errors to stderr with status 2.
+            // A failed write here (closed pipe) changes nothing about the status.
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
+    output::init_color(cli.global.color);
+    logging::init(&cli.global);
+    match cmd::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => report(&err),
+    }
+}
+
+/// Prints `error: <what>: <why>` with the whole cause chain and picks the exit status.
+fn report(err: &anyhow::Error) -> ExitCode {
+    if output::is_broken_pipe(err) {
+        // `notes ... | head` closed our stdout: the reader has what it wanted.
+        return ExitCode::SUCCESS;
+    }
+    let usage = err.downcast_ref::<cli::UsageError>().is_some();
+    let mut stderr = anstream::stderr().lock();
+    let style = anstyle::Style::new()
+        .bold()
+        .fg_color(Some(anstyle::AnsiColor::Red.into()));
+    let _ = writeln!(stderr, "{style}error:{style:#} {err:#}");
+    if usage {
+        let _ = writeln!(stderr, "\nFor more information, try '--help'.");
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,65 @@
+//! Where `notes` writes: buffered stdout, colour choice, JSON, and closed pipes.
+
+use std::io::{self, Write};
+
+use anstyle::Style;
+
+use crate::cli::ColorWhen;
+
+/// Applies `--color` (and, through `auto`, NO_COLOR and terminal detection) to all output.
+pub(crate) fn init_color(when: ColorWhen) {
+    let choice = match when {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+}
+
+/// True when the error comes from writing to a closed pipe (`notes … | head`).
+pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Standard output for one command: buffered, colour-aware, with the `--json` switch.
+pub(crate) struct Out {
+    stream: io::BufWriter<anstream::AutoStream<io::Stdout>>,
+    /// Whether `--json` was given.
+    pub(crate) json: bool,
+}
+
+impl Out {
+    pub(crate) fn stdout(json: bool) -> Self {
+        Self {
+            stream: io::BufWriter::new(anstream::stdout()),
+            json,
+        }
+    }
+
+    /// Writes a section heading (bold when colour is on).
+    pub(crate) fn heading(&mut self, text: &str) -> io::Result<()> {
+        let style = Style::new().bold();
+        writeln!(self.stream, "{style}{text}{style:#}")
+    }
+
+    /// Writes `value` as pretty JSON followed by a newline.
+    pub(crate) fn json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> anyhow::Result<()> {
+        serde_json::to_writer_pretty(&mut self.stream, value)?;
+        writeln!(self.stream)?;
+        Ok(())
+    }
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}

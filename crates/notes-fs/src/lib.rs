@@ -1,0 +1,37 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+mod error;
+mod text;
+
+pub use error::{Error, Result};
+pub use text::{
+    DEFAULT_ALLOWED, between, clean_filename, ensure_dir, extract_between, read_ints, read_text,
+    write_ints, write_text,
+};
+
+/// The directory of the source file that invokes it, as a `PathBuf`: the Rust counterpart of
+/// Python's `os.path.dirname(os.path.abspath(__file__))`.
+///
+/// The path is the one the file had when it was compiled (from `file!()` and the crate's
+/// `CARGO_MANIFEST_DIR`); a binary moved to another machine still reports it.
+///
+/// ```
+/// let dir = notes_fs::source_dir!();
+/// assert!(dir.is_absolute());
+/// ```
+#[macro_export]
+macro_rules! source_dir {
+    () => {
+        $crate::__source_dir(env!("CARGO_MANIFEST_DIR"), file!())
+    };
+}
+
+/// Implementation of [`source_dir!`]; not part of the stable API.
+#[doc(hidden)]
+pub fn __source_dir(manifest_dir: &str, file: &str) -> std::path::PathBuf {
+    text::source_dir(
+        std::path::Path::new(manifest_dir),
+        std::path::Path::new(file),
+    )
+}

@@ -1,0 +1,268 @@
+//! Small file-text helpers from the notes' snippets, made safe: atomic writes, errors that name
+//! the path and the bad token, no silent loss.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use crate::{Error, Result};
+
+/// The characters besides letters and digits that [`clean_filename`] keeps by default,
+/// as in the notes' `allowed_non_alnum_chars="-_.,"`.
+pub const DEFAULT_ALLOWED: &str = "-_.,";
+
+/// Replaces every character that is neither alphanumeric (Unicode, like Python's
+/// `str.isalnum`) nor in `allowed` with `_`, one `_` per character.
+///
+/// ```
+/// use notes_fs::{clean_filename, DEFAULT_ALLOWED};
+/// assert_eq!(clean_filename("hello/world:!\\.txt", DEFAULT_ALLOWED), "hello_world___.txt");
+/// assert_eq!(clean_filename("Grüße 2024.txt", DEFAULT_ALLOWED), "Grüße_2024.txt");
+/// ```
+pub fn clean_filename(name: &str, allowed: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || allowed.contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Creates `dir` and its missing parents; returns `true` if it had to create it.
+///
+/// An existing directory is fine; an existing file at that path is an error
+/// ([`Error::NotADirectory`]), not silently ignored.
+pub fn ensure_dir(dir: &Path) -> Result<bool> {
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(false),
+        Ok(_) => Err(Error::NotADirectory {
+            path: dir.to_path_buf(),
+        }),
+        Err(_) => {
+            fs::create_dir_all(dir).map_err(Error::io("create directory", dir))?;
+            Ok(true)
+        }
+    }
+}
+
+/// Writes `contents` to `path` atomically: the bytes go to a temporary file in the same
+/// directory, are flushed to disk, and the file is renamed over `path`. A crash leaves either
+/// the old file or the new one, never half of one.
+///
+/// Like Python's `open(path, "w")`, an existing file at `path` is replaced.
+pub fn write_text(path: &Path, contents: &str) -> Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".notes-tmp-")
+        .tempfile_in(dir)
+        .map_err(Error::io("create a temporary file in", dir))?;
+    tmp.write_all(contents.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(Error::io("write", tmp.path()))?;
+    tmp.persist(path).map_err(|err| Error::Io {
+        action: "replace",
+        path: path.to_path_buf(),
+        source: err.error,
+    })?;
+    Ok(())
+}
+
+/// Reads the whole of `path` as UTF-8 text.
+pub fn read_text(path: &Path) -> Result<String> {
+    let bytes = fs::read(path).map_err(Error::io("read", path))?;
+    String::from_utf8(bytes).map_err(|err| Error::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: err.utf8_error().valid_up_to(),
+    })
+}
+
+/// Writes integers in the notes' format, `1, 2, 3, 4, 5`, atomically (see [`write_text`]).
+pub fn write_ints(path: &Path, values: &[i64]) -> Result<()> {
+    let text = values
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    write_text(path, &text)
+}
+
+/// Reads integers written by [`write_ints`] (or by the notes' Python): items separated by
+/// commas, whitespace around items ignored, an empty file being the empty list.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// let path = dir.path().join(".temp.txt");
+/// notes_fs::write_ints(&path, &[1, 2, 3, 4, 5])?;
+/// assert_eq!(notes_fs::read_text(&path)?, "1, 2, 3, 4, 5");
+/// assert_eq!(notes_fs::read_ints(&path)?, [1, 2, 3, 4, 5]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_ints(path: &Path) -> Result<Vec<i64>> {
+    let text = read_text(path)?;
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .enumerate()
+        .map(|(index, token)| {
+            token.trim().parse().map_err(|source| Error::BadInteger {
+                path: path.to_path_buf(),
+                index,
+                token: token.trim().to_owned(),
+                source,
+            })
+        })
+        .collect()
+}
+
+/// The part of `text` after the first `prefix` and before the first `suffix` that follows it.
+///
+/// `None` for a marker means the start (prefix) or end (suffix) of the text, as in the notes.
+/// Returns `Err("prefix")` or `Err("suffix")` naming the marker that is missing.
+///
+/// ```
+/// assert_eq!(notes_fs::between("a <b> c", Some("<"), Some(">")), Ok("b"));
+/// assert_eq!(notes_fs::between("a <b> c", None, Some("<")), Ok("a "));
+/// assert_eq!(notes_fs::between("a <b> c", Some("["), None), Err("prefix"));
+/// ```
+pub fn between<'a>(
+    text: &'a str,
+    prefix: Option<&str>,
+    suffix: Option<&str>,
+) -> std::result::Result<&'a str, &'static str> {
+    let start = match prefix {
+        None => 0,
+        Some(prefix) => text.find(prefix).ok_or("prefix")? + prefix.len(),
+    };
+    let end = match suffix {
+        None => text.len(),
+        Some(suffix) => start + text[start..].find(suffix).ok_or("suffix")?,
+    };
+    Ok(&text[start..end])
+}
+
+/// Reads the text file at `path` and returns the substring between `prefix` and `suffix`
+/// (see [`between`]); the error names the file and the marker that was not found.
+pub fn extract_between(path: &Path, prefix: Option<&str>, suffix: Option<&str>) -> Result<String> {
+    let text = read_text(path)?;
+    between(&text, prefix, suffix)
+        .map(str::to_owned)
+        .map_err(|which| Error::MarkerNotFound {
+            path: path.to_path_buf(),
+            which,
+            marker: if which == "prefix" { prefix } else { suffix }
+                .unwrap_or_default()
+                .to_owned(),
+        })
+}
+
+/// Resolves `file!()` against `CARGO_MANIFEST_DIR`. Inside a workspace, `file!()` is relative to
+/// the workspace root (`crates/x/src/lib.rs`) while the manifest directory ends in `crates/x`,
+/// so the overlap between the two is removed lexically before joining.
+pub(crate) fn source_dir(manifest_dir: &Path, file: &Path) -> PathBuf {
+    if file.is_absolute() {
+        return file.parent().map(Path::to_path_buf).unwrap_or_default();
+    }
+    let dir: Vec<Component<'_>> = manifest_dir.components().collect();
+    let rel: Vec<Component<'_>> = file.components().collect();
+    let mut candidates = (0..=dir.len().min(rel.len().saturating_sub(1)))
+        .rev()
+        .filter(|&k| dir[dir.len() - k..] == rel[..k])
+        .map(|k| manifest_dir.join(rel[k..].iter().collect::<PathBuf>()));
+    let first = candidates.next().unwrap_or_else(|| manifest_dir.join(file));
+    // Prefer a candidate that exists on this machine; otherwise the longest overlap.
+    let best = std::iter::once(first.clone())
+        .chain(candidates)
+        .find(|p| p.exists())
+        .unwrap_or(first);
+    best.parent().map(Path::to_path_buf).unwrap_or(best)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_filename_matches_the_notes() {
+        assert_eq!(
+            clean_filename("hello/world:!\\.txt", DEFAULT_ALLOWED),
+            "hello_world___.txt"
+        );
+        assert_eq!(clean_filename("a b", " "), "a b");
+        assert_eq!(clean_filename("", DEFAULT_ALLOWED), "");
+    }
+
+    #[test]
+    fn between_follows_the_notes_semantics() {
+        // The suffix is searched only after the prefix, as `s.index(suffix, start_ind)` does.
+        assert_eq!(between("x]a[b]c", Some("["), Some("]")), Ok("b"));
+        assert_eq!(between("abc", None, None), Ok("abc"));
+        assert_eq!(between("a[b", Some("["), Some("]")), Err("suffix"));
+        assert_eq!(between("", Some(""), Some("")), Ok(""));
+    }
+
+    #[test]
+    fn text_round_trips_and_ints_report_the_bad_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".temp.txt");
+        write_text(&path, "12345").unwrap();
+        assert_eq!(read_text(&path).unwrap().parse::<i64>().unwrap(), 12345);
+        write_text(&path, "1, 2,x, 4").unwrap();
+        let err = read_ints(&path).unwrap_err().to_string();
+        assert!(err.ends_with("item 2 (\"x\") is not an integer"), "{err}");
+        write_text(&path, "").unwrap();
+        assert!(read_ints(&path).unwrap().is_empty());
+        // No temporary files are left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn extract_names_the_missing_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        write_text(&path, "key = value;").unwrap();
+        assert_eq!(
+            extract_between(&path, Some("= "), Some(";")).unwrap(),
+            "value"
+        );
+        let err = extract_between(&path, Some("= "), Some("#"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("suffix \"#\" not found after the prefix"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn ensure_dir_refuses_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a/b");
+        assert!(ensure_dir(&sub).unwrap());
+        assert!(!ensure_dir(&sub).unwrap());
+        let file = dir.path().join("f");
+        fs::write(&file, "").unwrap();
+        assert!(matches!(
+            ensure_dir(&file),
+            Err(Error::NotADirectory { .. })
+        ));
+    }
+
+    #[test]
+    fn source_dir_removes_the_workspace_overlap() {
+        let got = source_dir(Path::new("/w/crates/x"), Path::new("crates/x/src/main.rs"));
+        assert_eq!(got, Path::new("/w/crates/x/src"));
+        let got = source_dir(Path::new("/reg/x-1.0"), Path::new("src/lib.rs"));
+        assert_eq!(got, Path::new("/reg/x-1.0/src"));
+        assert_eq!(
+            source_dir(Path::new("/a"), Path::new("/b/c.rs")),
+            Path::new("/b")
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! Integration tests of `cargo xtask`: the dependency rules fail when a forbidden edge appears.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Copies the workspace's manifests, lock file and sources (no `target/`) into a temp dir.
+fn copy_workspace() -> tempfile::TempDir {
+    let root = workspace_root();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        std::fs::copy(root.join(file), tmp.path().join(file)).expect("copy manifest");
+    }
+    for dir in ["crates", "xtask"] {
+        copy_dir(&root.join(dir), &tmp.path().join(dir));
+    }
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let kind = entry.file_type().expect("file type");
+        let name = entry.file_name();
+        if name == "target" {
+            continue;
+        }
+        if kind.is_dir() {
+            copy_dir(&entry.path(), &to.join(&name));
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), to.join(&name)).expect("copy file");
+        }
+    }
+}
+
+fn tidy(root: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["tidy", "--root"])
+        .arg(root)
+        .output()
+        .expect("run xtask tidy")
+}
+
+fn add_dependency(root: &Path, krate: &str, line: &str) {
+    let manifest = root.join("crates").join(krate).join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).expect("read manifest");
+    let text = text.replacen("[dependencies]\n", &format!("[dependencies]\n{line}\n"), 1);
+    std::fs::write(&manifest, text).expect("write manifest");
+}
+
+#[test]
+fn the_workspace_is_tidy() {
+    let output = tidy(&workspace_root());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_forbidden_edge_fails_tidy() {
+    let copy = copy_workspace();
+    // clap is in the lock file already (notes-cli uses it), so this resolves offline.
+    add_dependency(copy.path(), "notes-algo", "clap.workspace = true");
+    let output = tidy(copy.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "tidy passed with notes-algo -> clap: {stderr}"
+    );
+    assert!(stderr.contains("notes-algo depends on clap"), "{stderr}");
+}
+
+#[test]
+fn a_library_depending_on_the_cli_fails_tidy() {
+    let copy = copy_workspace();
+    add_dependency(
+        copy.path(),
+        "notes-time",
+        "notes-cli = { path = \"../notes-cli\", version = \"0.1.0\" }",
+    );
+    let output = tidy(copy.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "tidy passed with notes-time -> notes-cli: {stderr}"
+    );
+    assert!(
+        stderr.contains("notes-time depends on notes-cli"),
+        "{stderr}"
+    );
+}
