@@ -1,0 +1,103 @@
+//! Exit statuses and error shapes of the `notes` spine.
+
+use std::process::{Command, Output, Stdio};
+
+fn notes(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run notes")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_lists_every_subcommand_with_one_line() {
+    let out = notes(&["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for sub in [
+        "tour",
+        "flatten",
+        "clean-filename",
+        "extract",
+        "completions",
+        "man",
+    ] {
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{sub} ")));
+        assert!(
+            line.is_some_and(|l| l.len() > sub.len() + 4),
+            "no help line for {sub}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_runtime_errors_exit_1() {
+    let out = notes(&["--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with("error: unexpected argument '--no-such-flag'"));
+
+    let out = notes(&["tour", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with("error: --json is not supported by `notes tour`"));
+
+    let out = notes(&["extract", "/nonexistent/notes/file.txt"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("error: cannot read /nonexistent/notes/file.txt: "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn completions_and_man_page_render() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = notes(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        assert!(text(&out.stdout).contains("notes"), "{shell}");
+    }
+    let out = notes(&["man"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).starts_with(".ie"));
+}
+
+#[test]
+fn tour_lists_and_runs_sections() {
+    let out = notes(&["tour", "--list"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).lines().any(|l| l.starts_with("flatten ")));
+
+    let out = notes(&["tour"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("== Recursively flatten a list of irregularly nested lists =="));
+    assert!(stdout.contains("hello_world___.txt"));
+
+    let out = notes(&["tour", "no-such-section"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["completions", "zsh"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn notes");
+    // Close the read end at once, as `notes ... | head -0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}

@@ -1,0 +1,4 @@
+//! Integration tests of the `notes` binary: one test binary for the crate (fast linking).
+
+mod cli;
+mod docs;
