@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod ci;
+mod publish;
 mod tidy;
 
 use std::path::PathBuf;
@@ -17,6 +18,8 @@ USAGE:
 COMMANDS:
     ci                  Run every check CI runs (fmt, clippy, tests, docs, tidy, workflows), stopping at the first failure
     tidy [--root DIR]   Check the dependency rules and crate metadata of the workspace at DIR (default: this one)
+    publish [--dry-run] [--registry NAME]
+                        Publish every publishable crate in dependency order (cargo publish --workspace)
     help                Print this message
 ";
 
@@ -25,6 +28,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&workspace_root()),
         Some("tidy") => tidy_command(&args[1..]),
+        Some("publish") => {
+            publish::parse(&args[1..]).and_then(|options| publish::run(&workspace_root(), &options))
+        }
         Some("help" | "--help" | "-h") | None => {
             print!("{HELP}");
             return if args.is_empty() {

@@ -62,7 +62,8 @@ pub(crate) enum Command {
     /// Replay the notes in Rust: one titled section per implemented note.
     Tour(cmd::tour::TourArgs),
 
-    /// Flatten an irregularly nested JSON list: [[0, 1, [2]], 3] -> [0, 1, 2, 3].
+    /// Flatten an irregularly nested JSON list.
+    #[command(about = "Flatten an irregularly nested JSON list: [[0, 1, [2]], 3] -> [0, 1, 2, 3]")]
     Flatten(cmd::algo::FlattenArgs),
 
     /// Replace every character that is not alphanumeric or allowed with `_`.

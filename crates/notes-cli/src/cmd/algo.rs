@@ -11,8 +11,11 @@ use crate::output::Out;
 /// Arguments of `notes flatten`.
 #[derive(Debug, Args)]
 pub(crate) struct FlattenArgs {
-    /// A JSON list such as '[[0, 1, [2]], 3]', or `-` to read JSON from stdin.
-    #[arg(value_name = "JSON")]
+    /// A JSON list, or `-` to read JSON from stdin.
+    #[arg(
+        value_name = "JSON",
+        help = "A JSON list such as '[[0, 1, [2]], 3]', or `-` to read JSON from stdin"
+    )]
     input: String,
 }
 

@@ -34,7 +34,7 @@ struct Section {
     name: &'static str,
     /// The note's heading in the seed.
     title: &'static str,
-    /// The `notes` command that does the same job, shown before the output.
+    /// The `notes` command (or library call) that does the same job, shown as a `#` comment line.
     command: &'static str,
     run: fn(&mut Ctx<'_>) -> anyhow::Result<()>,
 }
@@ -166,7 +166,7 @@ pub(crate) fn run(args: &TourArgs, out: &mut Out) -> anyhow::Result<()> {
             writeln!(out)?;
         }
         out.heading(&format!("== {} ==", section.title))?;
-        writeln!(out, "$ {}", section.command)?;
+        writeln!(out, "# {}", section.command)?;
         let mut ctx = Ctx {
             out,
             dir: scratch.path(),
