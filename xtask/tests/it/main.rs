@@ -98,3 +98,56 @@ fn a_library_depending_on_the_cli_fails_tidy() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bump_sets_every_version_and_dates_the_changelog() {
+    let copy = copy_workspace();
+    std::fs::copy(
+        workspace_root().join("CHANGELOG.md"),
+        copy.path().join("CHANGELOG.md"),
+    )
+    .expect("copy changelog");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["bump", "9.8.7", "--allow-dirty", "--root"])
+        .arg(copy.path())
+        .output()
+        .expect("run xtask bump");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let root = std::fs::read_to_string(copy.path().join("Cargo.toml")).expect("read manifest");
+    assert!(root.contains("version = \"9.8.7\"\nedition"), "{root}");
+    assert!(
+        root.contains("notes-algo = { path = \"crates/notes-algo\", version = \"9.8.7\" }"),
+        "{root}"
+    );
+    assert!(
+        !root.contains("version = \"0.1.0\""),
+        "a sibling kept the old version:\n{root}"
+    );
+    let changelog =
+        std::fs::read_to_string(copy.path().join("CHANGELOG.md")).expect("read changelog");
+    assert!(
+        changelog.contains("## Unreleased\n\n## 9.8.7 - 20"),
+        "{changelog}"
+    );
+    let lock = std::fs::read_to_string(copy.path().join("Cargo.lock")).expect("read lock");
+    assert!(
+        lock.contains("name = \"notes-algo\"\nversion = \"9.8.7\""),
+        "Cargo.lock not updated"
+    );
+
+    // Going backwards is refused.
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["bump", "1.0.0", "--allow-dirty", "--root"])
+        .arg(copy.path())
+        .output()
+        .expect("run xtask bump");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("is not newer than the current version 9.8.7")
+    );
+}
