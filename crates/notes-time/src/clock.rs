@@ -76,6 +76,12 @@ pub fn future_time<C: Clock>(d: ConciseDuration, clock: &C) -> Result<DateTime<C
         .now()
         .checked_add_signed(d.delta())
         .ok_or_else(|| Error::OutOfRange {
-            what: format!("the time {} from now", d.to_string().trim_start()),
+            what: format!(
+                "the time {} from now",
+                d.format(crate::FormatOptions {
+                    style: crate::Style::Compact,
+                    rounding: crate::Rounding::Nearest,
+                })
+            ),
         })
 }

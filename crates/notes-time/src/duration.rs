@@ -121,10 +121,7 @@ impl ConciseDuration {
         self.0.to_std().map_err(|_| Error::OutOfRange {
             what: format!(
                 "the negative duration {} as a std::time::Duration",
-                self.format(FormatOptions {
-                    style: Style::Compact,
-                    ..FormatOptions::default()
-                })
+                self.compact()
             ),
         })
     }
@@ -198,6 +195,16 @@ impl ConciseDuration {
     }
 }
 
+impl ConciseDuration {
+    /// The compact style at the nearest second, for messages.
+    fn compact(self) -> String {
+        self.format(FormatOptions {
+            style: Style::Compact,
+            rounding: Rounding::Nearest,
+        })
+    }
+}
+
 impl fmt::Display for ConciseDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.format(FormatOptions::default()))
@@ -256,7 +263,7 @@ pub fn diff(a: ConciseDuration, b: ConciseDuration) -> Result<ConciseDuration> {
     delta_from_nanos(nanos_of(a.0) - nanos_of(b.0))
         .map(ConciseDuration)
         .ok_or_else(|| Error::OutOfRange {
-            what: format!("the difference {a} - {b}"),
+            what: format!("the difference {} - {}", a.compact(), b.compact()),
         })
 }
 
@@ -271,7 +278,7 @@ pub fn sum(a: ConciseDuration, b: ConciseDuration, n: u64) -> Result<ConciseDura
         .and_then(delta_from_nanos)
         .map(ConciseDuration)
         .ok_or_else(|| Error::OutOfRange {
-            what: format!("the sum {a} + {b} × {n}"),
+            what: format!("the sum {} + {} × {n}", a.compact(), b.compact()),
         })
 }
 

@@ -24,7 +24,7 @@ pub enum Error {
     },
     /// A number of seconds is not finite or too large to be a duration.
     #[error(
-        "{value} is not a valid number of seconds: it must be finite and within ±292 million years"
+        "{value:e} is not a valid number of seconds: it must be finite and within ±292 million years"
     )]
     InvalidSeconds {
         /// The value as given.
