@@ -128,8 +128,8 @@ impl FormatArgs {
 #[derive(Debug, Args)]
 pub(crate) struct StampArgs {
     /// The file name to prefix with the time, e.g. "Output.txt" (none: print the stamp alone).
-    #[arg(value_name = "NAME", default_value = "")]
-    name: String,
+    #[arg(value_name = "NAME")]
+    name: Option<String>,
 
     /// A strftime pattern for the stamp; it must not produce characters Windows forbids.
     #[arg(long, value_name = "PATTERN", default_value = notes_time::DEFAULT_STAMP_FORMAT)]
@@ -237,10 +237,11 @@ pub(crate) fn stamp(args: &StampArgs, out: &mut Out) -> anyhow::Result<()> {
         format: args.format.clone(),
         separator: args.separator.clone(),
     };
+    let name = args.name.as_deref().unwrap_or("");
     let name = if args.utc {
-        stamped(&args.name, &options, &UtcClock)
+        stamped(name, &options, &UtcClock)
     } else {
-        stamped(&args.name, &options, &SystemClock)
+        stamped(name, &options, &SystemClock)
     }
     .context("cannot make a timestamped name")?;
     if out.json {
