@@ -62,6 +62,15 @@ pub(crate) enum Command {
     /// Replay the notes in Rust: one titled section per implemented note.
     Tour(cmd::tour::TourArgs),
 
+    /// Print time left and estimated finish of a batch of experiments.
+    Eta(cmd::time::EtaArgs),
+
+    /// Subtract, add or format concise durations like " 1h  9m 46s".
+    Duration(cmd::time::DurationArgs),
+
+    /// Print a file name prefixed with the current time: "2022-10-10 19-23-18.975783 Output.txt".
+    Stamp(cmd::time::StampArgs),
+
     /// Flatten an irregularly nested JSON list.
     #[command(about = "Flatten an irregularly nested JSON list: [[0, 1, [2]], 3] -> [0, 1, 2, 3]")]
     Flatten(cmd::algo::FlattenArgs),

@@ -3,6 +3,7 @@
 pub(crate) mod algo;
 pub(crate) mod fs;
 pub(crate) mod meta;
+pub(crate) mod time;
 pub(crate) mod tour;
 
 use std::io::Write;
@@ -22,6 +23,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Tour(args) => tour::run(&args, &mut out)?,
+        Command::Eta(args) => time::eta(&args, &mut out)?,
+        Command::Duration(args) => time::duration(&args, &mut out)?,
+        Command::Stamp(args) => time::stamp(&args, &mut out)?,
         Command::Flatten(args) => algo::flatten(&args, &mut out)?,
         Command::CleanFilename(args) => fs::clean_filename(&args, &mut out)?,
         Command::Extract(args) => fs::extract(&args, &mut out)?,
@@ -37,6 +41,9 @@ impl Command {
     fn name(&self) -> &'static str {
         match self {
             Command::Tour(_) => "tour",
+            Command::Eta(_) => "eta",
+            Command::Duration(_) => "duration",
+            Command::Stamp(_) => "stamp",
             Command::Flatten(_) => "flatten",
             Command::CleanFilename(_) => "clean-filename",
             Command::Extract(_) => "extract",
@@ -48,7 +55,12 @@ impl Command {
     /// Whether the subcommand prints data, and so honours `--json`.
     fn has_data_output(&self) -> bool {
         match self {
-            Command::Flatten(_) | Command::CleanFilename(_) | Command::Extract(_) => true,
+            Command::Eta(_)
+            | Command::Duration(_)
+            | Command::Stamp(_)
+            | Command::Flatten(_)
+            | Command::CleanFilename(_)
+            | Command::Extract(_) => true,
             Command::Tour(_) | Command::Completions(_) | Command::Man => false,
         }
     }

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 use clap::Args;
 use clap::builder::PossibleValuesParser;
+use notes_time::Clock;
 
 use crate::output::Out;
 
@@ -41,6 +42,39 @@ struct Section {
 
 /// The sections in the order of the notes.
 const SECTIONS: &[Section] = &[
+    Section {
+        name: "eta",
+        title: "Print estimated finish time of experiments",
+        command: "notes eta --complete \"6h  1m 10s\" --current \"4h 51m 24s\" --done 3 --total 5",
+        run: |ctx| {
+            let complete = notes_time::ConciseDuration::parse("6h  1m 10s")?;
+            let current = notes_time::ConciseDuration::parse("4h 51m 24s")?;
+            let eta = notes_time::Eta::new(complete, current, 3, 5)?;
+            let finish = eta.finish(&notes_time::SystemClock)?;
+            writeln!(ctx.out, "Time left (current) = {}", eta.current_remaining)?;
+            writeln!(ctx.out, "Time left (total)   = {}", eta.total_remaining)?;
+            writeln!(
+                ctx.out,
+                "Estimated finish    = {}",
+                finish.format(notes_time::WALL_CLOCK_FORMAT)
+            )?;
+            Ok(())
+        },
+    },
+    Section {
+        name: "timestamped-filename",
+        title: "Get a timestamped filename",
+        command: "notes stamp Output.txt",
+        run: |ctx| {
+            // One reading of the clock, so both lines show the same instant.
+            let clock = notes_time::FixedClock(notes_time::SystemClock.now());
+            writeln!(ctx.out, "{}", clock.0.format("%Y-%m-%d %H:%M:%S%.6f"))?;
+            let options = notes_time::StampOptions::default();
+            let name = notes_time::timestamped_name_with("Output.txt", &options, &clock)?;
+            writeln!(ctx.out, "{name}")?;
+            Ok(())
+        },
+    },
     Section {
         name: "source-dir",
         title: "Get the directory name of the current source file",

@@ -22,6 +22,9 @@ fn help_lists_every_subcommand_with_one_line() {
     let help = text(&out.stdout);
     for sub in [
         "tour",
+        "eta",
+        "duration",
+        "stamp",
         "flatten",
         "clean-filename",
         "extract",
