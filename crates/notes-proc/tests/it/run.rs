@@ -190,6 +190,6 @@ fn a_command_that_ends_in_time_reports_its_exact_status() {
     assert_eq!(outcome.stdout, b"out\n");
     assert_eq!(outcome.stderr, b"err\n");
 
-    let outcome = run_with_timeout(&mut sh("kill -USR1 $$"), &limit).unwrap();
-    assert_eq!(outcome.status, Status::Signal(10));
+    let outcome = run_with_timeout(&mut sh("kill -KILL $$"), &limit).unwrap();
+    assert_eq!(outcome.status, Status::Signal(9));
 }
