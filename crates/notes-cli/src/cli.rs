@@ -81,6 +81,15 @@ pub(crate) enum Command {
     /// Print the part of a text file between a prefix and a suffix.
     Extract(cmd::fs::ExtractArgs),
 
+    /// Run a command and print the non-empty lines of its output; fail with its stderr.
+    Run(cmd::proc::RunArgs),
+
+    /// Run a command with a time limit; kill its whole process tree at the deadline (exit 124).
+    Timeout(cmd::proc::TimeoutArgs),
+
+    /// Start a command detached (its own session) and print its pid.
+    Spawn(cmd::proc::SpawnArgs),
+
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(cmd::meta::CompletionsArgs),
 
@@ -99,6 +108,25 @@ impl fmt::Display for UsageError {
 }
 
 impl std::error::Error for UsageError {}
+
+/// Ends `notes` with exit status `code`, after printing `cause` (if any) as an error: how
+/// `notes timeout` passes on its command's status.
+#[derive(Debug)]
+pub(crate) struct Exit {
+    pub(crate) code: u8,
+    pub(crate) cause: Option<anyhow::Error>,
+}
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.cause {
+            Some(cause) => write!(f, "{cause:#}"),
+            None => write!(f, "exit status {}", self.code),
+        }
+    }
+}
+
+impl std::error::Error for Exit {}
 
 #[cfg(test)]
 mod tests {

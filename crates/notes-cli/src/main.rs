@@ -14,6 +14,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // First, before anything else: `notes_proc::call_with_timeout` (the tour's
+    // call-with-timeout section) starts this executable again, and in that child process
+    // `init()` runs the function and exits. Code above this line would run in every child.
+    notes_proc::init();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -37,16 +41,29 @@ fn report(err: &anyhow::Error) -> ExitCode {
         // `notes ... | head` closed our stdout: the reader has what it wanted.
         return ExitCode::SUCCESS;
     }
+    if let Some(exit) = err.downcast_ref::<cli::Exit>() {
+        // `notes timeout` passes on its command's status; the command spoke for itself.
+        if let Some(cause) = &exit.cause {
+            print_error(cause);
+        }
+        return ExitCode::from(exit.code);
+    }
     let usage = err.downcast_ref::<cli::UsageError>().is_some();
-    let mut stderr = anstream::stderr().lock();
-    let style = anstyle::Style::new()
-        .bold()
-        .fg_color(Some(anstyle::AnsiColor::Red.into()));
-    let _ = writeln!(stderr, "{style}error:{style:#} {err:#}");
+    print_error(err);
     if usage {
+        let mut stderr = anstream::stderr().lock();
         let _ = writeln!(stderr, "\nFor more information, try '--help'.");
         ExitCode::from(2)
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Prints `error: <what>: <why>` (the whole chain) to stderr, `error:` in bold red on a terminal.
+fn print_error(err: &anyhow::Error) {
+    let mut stderr = anstream::stderr().lock();
+    let style = anstyle::Style::new()
+        .bold()
+        .fg_color(Some(anstyle::AnsiColor::Red.into()));
+    let _ = writeln!(stderr, "{style}error:{style:#} {err:#}");
 }

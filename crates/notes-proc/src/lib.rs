@@ -1,2 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
+
+mod call;
+mod command;
+mod detach;
+mod error;
+mod run;
+mod status;
+
+pub use call::{call_with_timeout, init};
+pub use detach::{Detached, spawn_detached};
+pub use error::{Error, Result};
+pub use run::{Limit, Outcome, run, run_text, run_with_timeout};
+pub use status::{ParseSignalError, Signal, Status};

@@ -3,6 +3,7 @@
 pub(crate) mod algo;
 pub(crate) mod fs;
 pub(crate) mod meta;
+pub(crate) mod proc;
 pub(crate) mod time;
 pub(crate) mod tour;
 
@@ -29,6 +30,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Flatten(args) => algo::flatten(&args, &mut out)?,
         Command::CleanFilename(args) => fs::clean_filename(&args, &mut out)?,
         Command::Extract(args) => fs::extract(&args, &mut out)?,
+        Command::Run(args) => proc::run(&args, &mut out)?,
+        Command::Timeout(args) => proc::timeout(&args)?,
+        Command::Spawn(args) => proc::spawn(&args, &mut out)?,
         Command::Completions(args) => meta::completions(&args, &mut out)?,
         Command::Man => meta::man(&mut out)?,
     }
@@ -47,6 +51,9 @@ impl Command {
             Command::Flatten(_) => "flatten",
             Command::CleanFilename(_) => "clean-filename",
             Command::Extract(_) => "extract",
+            Command::Run(_) => "run",
+            Command::Timeout(_) => "timeout",
+            Command::Spawn(_) => "spawn",
             Command::Completions(_) => "completions",
             Command::Man => "man",
         }
@@ -60,8 +67,12 @@ impl Command {
             | Command::Stamp(_)
             | Command::Flatten(_)
             | Command::CleanFilename(_)
-            | Command::Extract(_) => true,
-            Command::Tour(_) | Command::Completions(_) | Command::Man => false,
+            | Command::Extract(_)
+            | Command::Run(_)
+            | Command::Spawn(_) => true,
+            Command::Tour(_) | Command::Timeout(_) | Command::Completions(_) | Command::Man => {
+                false
+            }
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
@@ -148,6 +150,43 @@ const SECTIONS: &[Section] = &[
         },
     },
     Section {
+        name: "run-command",
+        title: "Run a command using `subprocess` and parse its output to STDOUT",
+        command: "notes run -- notes tour --list",
+        run: |ctx| {
+            // The notes list /dev/serial/by-id/, which most machines lack; `notes` itself
+            // exists wherever the tour runs.
+            let exe = std::env::current_exe().context("cannot locate the notes executable")?;
+            let lines = notes_proc::run(Command::new(exe).args(["tour", "--list"]))?;
+            let names: Vec<String> = lines
+                .iter()
+                .filter_map(|line| line.split_whitespace().next())
+                .map(|name| format!("'{name}'"))
+                .collect();
+            writeln!(ctx.out, "List of tour sections:\n\n[{}]", names.join(", "))?;
+            Ok(())
+        },
+    },
+    Section {
+        name: "call-with-timeout",
+        title: "Call a function with a timeout using `multiprocessing`",
+        command: "notes_proc::call_with_timeout(f, x, timeout)  # test.py, 1 s steps -> 250 ms, 4 s -> 900 ms",
+        run: |ctx| {
+            let timeout = Duration::from_millis(900);
+            for (i, x) in [2, 6].into_iter().enumerate() {
+                if i > 0 {
+                    writeln!(ctx.out)?;
+                }
+                // The child prints to the same standard output: flush ours first to keep order.
+                ctx.out.flush()?;
+                let result = notes_proc::call_with_timeout(count_slowly, x, timeout)?;
+                let shown = result.map_or_else(|| "None".to_owned(), |r| r.to_string());
+                writeln!(ctx.out, "{shown}")?;
+            }
+            Ok(())
+        },
+    },
+    Section {
         name: "flatten",
         title: "Recursively flatten a list of irregularly nested lists",
         command: "notes flatten '[[0, 1, [2, [3, 4]], 5], 6, [[7]], 8, [[9, 10, 11]], 12, [[13], [14]], 15]'",
@@ -169,6 +208,18 @@ const SECTIONS: &[Section] = &[
         },
     },
 ];
+
+/// The notes' `f(x)`: prints 0, 1, ..., x - 1, one per step, then returns 42. It runs in the
+/// child process `call_with_timeout` starts, so it writes to the real standard output.
+fn count_slowly(x: u64) -> u64 {
+    let mut stdout = std::io::stdout();
+    for i in 0..x {
+        // A closed stdout only loses the demo's numbers; the return value still matters.
+        let _ = writeln!(stdout, "{i}").and_then(|()| stdout.flush());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    42
+}
 
 fn python_bool(b: bool) -> &'static str {
     if b { "True" } else { "False" }

@@ -28,6 +28,9 @@ fn help_lists_every_subcommand_with_one_line() {
         "flatten",
         "clean-filename",
         "extract",
+        "run",
+        "timeout",
+        "spawn",
         "completions",
         "man",
     ] {

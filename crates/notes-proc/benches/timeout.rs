@@ -1,0 +1,210 @@
+//! Deadline overshoot, survivors and spawn cost of notes-proc against its peers (PEERS.md):
+//! GNU timeout, process_control and std.
+//!
+//! Run with `cargo bench -p notes-proc --bench timeout` (Linux: survivors are counted in /proc).
+//! Rounds alternate between the contenders; medians are printed, with ratios.
+
+// A benchmark exists to print its table.
+#![allow(clippy::print_stdout)]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use process_control::{ChildExt, Control};
+
+const SCRIPT: &str = "sleep 3 & echo started; sleep 3";
+const LIMIT: Duration = Duration::from_millis(200);
+const DEADLINE_ROUNDS: usize = 7;
+const SPAWN_ROUNDS: usize = 300;
+
+fn sh() -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", SCRIPT]);
+    cmd
+}
+
+/// Pids of `sleep 3` processes in our session (the script's, and nobody else's).
+fn sleepers() -> Vec<i32> {
+    let session = |stat: &str| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(3).map(str::to_owned))
+    };
+    let Ok(own) = std::fs::read_to_string("/proc/self/stat") else {
+        return Vec::new();
+    };
+    let own = session(&own);
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if cmdline != b"sleep\x003\x00" {
+            continue;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let zombie = stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+        if !zombie && session(&stat) == own {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Counts the survivors of one round (after 50 ms), then kills them so rounds stay apart.
+fn survivors() -> usize {
+    std::thread::sleep(Duration::from_millis(50));
+    let pids = sleepers();
+    for pid in &pids {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    pids.len()
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+struct Contender {
+    name: &'static str,
+    run: fn() -> (bool, Vec<u8>),
+    walls: Vec<Duration>,
+    survivors: usize,
+    partial: usize,
+}
+
+fn notes_proc_run() -> (bool, Vec<u8>) {
+    let outcome = notes_proc::run_with_timeout(&mut sh(), &notes_proc::Limit::new(LIMIT)).unwrap();
+    (outcome.timed_out, outcome.stdout)
+}
+
+fn gnu_timeout() -> (bool, Vec<u8>) {
+    let out = Command::new("timeout")
+        .arg(format!("{}", LIMIT.as_secs_f64()))
+        .args(["sh", "-c", SCRIPT])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (out.status.code() == Some(124), out.stdout)
+}
+
+fn process_control() -> (bool, Vec<u8>) {
+    let child = sh()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    match child
+        .controlled_with_output()
+        .time_limit(LIMIT)
+        .terminate_for_timeout()
+        .wait()
+        .unwrap()
+    {
+        Some(out) => (false, out.stdout),
+        None => (true, Vec::new()),
+    }
+}
+
+fn deadline() {
+    println!(
+        "## deadline: `sh -c '{SCRIPT}'`, limit {} ms, output piped, {DEADLINE_ROUNDS} alternated rounds",
+        LIMIT.as_millis()
+    );
+    let mut contenders = [
+        (
+            "notes-proc run_with_timeout",
+            notes_proc_run as fn() -> (bool, Vec<u8>),
+        ),
+        ("GNU timeout 0.2 (std output())", gnu_timeout),
+        ("process_control terminate_for_timeout", process_control),
+    ]
+    .map(|(name, run)| Contender {
+        name,
+        run,
+        walls: Vec::new(),
+        survivors: 0,
+        partial: 0,
+    });
+    survivors();
+    for _ in 0..DEADLINE_ROUNDS {
+        for c in &mut contenders {
+            let start = Instant::now();
+            let (timed_out, stdout) = (c.run)();
+            c.walls.push(start.elapsed());
+            assert!(
+                timed_out || c.name.starts_with("process_control"),
+                "{} did not time out",
+                c.name
+            );
+            if stdout == b"started\n" {
+                c.partial += 1;
+            }
+            c.survivors += survivors();
+        }
+    }
+    println!(
+        "| contender | median wall | median overshoot | max overshoot | survivors | partial output kept |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for c in &mut contenders {
+        let max = *c.walls.iter().max().unwrap();
+        let med = median(&mut c.walls);
+        println!(
+            "| {} | {:.1} ms | {:.2} ms | {:.2} ms | {} in {DEADLINE_ROUNDS} rounds | {}/{DEADLINE_ROUNDS} |",
+            c.name,
+            med.as_secs_f64() * 1e3,
+            (med.saturating_sub(LIMIT)).as_secs_f64() * 1e3,
+            (max.saturating_sub(LIMIT)).as_secs_f64() * 1e3,
+            c.survivors,
+            c.partial,
+        );
+    }
+}
+
+fn spawn_cost() {
+    println!("\n## spawn cost: `true`, {SPAWN_ROUNDS} alternated rounds, median per run");
+    let mut std_times = Vec::new();
+    let mut run_times = Vec::new();
+    let mut limit_times = Vec::new();
+    let limit = notes_proc::Limit::new(Duration::from_secs(10));
+    for _ in 0..SPAWN_ROUNDS {
+        let start = Instant::now();
+        let out = Command::new("true").output().unwrap();
+        std_times.push(start.elapsed());
+        assert!(out.status.success());
+
+        let start = Instant::now();
+        notes_proc::run(&mut Command::new("true")).unwrap();
+        run_times.push(start.elapsed());
+
+        let start = Instant::now();
+        let outcome = notes_proc::run_with_timeout(&mut Command::new("true"), &limit).unwrap();
+        limit_times.push(start.elapsed());
+        assert!(outcome.status.success());
+    }
+    let base = median(&mut std_times);
+    println!("| contender | median | ratio to std |");
+    println!("|---|---|---|");
+    for (name, times) in [
+        ("std Command::output()", &mut std_times),
+        ("notes_proc::run", &mut run_times),
+        ("notes_proc::run_with_timeout (10 s)", &mut limit_times),
+    ] {
+        let med = median(times);
+        println!(
+            "| {name} | {:.0} µs | {:.2}x |",
+            med.as_secs_f64() * 1e6,
+            med.as_secs_f64() / base.as_secs_f64()
+        );
+    }
+}
+
+fn main() {
+    deadline();
+    spawn_cost();
+}

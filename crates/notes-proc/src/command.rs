@@ -1,0 +1,67 @@
+//! Naming a command in messages, and telling a missing program from other spawn failures.
+
+use std::io;
+use std::process::Command;
+
+use crate::Error;
+
+/// The command line as a person would type it: arguments joined with spaces, each one that
+/// is empty or holds a space or quote put in single quotes.
+pub(crate) fn command_line(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|arg| quote(&arg.to_string_lossy()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && !arg.chars().any(|c| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '\'' | '"' | '\\' | '$' | '`' | ';' | '&' | '|' | '<' | '>' | '*' | '?'
+                )
+        });
+    if plain {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// The error for a failed `spawn`: [`Error::NotFound`] when the program does not exist.
+pub(crate) fn spawn_error(cmd: &Command, command: &str, source: io::Error) -> Error {
+    if source.kind() == io::ErrorKind::NotFound {
+        Error::NotFound {
+            command: command.to_owned(),
+            program: cmd.get_program().to_string_lossy().into_owned(),
+            source,
+        }
+    } else {
+        Error::Spawn {
+            command: command.to_owned(),
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(args: &[&str], expected: &str) {
+        let mut cmd = Command::new(args[0]);
+        cmd.args(&args[1..]);
+        assert_eq!(command_line(&cmd), expected);
+    }
+
+    #[test]
+    fn command_lines_quote_what_a_shell_would_split() {
+        check(&["ls", "/dev/serial/by-id/"], "ls /dev/serial/by-id/");
+        check(&["sh", "-c", "exit 3"], "sh -c 'exit 3'");
+        check(&["echo", ""], "echo ''");
+        check(&["echo", "it's"], r"echo 'it'\''s'");
+    }
+}

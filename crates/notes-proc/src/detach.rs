@@ -1,0 +1,137 @@
+//! `spawn_detached`: start a process that runs on in parallel, as the notes'
+//! `subprocess.Popen(cmd, creationflags=CREATE_NEW_CONSOLE)` does.
+
+use std::process::{Child, Command};
+
+use crate::command::{command_line, spawn_error};
+use crate::{Error, Result, Status};
+
+/// A process started by [`spawn_detached`]. Dropping it neither waits for nor kills the
+/// process; [`wait`](Self::wait) or [`try_wait`](Self::try_wait) reap it (a process that is
+/// never waited for stays a zombie until this program exits).
+#[derive(Debug)]
+pub struct Detached {
+    child: Child,
+    command: String,
+}
+
+impl Detached {
+    /// The process id. On Unix it is also the id of its session and process group.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// How it ended, if it has; never blocks.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the operating system cannot tell.
+    pub fn try_wait(&mut self) -> Result<Option<Status>> {
+        self.child
+            .try_wait()
+            .map(|status| status.map(Status::from_std))
+            .map_err(|source| self.io("checking on it", source))
+    }
+
+    /// Waits for it to end.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the operating system cannot wait.
+    pub fn wait(&mut self) -> Result<Status> {
+        self.child
+            .wait()
+            .map(Status::from_std)
+            .map_err(|source| self.io("waiting for it", source))
+    }
+
+    /// Kills it with everything in its process group (Unix; on Windows the process itself),
+    /// then reaps it.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be signalled or waited for.
+    pub fn kill(&mut self) -> Result<Status> {
+        #[cfg(unix)]
+        {
+            if self.child.try_wait().ok().flatten().is_none() {
+                let pgid =
+                    nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).unwrap_or(i32::MAX));
+                crate::run::kill_group(pgid)
+                    .map_err(|source| self.io("killing its process group", source))?;
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if let Err(source) = self.child.kill() {
+                if source.kind() != std::io::ErrorKind::InvalidInput {
+                    return Err(self.io("killing it", source));
+                }
+            }
+        }
+        self.wait()
+    }
+
+    fn io(&self, action: &'static str, source: std::io::Error) -> Error {
+        Error::Io {
+            command: self.command.clone(),
+            action,
+            source,
+        }
+    }
+}
+
+/// Starts `cmd` so that it runs on by itself, and returns at once.
+///
+/// On Unix the process leads a new session (`setsid`): it has no controlling terminal, so
+/// Ctrl-C or closing the terminal does not reach it, and killing this program's process group
+/// leaves it alone. On Windows it gets its own console window (`CREATE_NEW_CONSOLE`), as in
+/// the notes. Its standard streams are whatever `cmd` says (inherited by default).
+///
+/// # Errors
+/// [`Error::NotFound`] for a missing program, [`Error::Spawn`] for other start failures,
+/// [`Error::EmptyCommand`] for an empty program name.
+///
+/// ```
+/// # #[cfg(unix)] {
+/// use std::process::Command;
+/// let mut child = notes_proc::spawn_detached(Command::new("sh").args(["-c", "exit 7"]))?;
+/// assert!(child.pid() > 0);
+/// assert_eq!(child.wait()?, notes_proc::Status::Code(7));
+/// # }
+/// # Ok::<(), notes_proc::Error>(())
+/// ```
+pub fn spawn_detached(cmd: &mut Command) -> Result<Detached> {
+    if cmd.get_program().is_empty() {
+        return Err(Error::EmptyCommand);
+    }
+    let command = command_line(cmd);
+    new_session(cmd).map_err(|source| Error::Spawn {
+        command: command.clone(),
+        source,
+    })?;
+    let child = cmd
+        .spawn()
+        .map_err(|source| spawn_error(cmd, &command, source))?;
+    Ok(Detached { child, command })
+}
+
+#[cfg(unix)]
+fn new_session(cmd: &mut Command) -> std::io::Result<()> {
+    use process_wrap::std::{CommandWrap, CommandWrapper, ProcessSession};
+    // process-wrap's `ProcessSession` installs the `setsid` pre-exec hook (the one piece of
+    // `unsafe` this needs) on the command it is given; the `CommandWrap` is only the context
+    // its hook signature asks for.
+    let context = CommandWrap::from(Command::new(cmd.get_program()));
+    ProcessSession.pre_spawn(cmd, &context)
+}
+
+#[cfg(not(unix))]
+fn new_session(cmd: &mut Command) -> std::io::Result<()> {
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        const CREATE_NEW_CONSOLE: u32 = 0x0000_0010;
+        cmd.creation_flags(CREATE_NEW_CONSOLE);
+    }
+    #[cfg(not(windows))]
+    let _ = cmd;
+    Ok(())
+}

@@ -1,0 +1,537 @@
+//! `run` and `run_with_timeout`: one engine that starts a command in its own process group,
+//! reads its pipes on threads (so a full pipe never blocks it), waits with a deadline, and
+//! kills the whole group, never just the leader.
+
+use std::io::{self, Read};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::command::{command_line, spawn_error};
+use crate::{Error, Result, Signal, Status};
+
+/// How long output is still read after the command's process group is gone. Every process of
+/// the group is dead by then, so the pipes are at end of file at once unless a process that
+/// left the group (a daemon that called `setsid`) still holds them: it is not waited for.
+const DRAIN: Duration = Duration::from_millis(100);
+
+/// The deadline and the way to stop a command, for [`run_with_timeout`].
+///
+/// ```
+/// use std::time::Duration;
+/// use notes_proc::{Limit, Signal};
+///
+/// // SIGTERM at 4 s, SIGKILL at 4.5 s for whatever of the process group is still alive.
+/// let limit = Limit::new(Duration::from_secs(4))
+///     .signal(Signal::Term)
+///     .kill_after(Duration::from_millis(500));
+/// assert_eq!(limit.timeout(), Duration::from_secs(4));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Limit {
+    timeout: Duration,
+    signal: Signal,
+    kill_after: Duration,
+    capture: bool,
+    max_output: usize,
+}
+
+impl Limit {
+    /// A limit of `timeout`, enforced with `SIGKILL` to the whole process group, capturing
+    /// standard output and standard error (standard input is empty).
+    pub fn new(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            signal: Signal::Kill,
+            kill_after: Duration::from_secs(1),
+            capture: true,
+            max_output: usize::MAX,
+        }
+    }
+
+    /// The signal sent to the process group at the deadline (default `KILL`).
+    ///
+    /// With any other signal the group gets `SIGCONT` too (so a stopped process sees it), and
+    /// whatever is still alive [`kill_after`](Self::kill_after) later is killed with `SIGKILL`.
+    pub fn signal(mut self, signal: Signal) -> Self {
+        self.signal = signal;
+        self
+    }
+
+    /// The grace period between [`signal`](Self::signal) and `SIGKILL` (default 1 s).
+    pub fn kill_after(mut self, grace: Duration) -> Self {
+        self.kill_after = grace;
+        self
+    }
+
+    /// Whether to capture standard output and standard error (default `true`). With `false`
+    /// the command inherits all three standard streams, like GNU `timeout`, and the
+    /// [`Outcome`] holds no output.
+    pub fn capture(mut self, capture: bool) -> Self {
+        self.capture = capture;
+        self
+    }
+
+    /// Keep at most `bytes` of each stream (default: no limit). The rest is read and dropped,
+    /// so the command never blocks on a full pipe, and [`Outcome::truncated`] is set.
+    pub fn max_output(mut self, bytes: usize) -> Self {
+        self.max_output = bytes;
+        self
+    }
+
+    /// The time limit.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+}
+
+/// What a command did: how it ended, whether the deadline ended it, and its output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// How the command's first process ended (after a timeout: usually killed by the signal).
+    pub status: Status,
+    /// True when the deadline passed and the process group was signalled.
+    pub timed_out: bool,
+    /// Standard output, as far as it was written (empty when not captured).
+    pub stdout: Vec<u8>,
+    /// Standard error, as far as it was written (empty when not captured).
+    pub stderr: Vec<u8>,
+    /// True when [`Limit::max_output`] dropped some output.
+    pub truncated: bool,
+    /// Time from the start to the end of the command.
+    pub elapsed: Duration,
+}
+
+/// Runs `cmd` to completion and returns the non-empty lines of its standard output, as the
+/// notes' `subprocess.check_output(cmd).decode()` then `split("\n")` and filter do.
+///
+/// Standard output and standard error are read at the same time (a command that writes
+/// megabytes to both never deadlocks), standard input is empty, and the command runs in its
+/// own process group: what it leaves running in the background when it exits is killed.
+///
+/// # Errors
+/// [`Error::NotFound`] for a missing program, [`Error::Failed`] (with the status and the tail
+/// of standard error) for a non-zero exit or a signal, [`Error::NotUtf8`] for output that is
+/// not text, and [`Error::Spawn`] or [`Error::Io`] when the operating system refuses.
+///
+/// ```
+/// # #[cfg(unix)] {
+/// use std::process::Command;
+/// let lines = notes_proc::run(Command::new("sh").args(["-c", "echo a; echo; echo b"]))?;
+/// assert_eq!(lines, ["a", "b"]);
+///
+/// let err = notes_proc::run(Command::new("sh").args(["-c", "echo oops >&2; exit 2"]))
+///     .unwrap_err();
+/// assert_eq!(err.to_string(), r#"command "sh -c 'echo oops >&2; exit 2'" failed: exit status 2: oops"#);
+/// # }
+/// # Ok::<(), notes_proc::Error>(())
+/// ```
+pub fn run(cmd: &mut Command) -> Result<Vec<String>> {
+    let text = run_text(cmd)?;
+    Ok(text
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Like [`run`], but returns the whole standard output as text, empty lines and all.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_text(cmd: &mut Command) -> Result<String> {
+    let command = command_line(cmd);
+    let outcome = execute(cmd, &command, None)?;
+    if !outcome.status.success() {
+        return Err(Error::Failed {
+            command,
+            status: outcome.status,
+            stderr_tail: tail(&outcome.stderr),
+        });
+    }
+    String::from_utf8(outcome.stdout).map_err(|err| Error::NotUtf8 {
+        command,
+        offset: err.utf8_error().valid_up_to(),
+    })
+}
+
+/// Runs `cmd` with a deadline. At the deadline the command's whole process group (its
+/// children and grandchildren) gets [`Limit::signal`], then `SIGKILL`; it is reaped, and the
+/// output written so far comes back with [`Outcome::timed_out`] set.
+///
+/// It returns within a few milliseconds of the deadline even when a grandchild holds the
+/// output pipes open. A command that ends before the deadline is not an error whatever its
+/// status: look at [`Outcome::status`].
+///
+/// # Errors
+/// [`Error::NotFound`], [`Error::Spawn`] or [`Error::Io`], as for [`run`].
+///
+/// ```
+/// # #[cfg(unix)] {
+/// use std::process::Command;
+/// use std::time::Duration;
+/// use notes_proc::{Limit, Status};
+///
+/// let limit = Limit::new(Duration::from_millis(200));
+/// let outcome = notes_proc::run_with_timeout(
+///     Command::new("sh").args(["-c", "sleep 3 & echo started; sleep 3"]),
+///     &limit,
+/// )?;
+/// assert!(outcome.timed_out);
+/// assert_eq!(outcome.stdout, b"started\n");
+/// assert_eq!(outcome.status, Status::Signal(9));
+/// assert!(outcome.elapsed < Duration::from_secs(1));
+/// # }
+/// # Ok::<(), notes_proc::Error>(())
+/// ```
+pub fn run_with_timeout(cmd: &mut Command, limit: &Limit) -> Result<Outcome> {
+    let command = command_line(cmd);
+    execute(cmd, &command, Some(limit))
+}
+
+/// One output pipe, filled by a reader thread and readable while it runs.
+#[derive(Default)]
+struct Capture {
+    bytes: Mutex<Vec<u8>>,
+    truncated: AtomicBool,
+}
+
+impl Capture {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.bytes.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+fn start_reader(
+    mut pipe: impl Read + Send + 'static,
+    capture: Arc<Capture>,
+    max: usize,
+    done: mpsc::Sender<()>,
+) -> io::Result<()> {
+    thread::Builder::new()
+        .name("notes-proc-reader".into())
+        .spawn(move || {
+            let mut chunk = vec![0; 64 * 1024];
+            loop {
+                match pipe.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        let mut bytes =
+                            capture.bytes.lock().unwrap_or_else(PoisonError::into_inner);
+                        let keep = n.min(max.saturating_sub(bytes.len()));
+                        bytes.extend_from_slice(&chunk[..keep]);
+                        if keep < n {
+                            capture.truncated.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            // The receiver may have stopped waiting; nothing to do about it here.
+            let _ = done.send(());
+        })
+        .map(drop)
+}
+
+/// The shared engine of [`run`] (no limit) and [`run_with_timeout`].
+fn execute(cmd: &mut Command, command: &str, limit: Option<&Limit>) -> Result<Outcome> {
+    if cmd.get_program().is_empty() {
+        return Err(Error::EmptyCommand);
+    }
+    let io_error = |action: &'static str| {
+        move |source| Error::Io {
+            command: command.to_owned(),
+            action,
+            source,
+        }
+    };
+    let capture = limit.is_none_or(|limit| limit.capture);
+    let max = limit.map_or(usize::MAX, |limit| limit.max_output);
+    if capture {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+    }
+    group::new_process_group(cmd);
+
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .map_err(|source| spawn_error(cmd, command, source))?;
+    // A deadline too far away to represent is no deadline.
+    let deadline = limit.and_then(|limit| Some((start.checked_add(limit.timeout)?, limit)));
+
+    let (done_tx, done_rx) = mpsc::channel();
+    let (out, err) = (Arc::<Capture>::default(), Arc::<Capture>::default());
+    let mut readers = 0;
+    if let Some(pipe) = child.stdout.take() {
+        start_reader(pipe, Arc::clone(&out), max, done_tx.clone())
+            .map_err(io_error("starting a thread to read its output"))?;
+        readers += 1;
+    }
+    if let Some(pipe) = child.stderr.take() {
+        start_reader(pipe, Arc::clone(&err), max, done_tx.clone())
+            .map_err(io_error("starting a thread to read its output"))?;
+        readers += 1;
+    }
+    drop(done_tx);
+
+    let mut leader = group::Leader::start(child).map_err(io_error("starting to wait for it"))?;
+    let mut timed_out = false;
+    let status = match deadline {
+        None => leader.wait().map_err(io_error("waiting for it"))?,
+        Some((deadline, limit)) => match leader
+            .wait_until(deadline)
+            .map_err(io_error("waiting for it"))?
+        {
+            Some(status) => status,
+            None => {
+                timed_out = true;
+                stop(&mut leader, limit).map_err(io_error("killing its process group"))?
+            }
+        },
+    };
+    let elapsed = start.elapsed();
+
+    let drain_end = Instant::now() + DRAIN;
+    for _ in 0..readers {
+        let left = drain_end.saturating_duration_since(Instant::now());
+        if done_rx.recv_timeout(left).is_err() {
+            break;
+        }
+    }
+    Ok(Outcome {
+        status: Status::from_std(status),
+        timed_out,
+        truncated: out.truncated.load(Ordering::Relaxed) || err.truncated.load(Ordering::Relaxed),
+        stdout: out.take(),
+        stderr: err.take(),
+        elapsed,
+    })
+}
+
+/// Ends a command that overran its deadline: its signal, then `SIGKILL` after the grace
+/// period, to the whole group; returns the leader's status once it is reaped.
+fn stop(leader: &mut group::Leader, limit: &Limit) -> io::Result<ExitStatus> {
+    leader.signal_group(limit.signal)?;
+    if limit.signal != Signal::Kill {
+        // As GNU timeout does: a stopped process only acts on the signal once continued.
+        leader.continue_group()?;
+        if let Some(status) = leader.wait_until(Instant::now() + limit.kill_after)? {
+            // The leader is gone; its children may not be.
+            leader.signal_group(Signal::Kill)?;
+            return Ok(status);
+        }
+        leader.signal_group(Signal::Kill)?;
+    }
+    leader.wait()
+}
+
+/// The last lines of a command's standard error, for an error message: at most three
+/// non-empty lines, joined with "; ", and at most 400 bytes (the end is kept).
+pub(crate) fn tail(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|line| !line.is_empty())
+        .collect();
+    let joined = lines[lines.len().saturating_sub(3)..].join("; ");
+    const MAX: usize = 400;
+    if joined.len() <= MAX {
+        return joined;
+    }
+    let mut cut = joined.len() - MAX;
+    while !joined.is_char_boundary(cut) {
+        cut += 1;
+    }
+    format!("...{}", &joined[cut..])
+}
+
+/// Sends `SIGKILL` to the process group `pgid`; a group that is already gone is fine.
+#[cfg(unix)]
+pub(crate) fn kill_group(pgid: nix::unistd::Pid) -> io::Result<()> {
+    group::signal_group(pgid, nix::sys::signal::Signal::SIGKILL)
+}
+
+#[cfg(unix)]
+mod group {
+    //! Process groups on Unix: the command leads a new group (`setpgid(0, 0)`, through std's
+    //! `process_group`), signals go to the group with `killpg`, and a thread blocks in `wait`
+    //! so that the deadline wait is a channel receive with a timeout (no polling).
+
+    use std::io;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Child, Command, ExitStatus};
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::Instant;
+
+    use nix::errno::Errno;
+    use nix::sys::signal::{self, killpg};
+    use nix::unistd::Pid;
+
+    use crate::Signal;
+
+    pub(super) fn new_process_group(cmd: &mut Command) {
+        cmd.process_group(0);
+    }
+
+    pub(super) struct Leader {
+        pgid: Pid,
+        exited: mpsc::Receiver<io::Result<ExitStatus>>,
+        status: Option<ExitStatus>,
+    }
+
+    /// `killpg`, where a group that no longer exists is not an error: it is what we want.
+    pub(super) fn signal_group(pgid: Pid, signal: signal::Signal) -> io::Result<()> {
+        match killpg(pgid, signal) {
+            Ok(()) | Err(Errno::ESRCH) => Ok(()),
+            Err(errno) => Err(errno.into()),
+        }
+    }
+
+    impl Leader {
+        pub(super) fn start(mut child: Child) -> io::Result<Self> {
+            let pid = i32::try_from(child.id()).map_err(io::Error::other)?;
+            let pgid = Pid::from_raw(pid);
+            let (tx, exited) = mpsc::sync_channel(1);
+            thread::Builder::new()
+                .name("notes-proc-waiter".into())
+                .spawn(move || {
+                    let status = child.wait();
+                    // The leader is reaped; what it left behind in its group is killed now,
+                    // so nothing outlives the command. The group id cannot name another
+                    // group while any member is alive, and a reused pid would have to lead
+                    // a new group within microseconds: the same (tiny) window GNU timeout has.
+                    let _ = signal_group(pgid, signal::Signal::SIGKILL);
+                    let _ = tx.send(status);
+                })?;
+            Ok(Self {
+                pgid,
+                exited,
+                status: None,
+            })
+        }
+
+        pub(super) fn wait_until(&mut self, deadline: Instant) -> io::Result<Option<ExitStatus>> {
+            if let Some(status) = self.status {
+                return Ok(Some(status));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.exited.recv_timeout(left) {
+                Ok(status) => {
+                    let status = status?;
+                    self.status = Some(status);
+                    Ok(Some(status))
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => Ok(None),
+                Err(mpsc::RecvTimeoutError::Disconnected) => Err(vanished()),
+            }
+        }
+
+        pub(super) fn wait(&mut self) -> io::Result<ExitStatus> {
+            if let Some(status) = self.status {
+                return Ok(status);
+            }
+            let status = self.exited.recv().map_err(|_| vanished())??;
+            self.status = Some(status);
+            Ok(status)
+        }
+
+        pub(super) fn signal_group(&self, signal: Signal) -> io::Result<()> {
+            signal_group(self.pgid, signal.to_nix())
+        }
+
+        pub(super) fn continue_group(&self) -> io::Result<()> {
+            signal_group(self.pgid, signal::Signal::SIGCONT)
+        }
+    }
+
+    fn vanished() -> io::Error {
+        io::Error::other("the thread waiting for the process ended without its status")
+    }
+}
+
+#[cfg(not(unix))]
+mod group {
+    //! Elsewhere (Windows): the command gets `CREATE_NEW_PROCESS_GROUP`, waiting polls
+    //! `try_wait` every millisecond, and "signalling" terminates the leader process (Windows
+    //! has no signals; children of the command are not reached).
+
+    use std::io;
+    use std::process::{Child, Command, ExitStatus};
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    use crate::Signal;
+
+    pub(super) fn new_process_group(cmd: &mut Command) {
+        #[cfg(windows)]
+        {
+            use std::os::windows::process::CommandExt;
+            const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+            cmd.creation_flags(CREATE_NEW_PROCESS_GROUP);
+        }
+        #[cfg(not(windows))]
+        let _ = cmd;
+    }
+
+    pub(super) struct Leader {
+        child: Child,
+    }
+
+    impl Leader {
+        pub(super) fn start(child: Child) -> io::Result<Self> {
+            Ok(Self { child })
+        }
+
+        pub(super) fn wait_until(&mut self, deadline: Instant) -> io::Result<Option<ExitStatus>> {
+            loop {
+                if let Some(status) = self.child.try_wait()? {
+                    return Ok(Some(status));
+                }
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(None);
+                }
+                thread::sleep(left.min(Duration::from_millis(1)));
+            }
+        }
+
+        pub(super) fn wait(&mut self) -> io::Result<ExitStatus> {
+            self.child.wait()
+        }
+
+        pub(super) fn signal_group(&mut self, _signal: Signal) -> io::Result<()> {
+            match self.child.kill() {
+                Err(err) if err.kind() != io::ErrorKind::InvalidInput => Err(err),
+                _ => Ok(()),
+            }
+        }
+
+        pub(super) fn continue_group(&self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tail;
+
+    #[test]
+    fn tail_keeps_the_last_three_lines() {
+        assert_eq!(tail(b""), "");
+        assert_eq!(tail(b"one\n\ntwo\r\nthree\nfour\n"), "two; three; four");
+        let long = "x".repeat(1000);
+        let cut = tail(long.as_bytes());
+        assert!(cut.starts_with("...") && cut.len() == 403, "{cut}");
+        let wide = "é".repeat(300);
+        assert!(tail(wide.as_bytes()).ends_with('é'));
+    }
+}

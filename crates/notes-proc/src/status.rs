@@ -1,0 +1,199 @@
+//! How a process ended, and the signals used to end one.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// How a process ended: an exit code, or (on Unix) the signal that killed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// It exited with this code (0 is success).
+    Code(i32),
+    /// It was killed by this signal number (Unix only).
+    Signal(i32),
+}
+
+impl Status {
+    /// True for exit code 0.
+    pub fn success(self) -> bool {
+        self == Status::Code(0)
+    }
+
+    /// The exit status a shell (or GNU `timeout`) reports for it: the code, or 128 + signal.
+    pub fn shell_code(self) -> i32 {
+        match self {
+            Status::Code(code) => code,
+            Status::Signal(signal) => 128 + signal,
+        }
+    }
+
+    pub(crate) fn from_std(status: std::process::ExitStatus) -> Self {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            if let Some(signal) = status.signal() {
+                return Status::Signal(signal);
+            }
+        }
+        // Off Unix every status has a code; on Unix a status without a signal has one too
+        // (`wait` only reports terminated processes), so -1 is never reached in practice.
+        Status::Code(status.code().unwrap_or(-1))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Status::Code(code) => write!(f, "exit status {code}"),
+            Status::Signal(signal) => {
+                write!(f, "killed by signal {signal}")?;
+                #[cfg(unix)]
+                if let Ok(sig) = nix::sys::signal::Signal::try_from(signal) {
+                    write!(f, " ({})", sig.as_str())?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A signal to end a process with, by its portable name.
+///
+/// On Windows there are no signals: every variant terminates the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Signal {
+    /// `SIGHUP`: the terminal went away.
+    Hup,
+    /// `SIGINT`: Ctrl-C.
+    Int,
+    /// `SIGQUIT`: Ctrl-\.
+    Quit,
+    /// `SIGKILL`: cannot be caught; the process ends at once.
+    Kill,
+    /// `SIGUSR1`.
+    Usr1,
+    /// `SIGUSR2`.
+    Usr2,
+    /// `SIGALRM`.
+    Alrm,
+    /// `SIGTERM`: please exit (the default of `kill` and GNU `timeout`).
+    Term,
+}
+
+const NAMES: [(Signal, &str); 8] = [
+    (Signal::Hup, "HUP"),
+    (Signal::Int, "INT"),
+    (Signal::Quit, "QUIT"),
+    (Signal::Kill, "KILL"),
+    (Signal::Usr1, "USR1"),
+    (Signal::Usr2, "USR2"),
+    (Signal::Alrm, "ALRM"),
+    (Signal::Term, "TERM"),
+];
+
+impl Signal {
+    /// The name without the `SIG` prefix: `"TERM"`.
+    pub fn name(self) -> &'static str {
+        NAMES
+            .iter()
+            .find(|(signal, _)| *signal == self)
+            .map_or("KILL", |(_, name)| name)
+    }
+
+    #[cfg(unix)]
+    pub(crate) fn to_nix(self) -> nix::sys::signal::Signal {
+        use nix::sys::signal::Signal as S;
+        match self {
+            Signal::Hup => S::SIGHUP,
+            Signal::Int => S::SIGINT,
+            Signal::Quit => S::SIGQUIT,
+            Signal::Kill => S::SIGKILL,
+            Signal::Usr1 => S::SIGUSR1,
+            Signal::Usr2 => S::SIGUSR2,
+            Signal::Alrm => S::SIGALRM,
+            Signal::Term => S::SIGTERM,
+        }
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The error of parsing a [`Signal`]: names the text and what is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown signal {0:?}: expected one of HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM (with or without SIG, or its number on Unix)"
+)]
+pub struct ParseSignalError(String);
+
+impl FromStr for Signal {
+    type Err = ParseSignalError;
+
+    /// Parses `TERM`, `SIGTERM`, `term` or (on Unix) `15`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let upper = text.trim().to_ascii_uppercase();
+        let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+        if let Some((signal, _)) = NAMES.iter().find(|(_, n)| *n == name) {
+            return Ok(*signal);
+        }
+        #[cfg(unix)]
+        if let Ok(number) = name.parse::<i32>()
+            && let Ok(sig) = nix::sys::signal::Signal::try_from(number)
+            && let Some((signal, _)) = NAMES.iter().find(|(s, _)| s.to_nix() == sig)
+        {
+            return Ok(*signal);
+        }
+        Err(ParseSignalError(text.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_parse_by_name_prefix_case_and_number() {
+        for (text, expected) in [
+            ("TERM", Signal::Term),
+            ("SIGTERM", Signal::Term),
+            ("kill", Signal::Kill),
+            ("SigInt", Signal::Int),
+            ("usr1", Signal::Usr1),
+        ] {
+            assert_eq!(text.parse::<Signal>(), Ok(expected), "{text}");
+        }
+        #[cfg(unix)]
+        {
+            assert_eq!("9".parse::<Signal>(), Ok(Signal::Kill));
+            assert_eq!("15".parse::<Signal>(), Ok(Signal::Term));
+        }
+        let err = "TERMINATE".parse::<Signal>().unwrap_err();
+        assert!(err.to_string().starts_with("unknown signal \"TERMINATE\""));
+        assert!("".parse::<Signal>().is_err());
+        assert!("SIG".parse::<Signal>().is_err());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for (signal, name) in NAMES {
+            assert_eq!(signal.name(), name);
+            assert_eq!(name.parse::<Signal>(), Ok(signal));
+        }
+    }
+
+    #[test]
+    fn statuses_read_like_a_shell() {
+        assert_eq!(Status::Code(2).to_string(), "exit status 2");
+        assert!(Status::Code(0).success());
+        assert!(!Status::Signal(9).success());
+        assert_eq!(Status::Signal(9).shell_code(), 137);
+        #[cfg(unix)]
+        assert_eq!(
+            Status::Signal(9).to_string(),
+            "killed by signal 9 (SIGKILL)"
+        );
+    }
+}

@@ -1,0 +1,195 @@
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use notes_proc::{Error, Limit, Signal, Status, run, run_text, run_with_timeout};
+
+fn sh(script: &str) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", script]);
+    cmd
+}
+
+#[test]
+fn run_keeps_non_empty_lines_and_run_text_keeps_everything() {
+    assert_eq!(
+        run(&mut sh("printf 'a\\n\\nb\\r\\nc'")).unwrap(),
+        ["a", "b", "c"]
+    );
+    assert_eq!(
+        run_text(&mut sh("printf 'a\\n\\nb\\n'")).unwrap(),
+        "a\n\nb\n"
+    );
+}
+
+#[test]
+fn failures_name_the_command_the_status_and_the_stderr_tail() {
+    let err = run(&mut sh("echo one >&2; echo two >&2; exit 3")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Failed {
+                status: Status::Code(3),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "command \"sh -c 'echo one >&2; echo two >&2; exit 3'\" failed: exit status 3: one; two"
+    );
+
+    let err = run(&mut sh("kill -TERM $$")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Failed {
+                status: Status::Signal(15),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .ends_with("failed: killed by signal 15 (SIGTERM)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_program_is_its_own_error() {
+    let err = run(Command::new("notes-no-such-program").arg("x")).unwrap_err();
+    assert!(matches!(&err, Error::NotFound { program, .. } if program == "notes-no-such-program"));
+    assert_eq!(
+        err.to_string(),
+        "cannot run \"notes-no-such-program x\": program \"notes-no-such-program\" not found"
+    );
+    assert!(matches!(
+        run(&mut Command::new("")),
+        Err(Error::EmptyCommand)
+    ));
+}
+
+#[test]
+fn output_that_is_not_utf8_is_an_error_with_its_offset() {
+    let err = run(&mut sh("printf 'ok\\377'")).unwrap_err();
+    assert!(matches!(err, Error::NotUtf8 { offset: 2, .. }), "{err:?}");
+}
+
+#[test]
+fn ten_megabytes_on_both_pipes_do_not_deadlock() {
+    let limit = Limit::new(Duration::from_secs(30));
+    let outcome = run_with_timeout(
+        &mut sh("head -c 10000000 /dev/zero; head -c 10000000 /dev/zero >&2; echo done >&2"),
+        &limit,
+    )
+    .unwrap();
+    assert!(!outcome.timed_out);
+    assert_eq!(outcome.status, Status::Code(0));
+    assert_eq!(outcome.stdout.len(), 10_000_000);
+    assert_eq!(outcome.stderr.len(), 10_000_005);
+
+    let lines = run(&mut sh("yes line | head -n 1000000")).unwrap();
+    assert_eq!(lines.len(), 1_000_000);
+}
+
+#[test]
+fn max_output_truncates_without_blocking_the_command() {
+    let limit = Limit::new(Duration::from_secs(30)).max_output(1000);
+    let outcome = run_with_timeout(&mut sh("head -c 5000000 /dev/zero"), &limit).unwrap();
+    assert_eq!(outcome.status, Status::Code(0));
+    assert_eq!(outcome.stdout.len(), 1000);
+    assert!(outcome.truncated);
+}
+
+/// The exact test: a background grandchild holds the pipe, and the deadline must
+/// still be met with the partial output and no survivor.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_timeout_kills_the_whole_tree_on_time_and_keeps_partial_output() {
+    let limit = Limit::new(Duration::from_millis(200));
+    let start = Instant::now();
+    let outcome = run_with_timeout(
+        &mut sh("sleep 30 & echo $$ $!; echo started; sleep 30"),
+        &limit,
+    )
+    .unwrap();
+    let took = start.elapsed();
+    assert!(outcome.timed_out);
+    assert_eq!(outcome.status, Status::Signal(9));
+    assert!(took >= Duration::from_millis(200), "{took:?}");
+    // Generous for a shared machine; the benchmark measures the real overshoot.
+    assert!(took < Duration::from_millis(700), "{took:?}");
+    let text = String::from_utf8(outcome.stdout).unwrap();
+    let mut lines = text.lines();
+    let pids: Vec<u32> = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(lines.next(), Some("started"));
+    assert_eq!(pids.len(), 2);
+    for pid in pids {
+        assert!(crate::is_gone(pid), "pid {pid} survived");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn background_children_do_not_outlive_a_command_that_exits() {
+    let start = Instant::now();
+    let lines = run(&mut sh("sleep 30 & echo $!")).unwrap();
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let pid: u32 = lines[0].parse().unwrap();
+    assert!(crate::is_gone(pid), "pid {pid} survived");
+}
+
+#[test]
+fn term_then_kill_after_the_grace_period() {
+    // The shell traps TERM and exits with 5: the grace period lets it.
+    let limit = Limit::new(Duration::from_millis(100))
+        .signal(Signal::Term)
+        .kill_after(Duration::from_secs(5));
+    let outcome = run_with_timeout(
+        &mut sh("trap 'echo term; exit 5' TERM; echo ready; sleep 30 & wait"),
+        &limit,
+    )
+    .unwrap();
+    assert!(outcome.timed_out);
+    assert_eq!(outcome.status, Status::Code(5));
+    assert_eq!(outcome.stdout, b"ready\nterm\n");
+    assert!(
+        outcome.elapsed < Duration::from_secs(3),
+        "{:?}",
+        outcome.elapsed
+    );
+
+    // TERM is ignored (and stays ignored in `sleep`): KILL follows after the grace period.
+    let limit = Limit::new(Duration::from_millis(100))
+        .signal(Signal::Term)
+        .kill_after(Duration::from_millis(100));
+    let outcome = run_with_timeout(&mut sh("trap '' TERM; sleep 30"), &limit).unwrap();
+    assert!(outcome.timed_out);
+    assert_eq!(outcome.status, Status::Signal(9));
+    assert!(outcome.elapsed >= Duration::from_millis(200));
+    assert!(
+        outcome.elapsed < Duration::from_secs(3),
+        "{:?}",
+        outcome.elapsed
+    );
+}
+
+#[test]
+fn a_command_that_ends_in_time_reports_its_exact_status() {
+    let limit = Limit::new(Duration::from_secs(30));
+    let outcome = run_with_timeout(&mut sh("echo out; echo err >&2; exit 7"), &limit).unwrap();
+    assert!(!outcome.timed_out);
+    assert_eq!(outcome.status, Status::Code(7));
+    assert_eq!(outcome.stdout, b"out\n");
+    assert_eq!(outcome.stderr, b"err\n");
+
+    let outcome = run_with_timeout(&mut sh("kill -KILL $$"), &limit).unwrap();
+    assert_eq!(outcome.status, Status::Signal(9));
+}
