@@ -230,17 +230,32 @@ fn wheel_primes(lo: u64, hi: u64) -> impl Iterator<Item = u64> {
 }
 
 fn list_range(lo: u64, hi: u64, threads: Option<usize>) -> Vec<u64> {
-    let mut out: Vec<u64> = wheel_primes(lo, hi).collect();
-    let parts = run_chunks(lo, hi, threads, |a, b| {
-        let mut v = Vec::new();
+    let mut parts = run_chunks(lo, hi, threads, |a, b| {
+        let mut v = Vec::with_capacity(estimate_count(a, b));
+        if a == lo {
+            v.extend(wheel_primes(lo, hi));
+        }
         sieve::extend_range(a, b, &mut v);
         v
     });
-    out.reserve_exact(parts.iter().map(Vec::len).sum());
-    for part in &parts {
-        out.extend_from_slice(part);
+    // One chunk (one thread, or a short range) is the answer as it is: no copy.
+    if parts.len() <= 1 {
+        return parts
+            .pop()
+            .unwrap_or_else(|| wheel_primes(lo, hi).collect());
     }
-    out
+    parts.concat()
+}
+
+/// A slight overestimate of the primes in `[a, b)` (x / (ln x − 1.1) is above π(x) for
+/// x ≥ 60), so listing rarely reallocates.
+fn estimate_count(a: u64, b: u64) -> usize {
+    let f = |x: u64| {
+        let x = x.max(60) as f64;
+        x / (x.ln() - 1.1)
+    };
+    let est = (f(b) - f(a)).max(0.0) * 1.02 + 64.0;
+    est.min(1e9) as usize
 }
 
 /// Below this many numbers per thread a range is sieved on one thread.

@@ -12,7 +12,8 @@ use super::sieve::{self, Segmented, WHEEL};
 struct PiTable {
     limit: u64,
     words: Vec<u64>,
-    before: Vec<u64>,
+    /// π(30·8·i − 1): the primes before word i (fits in u32: π(2^32) < 2^32).
+    before: Vec<u32>,
 }
 
 /// `LE[r]`: how many wheel residues are ≤ r.
@@ -43,10 +44,10 @@ impl PiTable {
             sieve::for_each_word(base, bits, 0, limit + 1, |_, w| words.push(w));
         }
         let mut before = Vec::with_capacity(words.len());
-        let mut acc = 3; // 2, 3 and 5 are not in the wheel.
+        let mut acc = 3u32; // 2, 3 and 5 are not in the wheel.
         for w in &words {
             before.push(acc);
-            acc += u64::from(w.count_ones());
+            acc += w.count_ones();
         }
         Self {
             limit,
@@ -69,7 +70,7 @@ impl PiTable {
         } else {
             (1u64 << bits) - 1
         };
-        self.before[wi] + u64::from((self.words[wi] & mask).count_ones())
+        u64::from(self.before[wi] + (self.words[wi] & mask).count_ones())
     }
 
     /// The primes in `(lo, hi]` (hi ≤ limit), ascending.
@@ -142,6 +143,79 @@ struct Meissel<'a> {
     primes: &'a [u64],
     table: &'a PiTable,
     tiny: &'a Tiny,
+    cache: &'a PhiCache,
+}
+
+/// φ(y, b) for y below `CACHE_X` and 3 ≤ b ≤ `CACHE_A`: per b, the wheel sieve of [0, CACHE_X)
+/// crossed by the first b primes, with a running count per word (primecount's phi cache).
+/// Most leaves of the φ recursion are small, so this turns them into two lookups.
+struct PhiCache {
+    x_max: u64,
+    levels: Vec<PiLevel>,
+}
+
+struct PiLevel {
+    words: Vec<u64>,
+    before: Vec<u32>,
+}
+
+const CACHE_X: u64 = 1 << 21;
+const CACHE_A: usize = 100;
+
+impl PhiCache {
+    fn new(primes: &[u64], x_max: u64) -> Self {
+        let x_max = x_max.min(CACHE_X);
+        let n_words = x_max.div_ceil(240) as usize;
+        // Level 3 (2, 3, 5 removed): every wheel bit set.
+        let mut words = vec![u64::MAX; n_words];
+        let mut levels = Vec::new();
+        for b in 3..=CACHE_A.min(primes.len()) {
+            if b > 3 {
+                let p = primes[b - 1];
+                // Clear every multiple p·q (q coprime to 30) below the limit, p included:
+                // for each wheel residue r, the multiples p·(r + 30j) share one bit.
+                for &r in &WHEEL {
+                    let mut m = p * u64::from(r);
+                    while m < x_max {
+                        let bit = (m / 30 % 8) * 8 + u64::from(LE[(m % 30) as usize] - 1);
+                        words[(m / 240) as usize] &= !(1u64 << bit);
+                        m += 30 * p;
+                    }
+                }
+            }
+            let mut before = Vec::with_capacity(n_words);
+            let mut acc = 0u32;
+            for w in &words {
+                before.push(acc);
+                acc += w.count_ones();
+            }
+            levels.push(PiLevel {
+                words: words.clone(),
+                before,
+            });
+        }
+        Self { x_max, levels }
+    }
+
+    /// φ(y, b) if cached.
+    #[inline]
+    fn get(&self, y: u64, b: usize) -> Option<u64> {
+        if y >= self.x_max || b < 3 {
+            return None;
+        }
+        let level = self.levels.get(b - 3)?;
+        let byte = y / 30;
+        let wi = (byte / 8) as usize;
+        let bits = (byte % 8) as u32 * 8 + LE[(y % 30) as usize];
+        let mask = if bits >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
+        Some(u64::from(
+            level.before[wi] + (level.words[wi] & mask).count_ones(),
+        ))
+    }
 }
 
 impl Meissel<'_> {
@@ -149,6 +223,9 @@ impl Meissel<'_> {
     fn phi(&self, x: u64, a: usize) -> u64 {
         if a <= 6 {
             return self.tiny.phi(x, a);
+        }
+        if let Some(v) = self.cache.get(x, a) {
+            return v;
         }
         let next = self.primes[a];
         if x < next {
@@ -172,6 +249,9 @@ impl Meissel<'_> {
     }
 }
 
+/// The largest π table (numbers): 2^28 takes 8.9 MB of bits and 4.5 MB of counts.
+const TABLE_CAP: u64 = 1 << 28;
+
 /// π(x) by Meissel's formula.
 pub(crate) fn meissel(x: u64) -> u64 {
     if x < 1_000_000 {
@@ -185,25 +265,37 @@ pub(crate) fn meissel(x: u64) -> u64 {
     while cube.pow(3) > x {
         cube -= 1;
     }
-    let table = PiTable::new(root);
+    // The π table answers φ(y, b) = π(y) − b + 1 for every y ≤ its limit with p_{b+1}² > y,
+    // which cuts most of φ's recursion; past √x it costs 1 bit per 30 numbers plus counts,
+    // so it grows towards x^(2/3) (which also answers all of P2) up to TABLE_CAP.
+    let two_thirds = x / cube;
+    let limit = root.max(two_thirds.min(TABLE_CAP));
+    let table = PiTable::new(limit);
     let small = table.primes_between(0, cube);
     let a = small.len();
     let tiny = Tiny::new();
     // primes[a] must exist for the cut-offs: append the next prime above ∛x.
     let mut primes = small;
-    let next = table.primes_between(cube, root);
+    let next = table.primes_between(cube, root.min(table.limit));
     if let Some(&p) = next.first() {
         primes.push(p);
     }
+    // Sized to the work: the cache pays off from about x = 1e11 on.
+    let cache = PhiCache::new(&primes, root.max(cube * cube / 64));
     let m = Meissel {
         primes: &primes,
         table: &table,
         tiny: &tiny,
+        cache: &cache,
     };
     let phi = m.phi(x, a);
     // P2 = Σ over primes p_i in (∛x, √x] of π(x/p_i) − (i − 1), i the 1-based index of p_i.
     let queries: Vec<u64> = next.iter().rev().map(|&p| x / p).collect();
-    let pis = pi_many(&queries);
+    let pis = if queries.last().is_some_and(|&q| q <= table.limit) {
+        queries.iter().map(|&q| table.pi(q)).collect()
+    } else {
+        pi_many(&queries)
+    };
     let mut p2 = 0u64;
     for (j, pi) in pis.iter().rev().enumerate() {
         let i = (a + j + 1) as u64;

@@ -384,6 +384,17 @@ pub(crate) fn extend_range(lo: u64, hi: u64, out: &mut Vec<u64>) {
 /// Appends the primes of one sieve word.
 #[inline]
 pub(crate) fn push_word(byte: u64, mut w: u64, verify: bool, from: u128, out: &mut Vec<u64>) {
+    if !verify {
+        // The common case: every set bit is a prime; one capacity check per word.
+        out.reserve(w.count_ones() as usize);
+        let base = byte * 30;
+        while w != 0 {
+            let bit = w.trailing_zeros();
+            out.push(base + u64::from(bit / 8) * 30 + u64::from(WHEEL[(bit % 8) as usize]));
+            w &= w - 1;
+        }
+        return;
+    }
     while w != 0 {
         let n = number_at(byte, w.trailing_zeros());
         if !verify || u128::from(n) < from || is_prime_u64(n) {
@@ -417,7 +428,10 @@ mod tests {
     use super::*;
 
     fn trial(n: u64) -> bool {
-        n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
+        n >= 2
+            && (2..)
+                .take_while(|d| d * d <= n)
+                .all(|d| !n.is_multiple_of(d))
     }
 
     #[test]
