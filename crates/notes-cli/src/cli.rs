@@ -62,8 +62,14 @@ pub(crate) enum Command {
     /// Replay the notes in Rust: one titled section per implemented note.
     Tour(cmd::tour::TourArgs),
 
+    /// List, count and test primes: the primes below N, π(N), the K-th prime, a range.
+    Primes(cmd::algo::PrimesArgs),
+
     /// Flatten an irregularly nested JSON list: [[0, 1, [2]], 3] -> [0, 1, 2, 3].
     Flatten(cmd::algo::FlattenArgs),
+
+    /// Print every permutation of a string's characters (--distinct, --count, --limit K).
+    Permutations(cmd::algo::PermutationsArgs),
 
     /// Replace every character that is not alphanumeric or allowed with `_`.
     CleanFilename(cmd::fs::CleanFilenameArgs),

@@ -22,7 +22,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Tour(args) => tour::run(&args, &mut out)?,
+        Command::Primes(args) => algo::primes(&args, &mut out)?,
         Command::Flatten(args) => algo::flatten(&args, &mut out)?,
+        Command::Permutations(args) => algo::permutations(&args, &mut out)?,
         Command::CleanFilename(args) => fs::clean_filename(&args, &mut out)?,
         Command::Extract(args) => fs::extract(&args, &mut out)?,
         Command::Completions(args) => meta::completions(&args, &mut out)?,
@@ -37,7 +39,9 @@ impl Command {
     fn name(&self) -> &'static str {
         match self {
             Command::Tour(_) => "tour",
+            Command::Primes(_) => "primes",
             Command::Flatten(_) => "flatten",
+            Command::Permutations(_) => "permutations",
             Command::CleanFilename(_) => "clean-filename",
             Command::Extract(_) => "extract",
             Command::Completions(_) => "completions",
@@ -48,7 +52,11 @@ impl Command {
     /// Whether the subcommand prints data, and so honours `--json`.
     fn has_data_output(&self) -> bool {
         match self {
-            Command::Flatten(_) | Command::CleanFilename(_) | Command::Extract(_) => true,
+            Command::Primes(_)
+            | Command::Flatten(_)
+            | Command::Permutations(_)
+            | Command::CleanFilename(_)
+            | Command::Extract(_) => true,
             Command::Tour(_) | Command::Completions(_) | Command::Man => false,
         }
     }

@@ -42,6 +42,16 @@ struct Section {
 /// The sections in the order of the notes.
 const SECTIONS: &[Section] = &[
     Section {
+        name: "primes",
+        title: "Make a list of prime numbers",
+        command: "notes primes 100",
+        run: |ctx| {
+            let p = notes_algo::primes_below(100);
+            writeln!(ctx.out, "{p:?}")?;
+            Ok(())
+        },
+    },
+    Section {
         name: "source-dir",
         title: "Get the directory name of the current source file",
         command: "notes_fs::source_dir!()",
@@ -131,6 +141,16 @@ const SECTIONS: &[Section] = &[
                 let leaves = notes_algo::parse_json(input)?.flatten();
                 writeln!(ctx.out, "{}", super::algo::python_list(&leaves))?;
             }
+            Ok(())
+        },
+    },
+    Section {
+        name: "permutations",
+        title: "Find all permutations of a string",
+        command: "notes permutations 1234",
+        run: |ctx| {
+            let perms: Vec<String> = notes_algo::string_permutations("1234").collect();
+            writeln!(ctx.out, "{}", super::algo::python_str_list(&perms))?;
             Ok(())
         },
     },
