@@ -3,8 +3,21 @@
 
 mod error;
 mod flatten;
+mod number;
+mod permutations;
+mod primes;
 
 pub use error::Error;
 pub use flatten::{Leaves, List, Nested};
 #[cfg(feature = "json")]
 pub use flatten::{flatten_json, parse_json};
+pub use number::parse_u64;
+pub use permutations::{
+    DistinctPermutations, Permutations, count_distinct_permutations, count_permutations,
+    distinct_permutations, next_permutation, permutations, string_permutations,
+};
+pub use primes::{
+    AUTO_COMBINATORIAL_ABOVE, Method, PRIMES_BELOW_2_POW_64, PrimeOptions, Primes, count_primes,
+    count_primes_with, is_prime, nth_prime, nth_prime_with, primes_below, primes_in,
+    primes_in_with,
+};

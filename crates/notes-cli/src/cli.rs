@@ -71,9 +71,15 @@ pub(crate) enum Command {
     /// Print a file name prefixed with the current time: "2022-10-10 19-23-18.975783 Output.txt".
     Stamp(cmd::time::StampArgs),
 
+    /// List, count and test primes: the primes below N, π(N), the K-th prime, a range.
+    Primes(cmd::algo::PrimesArgs),
+
     /// Flatten an irregularly nested JSON list.
     #[command(about = "Flatten an irregularly nested JSON list: [[0, 1, [2]], 3] -> [0, 1, 2, 3]")]
     Flatten(cmd::algo::FlattenArgs),
+
+    /// Print every permutation of a string's characters (--distinct, --count, --limit K).
+    Permutations(cmd::algo::PermutationsArgs),
 
     /// Replace every character that is not alphanumeric or allowed with `_`.
     CleanFilename(cmd::fs::CleanFilenameArgs),

@@ -27,7 +27,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eta(args) => time::eta(&args, &mut out)?,
         Command::Duration(args) => time::duration(&args, &mut out)?,
         Command::Stamp(args) => time::stamp(&args, &mut out)?,
+        Command::Primes(args) => algo::primes(&args, &mut out)?,
         Command::Flatten(args) => algo::flatten(&args, &mut out)?,
+        Command::Permutations(args) => algo::permutations(&args, &mut out)?,
         Command::CleanFilename(args) => fs::clean_filename(&args, &mut out)?,
         Command::Extract(args) => fs::extract(&args, &mut out)?,
         Command::Run(args) => proc::run(&args, &mut out)?,
@@ -48,7 +50,9 @@ impl Command {
             Command::Eta(_) => "eta",
             Command::Duration(_) => "duration",
             Command::Stamp(_) => "stamp",
+            Command::Primes(_) => "primes",
             Command::Flatten(_) => "flatten",
+            Command::Permutations(_) => "permutations",
             Command::CleanFilename(_) => "clean-filename",
             Command::Extract(_) => "extract",
             Command::Run(_) => "run",
@@ -65,7 +69,9 @@ impl Command {
             Command::Eta(_)
             | Command::Duration(_)
             | Command::Stamp(_)
+            | Command::Primes(_)
             | Command::Flatten(_)
+            | Command::Permutations(_)
             | Command::CleanFilename(_)
             | Command::Extract(_)
             | Command::Run(_)

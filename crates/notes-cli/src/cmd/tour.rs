@@ -64,6 +64,16 @@ const SECTIONS: &[Section] = &[
         },
     },
     Section {
+        name: "primes",
+        title: "Make a list of prime numbers",
+        command: "notes primes 100",
+        run: |ctx| {
+            let p = notes_algo::primes_below(100);
+            writeln!(ctx.out, "{p:?}")?;
+            Ok(())
+        },
+    },
+    Section {
         name: "timestamped-filename",
         title: "Get a timestamped filename",
         command: "notes stamp Output.txt",
@@ -204,6 +214,16 @@ const SECTIONS: &[Section] = &[
                 let leaves = notes_algo::parse_json(input)?.flatten();
                 writeln!(ctx.out, "{}", super::algo::python_list(&leaves))?;
             }
+            Ok(())
+        },
+    },
+    Section {
+        name: "permutations",
+        title: "Find all permutations of a string",
+        command: "notes permutations 1234",
+        run: |ctx| {
+            let perms: Vec<String> = notes_algo::string_permutations("1234").collect();
+            writeln!(ctx.out, "{}", super::algo::python_str_list(&perms))?;
             Ok(())
         },
     },

@@ -25,7 +25,9 @@ fn help_lists_every_subcommand_with_one_line() {
         "eta",
         "duration",
         "stamp",
+        "primes",
         "flatten",
+        "permutations",
         "clean-filename",
         "extract",
         "run",
@@ -87,6 +89,13 @@ fn tour_lists_and_runs_sections() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("== Recursively flatten a list of irregularly nested lists =="));
     assert!(stdout.contains("hello_world___.txt"));
+    assert!(
+        stdout
+            .contains("== Make a list of prime numbers ==\n# notes primes 100\n[2, 3, 5, 7, 11, ")
+    );
+    assert!(stdout.contains(
+        "== Find all permutations of a string ==\n# notes permutations 1234\n['1234', '1243', "
+    ));
 
     let out = notes(&["tour", "no-such-section"]);
     assert_eq!(out.status.code(), Some(2));
@@ -106,4 +115,41 @@ fn a_closed_stdout_is_not_an_error() {
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn primes_output_is_pipe_friendly_and_bounded() {
+    // One prime per line, streamed: a limit of 2^40 would not fit in memory as a list, and
+    // `head` closing the pipe must end the command quietly.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["primes", "2^40"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn notes");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 8];
+    std::io::Read::read_exact(&mut stdout, &mut first).expect("read");
+    assert_eq!(&first, b"2\n3\n5\n7\n");
+    drop(stdout);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn primes_and_permutations_agree_with_their_counts() {
+    let list = notes(&["primes", "10_000"]);
+    let count = notes(&["primes", "--count", "9999"]);
+    assert_eq!(
+        text(&list.stdout).lines().count().to_string(),
+        text(&count.stdout).trim()
+    );
+    let perms = notes(&["permutations", "mississ", "--distinct"]);
+    let count = notes(&["permutations", "mississ", "--distinct", "--count"]);
+    assert_eq!(
+        text(&perms.stdout).lines().count().to_string(),
+        text(&count.stdout).trim()
+    );
+    let json = notes(&["--json", "permutations", "ab", "--limit", "0"]);
+    assert_eq!(text(&json.stdout), "[]\n");
 }

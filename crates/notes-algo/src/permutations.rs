@@ -1,0 +1,420 @@
+//! Permutations: in place ([`next_permutation`]), lazily by position ([`permutations`]),
+//! without repeats for multisets ([`distinct_permutations`]), and counted exactly.
+
+use crate::Error;
+
+/// Rearranges `v` into the next permutation in lexicographic order and returns `true`;
+/// on the last permutation it wraps to the first (sorted) one and returns `false`.
+///
+/// Equal items are respected: starting from sorted input, the calls visit each distinct
+/// arrangement of a multiset exactly once. Nothing is allocated; each call does amortised
+/// O(1) work.
+///
+/// ```
+/// let mut v = *b"aab";
+/// let mut seen = vec![v];
+/// while notes_algo::next_permutation(&mut v) {
+///     seen.push(v);
+/// }
+/// assert_eq!(seen, [*b"aab", *b"aba", *b"baa"]);
+/// ```
+pub fn next_permutation<T: Ord>(v: &mut [T]) -> bool {
+    let n = v.len();
+    if n < 2 {
+        return false;
+    }
+    // The longest non-increasing suffix v[i..]; v[i - 1] is the pivot.
+    let mut i = n - 1;
+    while i > 0 && v[i - 1] >= v[i] {
+        i -= 1;
+    }
+    if i == 0 {
+        v.reverse();
+        return false;
+    }
+    // The rightmost item of the suffix greater than the pivot.
+    let mut j = n - 1;
+    while v[j] <= v[i - 1] {
+        j -= 1;
+    }
+    v.swap(i - 1, j);
+    v[i..].reverse();
+    true
+}
+
+/// n!: the number of permutations of `n` distinct items.
+///
+/// # Errors
+/// [`Error::CountOverflow`] when n! does not fit in a `u128` (n > 34).
+///
+/// ```
+/// assert_eq!(notes_algo::count_permutations(4)?, 24);
+/// assert_eq!(notes_algo::count_permutations(34)?, 295_232_799_039_604_140_847_618_609_643_520_000_000);
+/// assert!(notes_algo::count_permutations(35).is_err());
+/// # Ok::<(), notes_algo::Error>(())
+/// ```
+pub fn count_permutations(n: usize) -> Result<u128, Error> {
+    (1..=n as u128)
+        .try_fold(1u128, |acc, k| acc.checked_mul(k))
+        .ok_or(Error::CountOverflow { len: n })
+}
+
+/// The number of distinct arrangements of `items` (the multinomial n! / (k₁!·k₂!·…) over the
+/// multiplicities kᵢ of equal items), exact.
+///
+/// # Errors
+/// [`Error::CountOverflow`] when the count does not fit in a `u128`.
+///
+/// ```
+/// assert_eq!(notes_algo::count_distinct_permutations(b"aab")?, 3);
+/// assert_eq!(notes_algo::count_distinct_permutations(b"aabbccddeeff")?, 7_484_400);
+/// # Ok::<(), notes_algo::Error>(())
+/// ```
+pub fn count_distinct_permutations<T: Ord>(items: &[T]) -> Result<u128, Error> {
+    let mut sorted: Vec<&T> = items.iter().collect();
+    sorted.sort_unstable();
+    // The multinomial as a product of binomials C(k₁+…+kᵢ, kᵢ); every partial product is at
+    // most the result, so an overflow here means the result does not fit.
+    let overflow = || Error::CountOverflow { len: items.len() };
+    let mut total = 1u128;
+    let mut seen = 0u128;
+    for group in sorted.chunk_by(|a, b| a == b) {
+        let k = group.len() as u128;
+        seen += k;
+        total = total
+            .checked_mul(binomial(seen, k).ok_or_else(overflow)?)
+            .ok_or_else(overflow)?;
+        if total == 0 {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// C(n, k), exact, or `None` when it does not fit.
+fn binomial(n: u128, k: u128) -> Option<u128> {
+    let k = k.min(n - k);
+    let mut c = 1u128;
+    for i in 1..=k {
+        // c·(n − k + i)/i is an integer; divide out gcd(c, i) first so only the result
+        // can overflow, not the intermediate product.
+        let g = gcd(c, i);
+        let (c1, i1) = (c / g, i / g);
+        c = c1.checked_mul((n - k + i) / i1)?;
+    }
+    Some(c)
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// All permutations of `items` in the notes' order: lexicographic by position, like Python's
+/// `itertools.permutations` (equal items are not merged; see [`distinct_permutations`]).
+///
+/// The iterator yields a `Vec` per permutation; [`Permutations::next_slice`] lends each one
+/// from an internal buffer instead, allocating nothing per permutation.
+///
+/// ```
+/// let p: Vec<String> = notes_algo::permutations(&['1', '2', '3'])
+///     .map(|v| v.into_iter().collect())
+///     .collect();
+/// assert_eq!(p, ["123", "132", "213", "231", "312", "321"]);
+/// ```
+pub fn permutations<T: Clone>(items: &[T]) -> Permutations<T> {
+    Permutations {
+        items: items.to_vec(),
+        positions: (0..items.len()).collect(),
+        started: false,
+        done: false,
+        remaining: count_permutations(items.len()).ok(),
+    }
+}
+
+/// The permutations of the characters of `s` (not bytes: non-ASCII text works), in the notes'
+/// order: `find_permutations(s)`.
+///
+/// ```
+/// let p: Vec<String> = notes_algo::string_permutations("hé").collect();
+/// assert_eq!(p, ["hé", "éh"]);
+/// ```
+pub fn string_permutations(s: &str) -> impl Iterator<Item = String> + use<> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut perms = permutations(&chars);
+    std::iter::from_fn(move || perms.next_slice().map(|p| p.iter().collect()))
+}
+
+/// The lazy iterator of [`permutations`].
+#[derive(Debug, Clone)]
+pub struct Permutations<T> {
+    items: Vec<T>,
+    /// The original position of each item of `items`; permuted in step with it.
+    positions: Vec<usize>,
+    started: bool,
+    done: bool,
+    /// Permutations not yet yielded, when n! fits in a u128.
+    remaining: Option<u128>,
+}
+
+impl<T> Permutations<T> {
+    /// The next permutation, lent from the iterator's buffer (no allocation).
+    pub fn next_slice(&mut self) -> Option<&[T]> {
+        if self.done {
+            return None;
+        }
+        if self.started {
+            if !advance_by_position(&mut self.positions, &mut self.items) {
+                self.done = true;
+                return None;
+            }
+        } else {
+            self.started = true;
+        }
+        if let Some(r) = &mut self.remaining {
+            *r -= 1;
+        }
+        Some(&self.items)
+    }
+
+    /// How many permutations are left, when that fits in a `u128`.
+    pub fn remaining(&self) -> Option<u128> {
+        if self.done { Some(0) } else { self.remaining }
+    }
+}
+
+/// [`next_permutation`] on `positions`, mirrored on `items`, without any `Ord` on the items.
+fn advance_by_position<T>(positions: &mut [usize], items: &mut [T]) -> bool {
+    let n = positions.len();
+    if n < 2 {
+        return false;
+    }
+    let mut i = n - 1;
+    while i > 0 && positions[i - 1] > positions[i] {
+        i -= 1;
+    }
+    if i == 0 {
+        return false;
+    }
+    let mut j = n - 1;
+    while positions[j] < positions[i - 1] {
+        j -= 1;
+    }
+    positions.swap(i - 1, j);
+    items.swap(i - 1, j);
+    positions[i..].reverse();
+    items[i..].reverse();
+    true
+}
+
+impl<T: Clone> Iterator for Permutations<T> {
+    type Item = Vec<T>;
+
+    fn next(&mut self) -> Option<Vec<T>> {
+        self.next_slice().map(<[T]>::to_vec)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self.remaining().map(usize::try_from) {
+            Some(Ok(n)) => (n, Some(n)),
+            _ => (usize::MAX, None),
+        }
+    }
+}
+
+impl<T: Clone> std::iter::FusedIterator for Permutations<T> {}
+
+/// Each distinct arrangement of `items` once, in lexicographic order of the items (the
+/// sorted arrangement first): "aab" gives "aab", "aba", "baa".
+///
+/// ```
+/// let p: Vec<Vec<u8>> = notes_algo::distinct_permutations(b"aba").collect();
+/// assert_eq!(p, [b"aab".to_vec(), b"aba".to_vec(), b"baa".to_vec()]);
+/// ```
+pub fn distinct_permutations<T: Ord + Clone>(items: &[T]) -> DistinctPermutations<T> {
+    let mut items = items.to_vec();
+    items.sort();
+    DistinctPermutations {
+        remaining: count_distinct_permutations(&items).ok(),
+        items,
+        started: false,
+        done: false,
+    }
+}
+
+/// The lazy iterator of [`distinct_permutations`].
+#[derive(Debug, Clone)]
+pub struct DistinctPermutations<T> {
+    items: Vec<T>,
+    started: bool,
+    done: bool,
+    remaining: Option<u128>,
+}
+
+impl<T: Ord> DistinctPermutations<T> {
+    /// The next arrangement, lent from the iterator's buffer (no allocation).
+    pub fn next_slice(&mut self) -> Option<&[T]> {
+        if self.done {
+            return None;
+        }
+        if self.started {
+            if !next_permutation(&mut self.items) {
+                self.done = true;
+                return None;
+            }
+        } else {
+            self.started = true;
+        }
+        if let Some(r) = &mut self.remaining {
+            *r -= 1;
+        }
+        Some(&self.items)
+    }
+
+    /// How many arrangements are left, when that fits in a `u128`.
+    pub fn remaining(&self) -> Option<u128> {
+        if self.done { Some(0) } else { self.remaining }
+    }
+}
+
+impl<T: Ord + Clone> Iterator for DistinctPermutations<T> {
+    type Item = Vec<T>;
+
+    fn next(&mut self) -> Option<Vec<T>> {
+        self.next_slice().map(<[T]>::to_vec)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self.remaining().map(usize::try_from) {
+            Some(Ok(n)) => (n, Some(n)),
+            _ => (usize::MAX, None),
+        }
+    }
+}
+
+impl<T: Ord + Clone> std::iter::FusedIterator for DistinctPermutations<T> {}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// The notes' algorithm, literally: grow (prefix, remaining choices) pairs.
+    fn naive<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+        let mut pairs: Vec<(Vec<T>, Vec<T>)> = vec![(Vec::new(), items.to_vec())];
+        for _ in 0..items.len() {
+            pairs = pairs
+                .into_iter()
+                .flat_map(|(prefix, choices)| {
+                    (0..choices.len())
+                        .map(|i| {
+                            let mut p = prefix.clone();
+                            p.push(choices[i].clone());
+                            let mut rest = choices.clone();
+                            rest.remove(i);
+                            (p, rest)
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+        }
+        pairs.into_iter().map(|(p, _)| p).collect()
+    }
+
+    #[test]
+    fn the_notes_example() {
+        let got: Vec<String> = string_permutations("1234").collect();
+        let want = "1234 1243 1324 1342 1423 1432 2134 2143 2314 2341 2413 2431 \
+                    3124 3142 3214 3241 3412 3421 4123 4132 4213 4231 4312 4321";
+        assert_eq!(got.join(" "), want);
+    }
+
+    #[test]
+    fn matches_the_naive_recursion_up_to_8_items() {
+        for n in 0..=8usize {
+            // Unsorted, with repeats: order is by position, not by value.
+            let items: Vec<u8> = (0..n).map(|i| ((i * 5 + 3) % 4) as u8).collect();
+            let got: Vec<Vec<u8>> = permutations(&items).collect();
+            assert_eq!(got, naive(&items), "n = {n}");
+            assert_eq!(got.len() as u128, count_permutations(n).unwrap());
+        }
+    }
+
+    #[test]
+    fn distinct_matches_a_hash_set() {
+        for word in [
+            "", "a", "aa", "aab", "abab", "mississ", "aabbccd", "zzzzzzzz", "hé hé",
+        ] {
+            let chars: Vec<char> = word.chars().collect();
+            let got: Vec<Vec<char>> = distinct_permutations(&chars).collect();
+            let set: HashSet<Vec<char>> = naive(&chars).into_iter().collect();
+            assert_eq!(got.len(), set.len(), "{word}");
+            assert_eq!(got.iter().cloned().collect::<HashSet<_>>(), set, "{word}");
+            assert!(got.windows(2).all(|w| w[0] < w[1]), "{word}: not ascending");
+            assert_eq!(
+                count_distinct_permutations(&chars).unwrap(),
+                set.len() as u128
+            );
+        }
+    }
+
+    #[test]
+    fn next_permutation_edges() {
+        let mut empty: [u8; 0] = [];
+        assert!(!next_permutation(&mut empty));
+        let mut one = [1];
+        assert!(!next_permutation(&mut one));
+        let mut last = [3, 2, 1];
+        assert!(!next_permutation(&mut last));
+        assert_eq!(last, [1, 2, 3], "wraps to the first permutation");
+    }
+
+    #[test]
+    fn counts_at_the_u128_edge() {
+        assert_eq!(count_permutations(0).unwrap(), 1);
+        assert!(matches!(
+            count_permutations(35),
+            Err(Error::CountOverflow { len: 35 })
+        ));
+        // 40 items in 2 kinds: C(40, 20) fits easily; 40 distinct items do not.
+        let two_kinds: Vec<u8> = (0..40).map(|i| (i % 2) as u8).collect();
+        assert_eq!(
+            count_distinct_permutations(&two_kinds).unwrap(),
+            137_846_528_820
+        );
+        let distinct: Vec<u8> = (0..40).collect();
+        assert!(count_distinct_permutations(&distinct).is_err());
+        // 34 distinct items fit (34! < 2^128).
+        let distinct: Vec<u8> = (0..34).collect();
+        assert_eq!(
+            count_distinct_permutations(&distinct).unwrap(),
+            count_permutations(34).unwrap()
+        );
+    }
+
+    #[test]
+    fn size_hint_and_remaining_count_down() {
+        let mut p = permutations(&[1, 2, 3]);
+        assert_eq!(p.size_hint(), (6, Some(6)));
+        p.next();
+        assert_eq!(p.remaining(), Some(5));
+        assert_eq!(p.by_ref().count(), 5);
+        assert_eq!(p.next(), None);
+        assert_eq!(
+            permutations::<u8>(&[]).count(),
+            1,
+            "one empty permutation, like Python"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn distinct_count_equals_enumeration(items in proptest::collection::vec(0u8..4, 0..9)) {
+            let n = distinct_permutations(&items).count() as u128;
+            proptest::prop_assert_eq!(Some(n), count_distinct_permutations(&items).ok());
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Prime numbers: lists, lazy ranges, π(n), the n-th prime and primality of any `u64`.
+//!
+//! Everything is built on one segmented sieve of Eratosthenes over the mod-30 wheel
+//! (`sieve.rs`), Miller–Rabin for single numbers (`miller_rabin.rs`) and Meissel's formula
+//! for large counts (`pi.rs`).
+
+mod miller_rabin;
+mod pi;
+mod sieve;
+
+use crate::Error;
+
+/// How [`count_primes_with`] counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// The combinatorial method above [`AUTO_COMBINATORIAL_ABOVE`], the sieve below.
+    #[default]
+    Auto,
+    /// Count the sieve's bits: time grows like n, memory stays a few MB.
+    Sieve,
+    /// Meissel's formula: time about n^(2/3), memory O(√n) bits (1e12 takes ~4 MB; 1e18, ~100 MB).
+    Combinatorial,
+}
+
+/// [`Method::Auto`] counts with the combinatorial method above this n.
+pub const AUTO_COMBINATORIAL_ABOVE: u64 = 100_000_000;
+
+/// Options of the counting and listing functions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct PrimeOptions {
+    /// How to count (listing always sieves).
+    pub method: Method,
+    /// Threads for the sieve: `None` uses rayon's global pool (one per core), `Some(1)`
+    /// stays on the calling thread. Without the `parallel` feature everything runs on the
+    /// calling thread.
+    pub threads: Option<usize>,
+}
+
+impl PrimeOptions {
+    /// These options with `method`.
+    #[must_use]
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// These options with `threads` threads.
+    #[must_use]
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+}
+
+/// Whether `n` is prime, for any `u64` (deterministic Miller–Rabin after trial division).
+///
+/// ```
+/// assert!(notes_algo::is_prime(18_446_744_073_709_551_557)); // 2^64 - 59
+/// assert!(!notes_algo::is_prime(u64::MAX));
+/// ```
+pub fn is_prime(n: u64) -> bool {
+    miller_rabin::is_prime_u64(n)
+}
+
+/// The primes below `n`, ascending: the notes' `get_primes(n)`.
+///
+/// Allocates only the result (about `n / ln n` numbers) and a few MB of sieve state,
+/// and sieves on all cores with the `parallel` feature.
+///
+/// ```
+/// assert_eq!(notes_algo::primes_below(20), [2, 3, 5, 7, 11, 13, 17, 19]);
+/// ```
+pub fn primes_below(n: u64) -> Vec<u64> {
+    list_range(0, n, None)
+}
+
+/// The primes in `[lo, hi)` as a `Vec`, with options (threads).
+///
+/// # Errors
+/// [`Error::Threads`] when `threads` is `Some(0)`.
+pub fn primes_in_with(lo: u64, hi: u64, options: &PrimeOptions) -> Result<Vec<u64>, Error> {
+    check_threads(options.threads)?;
+    Ok(list_range(lo, hi, options.threads))
+}
+
+/// A lazy iterator over the primes in `[lo, hi)`, ascending.
+///
+/// Memory stays bounded (one cache-sized segment plus the sieving primes, at most a few MB)
+/// however wide the range; ranges near 2^64 work (survivors above 2^40 are confirmed by
+/// Miller–Rabin instead of sieving with primes up to 2^32).
+///
+/// ```
+/// let near_top: Vec<u64> = notes_algo::primes_in(u64::MAX - 100, u64::MAX).collect();
+/// assert_eq!(near_top, [18_446_744_073_709_551_521, 18_446_744_073_709_551_533, 18_446_744_073_709_551_557]);
+/// ```
+pub fn primes_in(lo: u64, hi: u64) -> Primes {
+    Primes::new(lo, hi)
+}
+
+/// π(n): how many primes are ≤ `n`, with [`Method::Auto`] on all cores.
+///
+/// ```
+/// assert_eq!(notes_algo::count_primes(100), 25);
+/// assert_eq!(notes_algo::count_primes(10_000_000_000), 455_052_511);
+/// ```
+pub fn count_primes(n: u64) -> u64 {
+    count(n, Method::Auto, None)
+}
+
+/// π(n) with a choice of method and threads.
+///
+/// # Errors
+/// [`Error::Threads`] when `threads` is `Some(0)`.
+pub fn count_primes_with(n: u64, options: &PrimeOptions) -> Result<u64, Error> {
+    check_threads(options.threads)?;
+    Ok(count(n, options.method, options.threads))
+}
+
+/// The `k`-th prime, 1-based: `nth_prime(1)` is 2.
+///
+/// # Errors
+/// [`Error::NthPrime`] for `k = 0` and for `k` beyond the number of primes below 2^64
+/// (425,656,284,035,217,743).
+///
+/// ```
+/// assert_eq!(notes_algo::nth_prime(1)?, 2);
+/// assert_eq!(notes_algo::nth_prime(1_000_000)?, 15_485_863);
+/// # Ok::<(), notes_algo::Error>(())
+/// ```
+pub fn nth_prime(k: u64) -> Result<u64, Error> {
+    nth_prime_with(k, &PrimeOptions::default())
+}
+
+/// The number of primes below 2^64.
+pub const PRIMES_BELOW_2_POW_64: u64 = 425_656_284_035_217_743;
+
+/// [`nth_prime`] with options (the counting method and threads).
+///
+/// # Errors
+/// As [`nth_prime`], and [`Error::Threads`].
+pub fn nth_prime_with(k: u64, options: &PrimeOptions) -> Result<u64, Error> {
+    check_threads(options.threads)?;
+    if k == 0 || k > PRIMES_BELOW_2_POW_64 {
+        return Err(Error::NthPrime { k });
+    }
+    if k <= 3 {
+        return Ok([2, 3, 5][k as usize - 1]);
+    }
+    // Start from Cipolla's estimate p_k ≈ k (ln k + ln ln k − 1 + (ln ln k − 2) / ln k),
+    // count exactly there, then walk the few primes between the estimate and p_k.
+    let kf = k as f64;
+    let (l, ll) = (kf.ln(), kf.ln().ln());
+    let guess = kf * (l + ll - 1.0 + (ll - 2.0) / l);
+    let x = if guess >= u64::MAX as f64 {
+        u64::MAX - 1
+    } else {
+        (guess as u64).max(6)
+    };
+    let below = count(x, options.method, options.threads); // π(x)
+    if below < k {
+        // p_k > x: the (k − π(x))-th prime after x.
+        let skip = (k - below - 1) as usize;
+        return primes_in(x + 1, u64::MAX)
+            .nth(skip)
+            .ok_or(Error::NthPrime { k });
+    }
+    // p_k ≤ x: the (π(x) − k)-th prime counting down from x, found in growing windows.
+    let back = below - k; // primes in (p_k, x]
+    let mut width = (back + 1).saturating_mul(64).max(1024);
+    loop {
+        let lo = x.saturating_sub(width);
+        let window = list_range(lo, x + 1, options.threads);
+        if window.len() as u64 > back {
+            return Ok(window[window.len() - 1 - back as usize]);
+        }
+        if lo == 0 {
+            return Err(Error::NthPrime { k });
+        }
+        width = width.saturating_mul(4);
+    }
+}
+
+fn check_threads(threads: Option<usize>) -> Result<(), Error> {
+    match threads {
+        Some(0) => Err(Error::Threads { threads: 0 }),
+        _ => Ok(()),
+    }
+}
+
+/// π(n) by the chosen method.
+fn count(n: u64, method: Method, threads: Option<usize>) -> u64 {
+    let combinatorial = match method {
+        Method::Auto => n > AUTO_COMBINATORIAL_ABOVE,
+        Method::Sieve => false,
+        Method::Combinatorial => true,
+    };
+    if combinatorial {
+        pi::meissel(n)
+    } else {
+        count_sieve_threads(n, threads)
+    }
+}
+
+/// π(n) by sieving with `threads` threads.
+pub(crate) fn count_sieve(n: u64, threads: usize) -> u64 {
+    count_sieve_threads(n, Some(threads))
+}
+
+fn count_sieve_threads(n: u64, threads: Option<usize>) -> u64 {
+    let hi = n.saturating_add(1);
+    let mut total = wheel_primes(0, hi).count() as u64;
+    total += if n == u64::MAX {
+        // n itself is composite; [0, u64::MAX) covers every prime.
+        run_chunks(0, u64::MAX, threads, sieve::count_range)
+            .iter()
+            .sum::<u64>()
+    } else {
+        run_chunks(0, hi, threads, sieve::count_range)
+            .iter()
+            .sum::<u64>()
+    };
+    total
+}
+
+/// The wheel primes 2, 3, 5 that lie in `[lo, hi)`.
+fn wheel_primes(lo: u64, hi: u64) -> impl Iterator<Item = u64> {
+    [2, 3, 5].into_iter().filter(move |&p| p >= lo && p < hi)
+}
+
+fn list_range(lo: u64, hi: u64, threads: Option<usize>) -> Vec<u64> {
+    let mut parts = run_chunks(lo, hi, threads, |a, b| {
+        let mut v = Vec::with_capacity(estimate_count(a, b));
+        if a == lo {
+            v.extend(wheel_primes(lo, hi));
+        }
+        sieve::extend_range(a, b, &mut v);
+        v
+    });
+    // One chunk (one thread, or a short range) is the answer as it is: no copy.
+    if parts.len() <= 1 {
+        return parts
+            .pop()
+            .unwrap_or_else(|| wheel_primes(lo, hi).collect());
+    }
+    parts.concat()
+}
+
+/// A slight overestimate of the primes in `[a, b)` (x / (ln x − 1.1) is above π(x) for
+/// x ≥ 60), so listing rarely reallocates.
+fn estimate_count(a: u64, b: u64) -> usize {
+    let f = |x: u64| {
+        let x = x.max(60) as f64;
+        x / (x.ln() - 1.1)
+    };
+    let est = (f(b) - f(a)).max(0.0) * 1.02 + 64.0;
+    est.min(1e9) as usize
+}
+
+/// Below this many numbers per thread a range is sieved on one thread.
+const MIN_CHUNK: u64 = 1 << 22;
+
+/// Splits `[lo, hi)` into chunks on multiples of 30 and runs `f` on each, in parallel when
+/// the `parallel` feature is on and the range is worth it; results in range order.
+fn run_chunks<T: Send>(
+    lo: u64,
+    hi: u64,
+    threads: Option<usize>,
+    f: impl Fn(u64, u64) -> T + Sync,
+) -> Vec<T> {
+    if lo >= hi {
+        return Vec::new();
+    }
+    let span = hi - lo;
+    #[cfg(feature = "parallel")]
+    {
+        let n_threads = threads.unwrap_or_else(rayon::current_num_threads).max(1);
+        if n_threads > 1 && span >= 2 * MIN_CHUNK {
+            use rayon::prelude::*;
+            // Several chunks per thread so a slow one (the dense start) does not hold the rest.
+            let pieces = (span / MIN_CHUNK).min(n_threads as u64 * 8).max(2);
+            let step = (span / pieces).div_ceil(30) * 30;
+            let bounds: Vec<(u64, u64)> = (0..pieces)
+                .map(|i| {
+                    let a = lo + (i * step).min(span);
+                    let b = if i + 1 == pieces {
+                        hi
+                    } else {
+                        lo + ((i + 1) * step).min(span)
+                    };
+                    (a.min(hi), b.min(hi))
+                })
+                .filter(|(a, b)| a < b)
+                .collect();
+            let work = || bounds.par_iter().map(|&(a, b)| f(a, b)).collect::<Vec<T>>();
+            return match threads {
+                Some(t) => match rayon::ThreadPoolBuilder::new().num_threads(t).build() {
+                    Ok(pool) => pool.install(work),
+                    // No threads to be had: do the same work here.
+                    Err(_) => bounds.iter().map(|&(a, b)| f(a, b)).collect(),
+                },
+                None => work(),
+            };
+        }
+    }
+    let _ = (threads, span, MIN_CHUNK);
+    vec![f(lo, hi)]
+}
+
+/// The primes of a range, lazily: see [`primes_in`].
+#[derive(Debug)]
+pub struct Primes {
+    /// How many of 2, 3, 5 have been considered.
+    wheel: usize,
+    lo: u64,
+    hi: u64,
+    sieve: Option<sieve::Segmented>,
+    /// Primes of the current segment, extracted, and the read position.
+    buf: Vec<u64>,
+    pos: usize,
+}
+
+impl Primes {
+    fn new(lo: u64, hi: u64) -> Self {
+        Self {
+            wheel: 0,
+            lo,
+            hi,
+            sieve: (lo < hi).then(|| sieve::Segmented::new(lo, hi)),
+            buf: Vec::new(),
+            pos: 0,
+        }
+    }
+}
+
+impl Iterator for Primes {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        while self.wheel < 3 {
+            let p = [2, 3, 5][self.wheel];
+            self.wheel += 1;
+            if p >= self.lo && p < self.hi {
+                return Some(p);
+            }
+        }
+        loop {
+            if let Some(&p) = self.buf.get(self.pos) {
+                self.pos += 1;
+                return Some(p);
+            }
+            let sieve = self.sieve.as_mut()?;
+            let Some((base, bits)) = sieve.next_segment() else {
+                self.sieve = None;
+                self.buf = Vec::new();
+                return None;
+            };
+            let end = base + bits.len() as u64;
+            // `next_segment` borrows the sieve; copy what we need to decide verification.
+            let verify = u128::from(end) * 30 > sieve::verify_limit();
+            self.buf.clear();
+            self.pos = 0;
+            let (lo, hi, buf) = (self.lo, self.hi, &mut self.buf);
+            sieve::for_each_word(base, bits, lo, hi, |byte, w| {
+                sieve::push_word(byte, w, verify, sieve::verify_limit(), buf);
+            });
+        }
+    }
+}
+
+impl std::iter::FusedIterator for Primes {}
+
+#[cfg(test)]
+mod tests;
