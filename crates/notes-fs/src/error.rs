@@ -54,7 +54,9 @@ pub enum Error {
         source: std::num::ParseIntError,
     },
     /// A rename plan has conflicts and was applied without skipping them: nothing was renamed.
-    #[error("the rename plan has {count} conflict(s); nothing was renamed (resolve them, or skip the entries involved)")]
+    #[error(
+        "the rename plan has {count} conflict(s); nothing was renamed (resolve them, or skip the entries involved)"
+    )]
     Conflicts {
         /// How many conflicts the plan has.
         count: usize,

@@ -59,7 +59,9 @@ fn bytes_to_path(bytes: Vec<u8>) -> Option<PathBuf> {
 #[cfg(not(unix))]
 fn bytes_to_path(bytes: Vec<u8>) -> Option<PathBuf> {
     // Elsewhere only UTF-8 names round-trip through a journal.
-    String::from_utf8(bytes).ok().map(|s| PathBuf::from(OsString::from(s)))
+    String::from_utf8(bytes)
+        .ok()
+        .map(|s| PathBuf::from(OsString::from(s)))
 }
 
 /// An open journal that each rename is appended to before it happens.
@@ -111,7 +113,10 @@ pub(crate) fn read(path: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
     };
     let mut lines = bytes.split(|&b| b == b'\n');
     if lines.next() != Some(HEADER.as_bytes()) {
-        return Err(bad(1, "it does not start with the notes-rename-journal header"));
+        return Err(bad(
+            1,
+            "it does not start with the notes-rename-journal header",
+        ));
     }
     let mut pairs = Vec::new();
     for (i, line) in lines.enumerate() {

@@ -142,21 +142,27 @@ impl std::fmt::Display for Conflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Conflict::SameTarget { target, sources } => {
-                write!(f, "{} sources would become {}:", sources.len(), target.display())?;
-                for source in sources {
-                    write!(f, " {}", source.display())?;
+                write!(
+                    f,
+                    "{} sources would become '{}':",
+                    sources.len(),
+                    target.display()
+                )?;
+                for (i, source) in sources.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { ", " };
+                    write!(f, "{sep}'{}'", source.display())?;
                 }
                 Ok(())
             }
             Conflict::TargetExists { from, to } => write!(
                 f,
-                "{} would replace the existing {}",
+                "'{}' would replace the existing '{}'",
                 from.display(),
                 to.display()
             ),
             Conflict::InvalidName { from, name, why } => write!(
                 f,
-                "{} would be named {:?}, which {why}",
+                "'{}' would be named {:?}, which {why}",
                 from.display(),
                 name
             ),
@@ -241,6 +247,12 @@ impl RenamePlan {
         for i in invalid {
             renames[i].conflicted = true;
         }
+        // Sorted by path, so plans print the same on every file system.
+        let mut order: Vec<usize> = (0..renames.len()).collect();
+        order.sort_by(|&a, &b| renames[a].from.cmp(&renames[b].from));
+        let mut renames: Vec<Rename> = order.iter().map(|&i| renames[i].clone()).collect();
+        let depths: Vec<usize> = order.iter().map(|&i| depths[i]).collect();
+
         let fold = entries
             .iter()
             .find_map(|e| is_case_insensitive(&e.path))
@@ -276,6 +288,7 @@ impl RenamePlan {
                 });
             }
         }
+        conflicts.sort_by(|a, b| conflict_source(a).cmp(conflict_source(b)));
         Ok(Self {
             renames,
             conflicts,
@@ -284,7 +297,7 @@ impl RenamePlan {
         })
     }
 
-    /// Every planned rename, in walk order, conflicting ones included (marked).
+    /// Every planned rename, sorted by path, conflicting ones included (marked).
     pub fn renames(&self) -> &[Rename] {
         &self.renames
     }
@@ -390,6 +403,13 @@ pub fn undo(journal: &Path) -> Result<Undone> {
         }
     }
     Ok(done)
+}
+
+fn conflict_source(conflict: &Conflict) -> &Path {
+    match conflict {
+        Conflict::InvalidName { from, .. } | Conflict::TargetExists { from, .. } => from,
+        Conflict::SameTarget { sources, .. } => &sources[0],
+    }
 }
 
 /// Why `name` cannot be a file name, if it cannot.

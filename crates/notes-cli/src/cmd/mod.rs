@@ -23,6 +23,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Tour(args) => tour::run(&args, &mut out)?,
         Command::Flatten(args) => algo::flatten(&args, &mut out)?,
+        Command::Find(args) => fs::find(&args, &mut out)?,
+        Command::Rename(args) => fs::rename(&args, &mut out)?,
+        Command::Delete(args) => fs::delete(&args, &mut out)?,
         Command::CleanFilename(args) => fs::clean_filename(&args, &mut out)?,
         Command::Extract(args) => fs::extract(&args, &mut out)?,
         Command::Completions(args) => meta::completions(&args, &mut out)?,
@@ -38,6 +41,9 @@ impl Command {
         match self {
             Command::Tour(_) => "tour",
             Command::Flatten(_) => "flatten",
+            Command::Find(_) => "find",
+            Command::Rename(_) => "rename",
+            Command::Delete(_) => "delete",
             Command::CleanFilename(_) => "clean-filename",
             Command::Extract(_) => "extract",
             Command::Completions(_) => "completions",
@@ -48,8 +54,15 @@ impl Command {
     /// Whether the subcommand prints data, and so honours `--json`.
     fn has_data_output(&self) -> bool {
         match self {
-            Command::Flatten(_) | Command::CleanFilename(_) | Command::Extract(_) => true,
-            Command::Tour(_) | Command::Completions(_) | Command::Man => false,
+            Command::Flatten(_)
+            | Command::Find(_)
+            | Command::CleanFilename(_)
+            | Command::Extract(_) => true,
+            Command::Tour(_)
+            | Command::Rename(_)
+            | Command::Delete(_)
+            | Command::Completions(_)
+            | Command::Man => false,
         }
     }
 }

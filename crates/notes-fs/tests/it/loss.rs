@@ -14,7 +14,11 @@ fn renaming_directories_never_loses_a_subtree() {
     let root = dir.path().join("root");
     tree(
         &root,
-        &["Top Dir/Mid Dir/Deep File.txt", "Top Dir/Other File.txt", "Top Dir/Mid Dir/Low Dir/x y.md"],
+        &[
+            "Top Dir/Mid Dir/Deep File.txt",
+            "Top Dir/Other File.txt",
+            "Top Dir/Mid Dir/Low Dir/x y.md",
+        ],
     );
     let options = RenameOptions {
         dirs: true,
@@ -58,7 +62,13 @@ fn only_git_itself_is_skipped() {
     let root = dir.path();
     tree(
         root,
-        &[".git/a b.txt", "sub/.git/c d.txt", "not.github/e f.txt", "my.gitconfig.d/g h.txt", ".gitignore x"],
+        &[
+            ".git/a b.txt",
+            "sub/.git/c d.txt",
+            "not.github/e f.txt",
+            "my.gitconfig.d/g h.txt",
+            ".gitignore x",
+        ],
     );
     let plan = RenamePlan::new(root, &RenameOptions::default()).unwrap();
     let mut from: Vec<_> = plan
@@ -69,7 +79,12 @@ fn only_git_itself_is_skipped() {
     from.sort();
     assert_eq!(
         from,
-        [".gitignore x", "my.gitconfig.d/g h.txt", "not.github/e f.txt"].map(Path::new)
+        [
+            ".gitignore x",
+            "my.gitconfig.d/g h.txt",
+            "not.github/e f.txt"
+        ]
+        .map(Path::new)
     );
 
     let rule = DeleteRule {
@@ -84,10 +99,18 @@ fn only_git_itself_is_skipped() {
         .collect();
     assert_eq!(
         doomed,
-        [".gitignore x", "my.gitconfig.d/g h.txt", "not.github/e f.txt"].map(Path::new)
+        [
+            ".gitignore x",
+            "my.gitconfig.d/g h.txt",
+            "not.github/e f.txt"
+        ]
+        .map(Path::new)
     );
     plan.apply(notes_fs::Removal::Delete).unwrap();
-    assert_eq!(files(root), [".git/a b.txt", "sub/.git/c d.txt"].map(Path::new));
+    assert_eq!(
+        files(root),
+        [".git/a b.txt", "sub/.git/c d.txt"].map(Path::new)
+    );
 }
 
 /// (3) `".pdf" not in filename` keeps `report.pdf.bak` and deletes `A File.PDF`.
@@ -95,13 +118,19 @@ fn only_git_itself_is_skipped() {
 fn extensions_are_real_extensions() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    tree(root, &["A File.PDF", "report.pdf.bak", "b.pdf", "pdf", ".pdf"]);
+    tree(
+        root,
+        &["A File.PDF", "report.pdf.bak", "b.pdf", "pdf", ".pdf"],
+    );
     let rule = DeleteRule {
         keep_ext: vec!["pdf".into()],
         ..Default::default()
     };
     let plan = DeletePlan::new(root, &rule).unwrap();
-    assert_eq!(plan.total_size(), (".pdf".len() + "pdf".len() + "report.pdf.bak".len()) as u64);
+    assert_eq!(
+        plan.total_size(),
+        (".pdf".len() + "pdf".len() + "report.pdf.bak".len()) as u64
+    );
     // Planning deletes nothing.
     assert_eq!(files(root).len(), 5);
     let done = plan.apply(notes_fs::Removal::Delete).unwrap();
@@ -114,16 +143,30 @@ fn extensions_are_real_extensions() {
 fn colliding_names_are_reported_and_never_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
-    tree(&root, &["A B.txt", "a b.txt", "c_d.txt", "C D.txt", "fine one.txt"]);
+    tree(
+        &root,
+        &["A B.txt", "a b.txt", "c_d.txt", "C D.txt", "fine one.txt"],
+    );
     let plan = RenamePlan::new(&root, &RenameOptions::default()).unwrap();
     let conflicts = plan.conflicts();
     assert_eq!(conflicts.len(), 2, "{conflicts:?}");
-    assert!(conflicts.iter().any(|c| matches!(c, Conflict::SameTarget { sources, .. } if sources.len() == 2)));
-    assert!(conflicts.iter().any(|c| matches!(c, Conflict::TargetExists { to, .. } if to.ends_with("c_d.txt"))));
+    assert!(
+        conflicts
+            .iter()
+            .any(|c| matches!(c, Conflict::SameTarget { sources, .. } if sources.len() == 2))
+    );
+    assert!(
+        conflicts
+            .iter()
+            .any(|c| matches!(c, Conflict::TargetExists { to, .. } if to.ends_with("c_d.txt")))
+    );
 
     let journal = dir.path().join("journal");
     let err = plan.apply(&journal, false).unwrap_err();
-    assert!(matches!(err, notes_fs::Error::Conflicts { count: 2 }), "{err}");
+    assert!(
+        matches!(err, notes_fs::Error::Conflicts { count: 2 }),
+        "{err}"
+    );
     assert!(!journal.exists());
     let before = files(&root);
     assert_eq!(before.len(), 5);
@@ -152,11 +195,17 @@ fn a_target_that_appears_later_is_not_overwritten() {
     let notes_fs::Error::Rename { done, .. } = err else {
         panic!("{err}")
     };
-    assert_eq!(fs::read_to_string(root.join("b_b.txt")).unwrap(), "precious");
+    assert_eq!(
+        fs::read_to_string(root.join("b_b.txt")).unwrap(),
+        "precious"
+    );
     // Undo restores exactly what was done before the failure.
     let undone = notes_fs::undo(&journal).unwrap();
     assert_eq!(undone.restored, done);
-    assert_eq!(files(&root), ["a a.txt", "b b.txt", "b_b.txt"].map(Path::new));
+    assert_eq!(
+        files(&root),
+        ["a a.txt", "b b.txt", "b_b.txt"].map(Path::new)
+    );
 }
 
 #[test]
@@ -181,10 +230,16 @@ fn bad_journals_and_rules_are_errors() {
     let path = dir.path().join("j");
     fs::write(&path, "not a journal\n").unwrap();
     let err = notes_fs::undo(&path).unwrap_err().to_string();
-    assert!(err.contains("is not a valid rename journal: line 1"), "{err}");
+    assert!(
+        err.contains("is not a valid rename journal: line 1"),
+        "{err}"
+    );
     fs::write(&path, "notes-rename-journal 1\nonly-one-path\n").unwrap();
     let err = notes_fs::undo(&path).unwrap_err().to_string();
-    assert!(err.ends_with("line 2: expected two paths separated by a tab"), "{err}");
+    assert!(
+        err.ends_with("line 2: expected two paths separated by a tab"),
+        "{err}"
+    );
 
     let err = DeletePlan::new(dir.path(), &DeleteRule::default()).unwrap_err();
     assert!(matches!(err, notes_fs::Error::NoDeleteRule));
@@ -211,6 +266,10 @@ fn patterns_select_by_name_and_vanished_files_are_warnings() {
     let done = plan.apply(notes_fs::Removal::Delete).unwrap();
     assert_eq!(done.deleted, 1);
     assert_eq!(done.warnings.len(), 1);
-    assert!(done.warnings[0].to_string().ends_with("x.tmp vanished after being listed"));
+    assert!(
+        done.warnings[0]
+            .to_string()
+            .ends_with("x.tmp vanished after being listed")
+    );
     assert_eq!(files(root), ["keep.txt"].map(Path::new));
 }

@@ -43,15 +43,31 @@ fn snapshot(root: &Path) -> Snapshot {
 
 /// The multiset of what files and links hold (directories are only containers).
 fn contents(snap: &Snapshot) -> Vec<Node> {
-    let mut out: Vec<Node> = snap.values().filter(|n| **n != Node::Dir).cloned().collect();
+    let mut out: Vec<Node> = snap
+        .values()
+        .filter(|n| **n != Node::Dir)
+        .cloned()
+        .collect();
     out.sort();
     out
 }
 
 fn name() -> impl Strategy<Value = OsString> {
     let plain = prop::sample::select(vec![
-        "a b", "A B", "a_b", "A_B", "x y.txt", "X Y.txt", "x_y.txt", "dir one", "Dir One", "c.PDF",
-        "c.pdf.bak", ".git", "not.github", "z",
+        "a b",
+        "A B",
+        "a_b",
+        "A_B",
+        "x y.txt",
+        "X Y.txt",
+        "x_y.txt",
+        "dir one",
+        "Dir One",
+        "c.PDF",
+        "c.pdf.bak",
+        ".git",
+        "not.github",
+        "z",
     ])
     .prop_map(OsString::from);
     #[cfg(unix)]
@@ -74,8 +90,16 @@ struct Spec {
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
-    (prop::collection::vec(name(), 1..4), prop::bool::weighted(0.15), any::<u8>())
-        .prop_map(|(path, link, contents)| Spec { path, link, contents })
+    (
+        prop::collection::vec(name(), 1..4),
+        prop::bool::weighted(0.15),
+        any::<u8>(),
+    )
+        .prop_map(|(path, link, contents)| Spec {
+            path,
+            link,
+            contents,
+        })
 }
 
 /// Builds the tree; entries whose path runs through an existing file are left out.
@@ -83,7 +107,8 @@ fn build(root: &Path, specs: &[Spec]) {
     for (i, spec) in specs.iter().enumerate() {
         let path: PathBuf = spec.path.iter().collect();
         let path = root.join(path);
-        if fs::create_dir_all(path.parent().unwrap()).is_err() || fs::symlink_metadata(&path).is_ok()
+        if fs::create_dir_all(path.parent().unwrap()).is_err()
+            || fs::symlink_metadata(&path).is_ok()
         {
             continue;
         }
