@@ -142,17 +142,11 @@ impl std::fmt::Display for Conflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Conflict::SameTarget { target, sources } => {
-                write!(
-                    f,
-                    "{} sources would become '{}':",
-                    sources.len(),
-                    target.display()
-                )?;
                 for (i, source) in sources.iter().enumerate() {
-                    let sep = if i == 0 { " " } else { ", " };
+                    let sep = if i == 0 { "" } else { ", " };
                     write!(f, "{sep}'{}'", source.display())?;
                 }
-                Ok(())
+                write!(f, " would all become '{}'", target.display())
             }
             Conflict::TargetExists { from, to } => write!(
                 f,

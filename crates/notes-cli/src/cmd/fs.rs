@@ -77,6 +77,29 @@ fn shown<'a>(root: &Path, path: &'a Path) -> &'a Path {
     }
 }
 
+/// A conflict as [`notes_fs::Conflict`]'s `Display` has it, with paths as [`shown`].
+fn describe(root: &Path, conflict: &notes_fs::Conflict) -> String {
+    let q = |p: &Path| format!("'{}'", shown(root, p).display());
+    match conflict {
+        notes_fs::Conflict::SameTarget { target, sources } => {
+            let sources: Vec<_> = sources.iter().map(|s| q(s)).collect();
+            format!("{} would all become {}", sources.join(", "), q(target))
+        }
+        notes_fs::Conflict::TargetExists { from, to } => {
+            format!("{} would replace the existing {}", q(from), q(to))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Buffered standard output without `Out`'s colour stripping, which would also strip the NULs
+/// of `-0` and control characters in names: paths are data and are written byte for byte.
+/// Whatever `out` holds is flushed first, so the order of lines is kept.
+fn raw_stdout(out: &mut Out) -> std::io::Result<std::io::BufWriter<std::io::StdoutLock<'static>>> {
+    out.flush()?;
+    Ok(std::io::BufWriter::new(std::io::stdout().lock()))
+}
+
 /// Writes a path as its bytes (names that are not UTF-8 are written as they are).
 fn write_path(out: &mut impl Write, path: &Path, end: u8) -> std::io::Result<()> {
     out.write_all(path.as_os_str().as_encoded_bytes())?;
@@ -175,6 +198,7 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
     };
     // Paths are streamed to stdout unless they must be sorted, collected for a file or JSON.
     let stream = !args.sort && args.output.is_none() && !out.json;
+    let mut raw = raw_stdout(out)?;
     let mut paths = Vec::new();
     let mut result = Ok(());
     notes_fs::find_each(
@@ -186,7 +210,7 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
                 tick(true);
                 if stream {
                     if result.is_ok() {
-                        result = bar.suspend(|| write_path(out, path, end));
+                        result = bar.suspend(|| write_path(&mut raw, path, end));
                     }
                 } else {
                     paths.push(path.to_path_buf());
@@ -214,9 +238,10 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
         notes_fs::write_bytes(file, &bytes)?;
     } else {
         for path in &paths {
-            write_path(out, path, end)?;
+            write_path(&mut raw, path, end)?;
         }
     }
+    raw.flush()?;
     Ok(())
 }
 
@@ -314,7 +339,7 @@ pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
             "conflict"
         };
         for conflict in conflicts {
-            warn(&format_args!("{what}: {conflict}"));
+            warn(&format_args!("{what}: {}", describe(&args.root, conflict)));
         }
         if !args.skip_conflicts {
             anyhow::bail!(
@@ -388,9 +413,11 @@ pub(crate) fn delete(args: &DeleteArgs, out: &mut Out) -> anyhow::Result<()> {
     for warning in plan.warnings() {
         warn(warning);
     }
+    let mut raw = raw_stdout(out)?;
     for doomed in plan.files() {
-        write_path(out, shown(&args.root, &doomed.path), b'\n')?;
+        write_path(&mut raw, shown(&args.root, &doomed.path), b'\n')?;
     }
+    raw.flush()?;
     let count = plan.files().len();
     let size = HumanBytes(plan.total_size());
     if !args.apply {

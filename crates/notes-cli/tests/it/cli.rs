@@ -23,6 +23,9 @@ fn help_lists_every_subcommand_with_one_line() {
     for sub in [
         "tour",
         "flatten",
+        "find",
+        "rename",
+        "delete",
         "clean-filename",
         "extract",
         "completions",
