@@ -31,6 +31,10 @@ pub struct FindOptions {
     pub sort: bool,
     /// Compare extensions exactly instead of ASCII case-insensitively.
     pub case_sensitive: bool,
+    /// Walker threads: 0 picks by measurement (docs/benchmarks.md): parallel for the
+    /// ignore-respecting walk, where reading ignore files pays for the threads, serial for the
+    /// unrestricted one, which is bound by system calls. 1 is serial and in order.
+    pub threads: usize,
 }
 
 /// What was wrong with one entry of a walk that went on without it.
@@ -235,6 +239,15 @@ pub fn find_each<S: AsRef<OsStr>>(
             .parents(!options.no_ignore)
             .follow_links(options.follow_links)
             .max_depth(options.max_depth);
+        let threads = match options.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        if threads > 1 {
+            walk.threads(threads);
+            walk_parallel(walk.build_parallel(), &set, strip_dot, &mut visit);
+            return Ok(());
+        }
         let mut warnings = Vec::new();
         for entry in walk.build() {
             match entry {
@@ -255,6 +268,77 @@ pub fn find_each<S: AsRef<OsStr>>(
         }
     }
     Ok(())
+}
+
+/// What a parallel walker thread hands to the caller's thread.
+enum Item {
+    Match(PathBuf),
+    Seen(PathBuf),
+    Warning(Warning),
+}
+
+/// Runs `ignore`'s parallel walker on other threads and hands its events to `visit` on this
+/// one, so `visit` needs no `Send`. Matching happens on the walker threads.
+fn walk_parallel(
+    walker: ignore::WalkParallel,
+    set: &ExtensionSet,
+    strip_dot: bool,
+    visit: &mut dyn FnMut(Event<'_>),
+) {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(4096);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            walker.run(|| {
+                let tx = tx.clone();
+                Box::new(move |entry| {
+                    let mut items = Vec::new();
+                    match entry {
+                        Ok(entry) if entry.depth() == 0 => {}
+                        Ok(entry) => {
+                            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                            let mut warnings = Vec::new();
+                            if let Some(err) = entry.error() {
+                                Warning::from_ignore(
+                                    clone_ignore_error(err),
+                                    entry.path(),
+                                    &mut warnings,
+                                );
+                            }
+                            let path = entry.into_path();
+                            if !is_dir && set.matches(&path) {
+                                let path = match path.strip_prefix(".") {
+                                    Ok(rel) if strip_dot => rel.to_path_buf(),
+                                    _ => path,
+                                };
+                                items.push(Item::Match(path));
+                            } else {
+                                items.push(Item::Seen(path));
+                            }
+                            items.extend(warnings.into_iter().map(Item::Warning));
+                        }
+                        Err(err) => {
+                            let mut warnings = Vec::new();
+                            Warning::from_ignore(err, Path::new(""), &mut warnings);
+                            items.extend(warnings.into_iter().map(Item::Warning));
+                        }
+                    }
+                    for item in items {
+                        if tx.send(item).is_err() {
+                            return ignore::WalkState::Quit;
+                        }
+                    }
+                    ignore::WalkState::Continue
+                })
+            });
+        });
+        for item in rx {
+            match item {
+                Item::Match(path) => visit(Event::Match(&path)),
+                Item::Seen(path) => visit(Event::Seen(&path)),
+                Item::Warning(warning) => visit(Event::Warning(warning)),
+            }
+        }
+    });
 }
 
 /// `ignore::Error` is not `Clone`; an entry's attached error is only borrowed, so keep its text.

@@ -163,6 +163,10 @@ pub(crate) struct FindArgs {
     #[arg(long)]
     case_sensitive: bool,
 
+    /// Walker threads (0: parallel when respecting ignores, serial with -u; 1: serial).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+
     /// Write the paths to this file (atomically) instead of stdout, like the notes' filenames.txt.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -183,6 +187,7 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
         absolute: args.absolute,
         sort: args.sort,
         case_sensitive: args.case_sensitive,
+        threads: args.threads,
     };
     let end = if args.print0 { b'\0' } else { b'\n' };
     let bar = progress();

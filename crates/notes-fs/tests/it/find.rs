@@ -119,6 +119,8 @@ fn a_directory_vanishing_mid_walk_is_a_warning() {
         tree(dir.path(), &["d1/a.wav", "d2/b.wav", "kept.wav"]);
         let options = FindOptions {
             unrestricted,
+            // In order, so the second directory is removed before it is read.
+            threads: 1,
             ..Default::default()
         };
         let mut matches = Vec::new();
