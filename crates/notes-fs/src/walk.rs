@@ -285,13 +285,16 @@ fn walk_parallel(
     strip_dot: bool,
     visit: &mut dyn FnMut(Event<'_>),
 ) {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(4096);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(64);
     std::thread::scope(|scope| {
         scope.spawn(move || {
             walker.run(|| {
-                let tx = tx.clone();
+                // Items go in batches: one channel send per entry costs more than the walk.
+                let mut batch = Batch {
+                    items: Vec::with_capacity(BATCH),
+                    tx: tx.clone(),
+                };
                 Box::new(move |entry| {
-                    let mut items = Vec::new();
                     match entry {
                         Ok(entry) if entry.depth() == 0 => {}
                         Ok(entry) => {
@@ -310,28 +313,26 @@ fn walk_parallel(
                                     Ok(rel) if strip_dot => rel.to_path_buf(),
                                     _ => path,
                                 };
-                                items.push(Item::Match(path));
+                                batch.items.push(Item::Match(path));
                             } else {
-                                items.push(Item::Seen(path));
+                                batch.items.push(Item::Seen(path));
                             }
-                            items.extend(warnings.into_iter().map(Item::Warning));
+                            batch.items.extend(warnings.into_iter().map(Item::Warning));
                         }
                         Err(err) => {
                             let mut warnings = Vec::new();
                             Warning::from_ignore(err, Path::new(""), &mut warnings);
-                            items.extend(warnings.into_iter().map(Item::Warning));
+                            batch.items.extend(warnings.into_iter().map(Item::Warning));
                         }
                     }
-                    for item in items {
-                        if tx.send(item).is_err() {
-                            return ignore::WalkState::Quit;
-                        }
+                    if batch.items.len() >= BATCH && !batch.send() {
+                        return ignore::WalkState::Quit;
                     }
                     ignore::WalkState::Continue
                 })
             });
         });
-        for item in rx {
+        for item in rx.into_iter().flatten() {
             match item {
                 Item::Match(path) => visit(Event::Match(&path)),
                 Item::Seen(path) => visit(Event::Seen(&path)),
@@ -339,6 +340,30 @@ fn walk_parallel(
             }
         }
     });
+}
+
+const BATCH: usize = 256;
+
+/// One walker thread's pending items; whatever is left is sent when the thread is done.
+struct Batch {
+    items: Vec<Item>,
+    tx: std::sync::mpsc::SyncSender<Vec<Item>>,
+}
+
+impl Batch {
+    /// Sends the pending items; false if the receiver is gone.
+    fn send(&mut self) -> bool {
+        let items = std::mem::replace(&mut self.items, Vec::with_capacity(BATCH));
+        self.tx.send(items).is_ok()
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        if !self.items.is_empty() {
+            self.send();
+        }
+    }
 }
 
 /// `ignore::Error` is not `Clone`; an entry's attached error is only borrowed, so keep its text.
