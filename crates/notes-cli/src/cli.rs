@@ -81,6 +81,15 @@ pub(crate) enum Command {
     /// Print every permutation of a string's characters (--distinct, --count, --limit K).
     Permutations(cmd::algo::PermutationsArgs),
 
+    /// Find files by extension under a directory (like fd; -u for everything, like os.walk).
+    Find(cmd::fs::FindArgs),
+
+    /// Rename files with spaces to lowercase_with_underscores: a dry run unless --apply.
+    Rename(cmd::fs::RenameArgs),
+
+    /// Delete files without a kept extension (skipping .git): a dry run unless --apply.
+    Delete(cmd::fs::DeleteArgs),
+
     /// Replace every character that is not alphanumeric or allowed with `_`.
     CleanFilename(cmd::fs::CleanFilenameArgs),
 

@@ -53,6 +53,89 @@ pub enum Error {
         #[source]
         source: std::num::ParseIntError,
     },
+    /// A rename plan has conflicts and was applied without skipping them: nothing was renamed.
+    #[error(
+        "the rename plan has {count} conflict(s); nothing was renamed (resolve them, or skip the entries involved)"
+    )]
+    Conflicts {
+        /// How many conflicts the plan has.
+        count: usize,
+    },
+    /// A rename failed (or its target appeared after planning); applying stopped there.
+    #[error("cannot rename {} to {} (stopped after {done} rename(s), recorded in {})", from.display(), to.display(), journal.display())]
+    Rename {
+        /// The path being renamed.
+        from: PathBuf,
+        /// Its new path.
+        to: PathBuf,
+        /// Renames done before this one.
+        done: usize,
+        /// The journal that records them.
+        journal: PathBuf,
+        /// The underlying error (`AlreadyExists` if the target appeared).
+        #[source]
+        source: io::Error,
+    },
+    /// Restoring a name from a journal failed; undoing stopped there.
+    #[error("cannot rename {} back to {} (stopped after restoring {restored} name(s) from {})", from.display(), to.display(), journal.display())]
+    Undo {
+        /// The current (renamed) path.
+        from: PathBuf,
+        /// The original path.
+        to: PathBuf,
+        /// Names restored before this one.
+        restored: usize,
+        /// The journal being undone.
+        journal: PathBuf,
+        /// The underlying error (`AlreadyExists` if the original path is taken, `NotFound` if
+        /// neither path exists).
+        #[source]
+        source: io::Error,
+    },
+    /// A file is not a rename journal, or is damaged.
+    #[error("{} is not a valid rename journal: line {line}: {why}", path.display())]
+    BadJournal {
+        /// The journal file.
+        path: PathBuf,
+        /// One-based line number.
+        line: usize,
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// A delete plan was asked for with neither extensions to keep nor patterns to delete.
+    #[error("nothing selects the files to delete: give extensions to keep or patterns to delete")]
+    NoDeleteRule,
+    /// A delete pattern is not a valid glob.
+    #[error("invalid pattern {pattern:?}")]
+    BadPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// Why it does not parse.
+        #[source]
+        source: globset::Error,
+    },
+    /// Deleting a file failed; applying stopped there.
+    #[error("cannot delete {} (stopped after deleting {done} file(s))", path.display())]
+    Delete {
+        /// The file.
+        path: PathBuf,
+        /// Files deleted before it.
+        done: usize,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// Moving a file to the trash failed; applying stopped there.
+    #[error("cannot move {} to the trash (stopped after trashing {done} file(s))", path.display())]
+    Trash {
+        /// The file.
+        path: PathBuf,
+        /// Files trashed before it.
+        done: usize,
+        /// The trash implementation's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

@@ -1,14 +1,21 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+mod delete;
 mod error;
+mod journal;
+mod rename;
 mod text;
+mod walk;
 
+pub use delete::{DeletePlan, DeleteRule, Deleted, Doomed, Removal};
 pub use error::{Error, Result};
+pub use rename::{Applied, Conflict, Rename, RenameOptions, RenamePlan, RenameRule, Undone, undo};
 pub use text::{
     DEFAULT_ALLOWED, between, clean_filename, ensure_dir, extract_between, read_ints, read_text,
-    write_ints, write_text,
+    write_bytes, write_ints, write_text,
 };
+pub use walk::{Event, FindOptions, Found, Problem, Warning, find, find_each};
 
 /// The directory of the source file that invokes it, as a `PathBuf`: the Rust counterpart of
 /// Python's `os.path.dirname(os.path.abspath(__file__))`.

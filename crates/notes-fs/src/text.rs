@@ -54,6 +54,12 @@ pub fn ensure_dir(dir: &Path) -> Result<bool> {
 ///
 /// Like Python's `open(path, "w")`, an existing file at `path` is replaced.
 pub fn write_text(path: &Path, contents: &str) -> Result<()> {
+    write_bytes(path, contents.as_bytes())
+}
+
+/// Writes `contents` to `path` atomically, like [`write_text`] but for bytes (a list of paths
+/// that are not all UTF-8, for instance).
+pub fn write_bytes(path: &Path, contents: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -62,7 +68,7 @@ pub fn write_text(path: &Path, contents: &str) -> Result<()> {
         .prefix(".notes-tmp-")
         .tempfile_in(dir)
         .map_err(Error::io("create a temporary file in", dir))?;
-    tmp.write_all(contents.as_bytes())
+    tmp.write_all(contents)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(Error::io("write", tmp.path()))?;
     tmp.persist(path).map_err(|err| Error::Io {

@@ -1,9 +1,11 @@
 //! Subcommands backed by `notes-fs`.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 use crate::output::Out;
 
@@ -54,5 +56,401 @@ pub(crate) fn extract(args: &ExtractArgs, out: &mut Out) -> anyhow::Result<()> {
     if !text.ends_with('\n') {
         writeln!(out)?;
     }
+    Ok(())
+}
+
+/// Prints a warning of a walk on stderr (the library returns them, it never prints).
+fn warn(warning: &impl std::fmt::Display) {
+    let style = anstyle::Style::new()
+        .bold()
+        .fg_color(Some(anstyle::AnsiColor::Yellow.into()));
+    // A closed stderr must not stop the command.
+    let _ = writeln!(anstream::stderr(), "{style}warning:{style:#} {warning}");
+}
+
+/// `path` without the `./` of a `.` root, as fd and `notes find` print it.
+fn shown<'a>(root: &Path, path: &'a Path) -> &'a Path {
+    if root == Path::new(".") {
+        path.strip_prefix(".").unwrap_or(path)
+    } else {
+        path
+    }
+}
+
+/// A conflict as [`notes_fs::Conflict`]'s `Display` has it, with paths as [`shown`].
+fn describe(root: &Path, conflict: &notes_fs::Conflict) -> String {
+    let q = |p: &Path| format!("'{}'", shown(root, p).display());
+    match conflict {
+        notes_fs::Conflict::SameTarget { target, sources } => {
+            let sources: Vec<_> = sources.iter().map(|s| q(s)).collect();
+            format!("{} would all become {}", sources.join(", "), q(target))
+        }
+        notes_fs::Conflict::TargetExists { from, to } => {
+            format!("{} would replace the existing {}", q(from), q(to))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Buffered standard output without `Out`'s colour stripping, which would also strip the NULs
+/// of `-0` and control characters in names: paths are data and are written byte for byte.
+/// Whatever `out` holds is flushed first, so the order of lines is kept.
+fn raw_stdout(out: &mut Out) -> std::io::Result<std::io::BufWriter<std::io::StdoutLock<'static>>> {
+    out.flush()?;
+    Ok(std::io::BufWriter::new(std::io::stdout().lock()))
+}
+
+/// Writes a path as its bytes (names that are not UTF-8 are written as they are).
+fn write_path(out: &mut impl Write, path: &Path, end: u8) -> std::io::Result<()> {
+    out.write_all(path.as_os_str().as_encoded_bytes())?;
+    out.write_all(&[end])
+}
+
+/// A spinner on stderr with entries seen and matches, only when stderr is a terminal.
+fn progress() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {human_pos} entries seen, {msg} matches")
+            .expect("a valid progress template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// Arguments of `notes find`.
+#[derive(Debug, Args)]
+pub(crate) struct FindArgs {
+    /// The directory to search.
+    #[arg(default_value = ".")]
+    root: PathBuf,
+
+    /// Find files with this extension (repeatable; `wav` or `.wav`; none: every file).
+    #[arg(short, long = "extension", value_name = "EXT")]
+    extensions: Vec<OsString>,
+
+    /// Search everything, like os.walk or find: hidden entries and ignored files too.
+    #[arg(short, long)]
+    unrestricted: bool,
+
+    /// Include hidden files and directories.
+    #[arg(short = 'H', long)]
+    hidden: bool,
+
+    /// Do not respect .gitignore and .ignore files.
+    #[arg(short = 'I', long)]
+    no_ignore: bool,
+
+    /// Follow symbolic links (loops are reported, not followed).
+    #[arg(short = 'L', long)]
+    follow: bool,
+
+    /// Descend at most this many levels (1: the root's own entries).
+    #[arg(short = 'd', long, value_name = "N")]
+    max_depth: Option<usize>,
+
+    /// Print absolute paths.
+    #[arg(short, long)]
+    absolute: bool,
+
+    /// Sort the paths instead of printing them in walk order.
+    #[arg(short, long)]
+    sort: bool,
+
+    /// Compare extensions exactly (`WAV` is not `wav`).
+    #[arg(long)]
+    case_sensitive: bool,
+
+    /// Walker threads (0: parallel when respecting ignores, serial with -u; 1: serial).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+
+    /// Write the paths to this file (atomically) instead of stdout, like the notes' filenames.txt.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// End each path with a NUL byte instead of a newline (for xargs -0).
+    #[arg(short = '0', long)]
+    print0: bool,
+}
+
+/// `notes find [ROOT] -e EXT...`.
+pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
+    let options = notes_fs::FindOptions {
+        unrestricted: args.unrestricted,
+        hidden: args.hidden,
+        no_ignore: args.no_ignore,
+        follow_links: args.follow,
+        max_depth: args.max_depth,
+        absolute: args.absolute,
+        sort: args.sort,
+        case_sensitive: args.case_sensitive,
+        threads: args.threads,
+    };
+    let end = if args.print0 { b'\0' } else { b'\n' };
+    let bar = progress();
+    let (mut seen, mut matches) = (0u64, 0u64);
+    let mut tick = |matched: bool| {
+        seen += 1;
+        matches += u64::from(matched);
+        // Updating the bar on every entry would cost more than the walk.
+        if seen % 4096 == 0 {
+            bar.set_position(seen);
+            bar.set_message(matches.to_string());
+        }
+    };
+    // Paths are streamed to stdout unless they must be sorted, collected for a file or JSON.
+    let stream = !args.sort && args.output.is_none() && !out.json;
+    let mut raw = raw_stdout(out)?;
+    let mut paths = Vec::new();
+    let mut result = Ok(());
+    notes_fs::find_each(
+        &args.root,
+        &args.extensions,
+        &options,
+        |event| match event {
+            notes_fs::Event::Match(path) => {
+                tick(true);
+                if stream {
+                    if result.is_ok() {
+                        result = bar.suspend(|| write_path(&mut raw, path, end));
+                    }
+                } else {
+                    paths.push(path.to_path_buf());
+                }
+            }
+            notes_fs::Event::Seen(_) => tick(false),
+            notes_fs::Event::Warning(warning) => bar.suspend(|| warn(&warning)),
+            _ => {}
+        },
+    )?;
+    bar.finish_and_clear();
+    result?;
+    if args.sort {
+        paths.sort_unstable();
+    }
+    if out.json {
+        let strings: Vec<_> = paths.iter().map(|p| p.to_string_lossy()).collect();
+        return out.json(&strings);
+    }
+    if let Some(file) = &args.output {
+        let mut bytes = Vec::new();
+        for path in &paths {
+            write_path(&mut bytes, path, end)?;
+        }
+        notes_fs::write_bytes(file, &bytes)?;
+    } else {
+        for path in &paths {
+            write_path(&mut raw, path, end)?;
+        }
+    }
+    raw.flush()?;
+    Ok(())
+}
+
+/// Arguments of `notes rename`.
+#[derive(Debug, Args)]
+pub(crate) struct RenameArgs {
+    /// The directory whose files (and with --dirs, directories) are renamed.
+    #[arg(default_value = ".", conflicts_with = "undo")]
+    root: PathBuf,
+
+    /// Replace FROM with TO in names (repeatable, applied in order; default: ' ' with '_').
+    #[arg(long, num_args = 2, value_names = ["FROM", "TO"], action = clap::ArgAction::Append)]
+    replace: Vec<String>,
+
+    /// Lowercase the new names (the default).
+    #[arg(long, overrides_with = "keep_case")]
+    lowercase: bool,
+
+    /// Keep the case of the new names.
+    #[arg(long, overrides_with = "lowercase")]
+    keep_case: bool,
+
+    /// Apply the rule to every name, not only to names containing a --replace source.
+    #[arg(long)]
+    all: bool,
+
+    /// Rename directories too (they go last, after everything inside them).
+    #[arg(long)]
+    dirs: bool,
+
+    /// Rename (the default is a dry run that only prints the plan).
+    #[arg(long, conflicts_with = "undo")]
+    apply: bool,
+
+    /// Leave out the entries involved in a conflict and rename the rest.
+    #[arg(long)]
+    skip_conflicts: bool,
+
+    /// Where --apply writes its journal (default: notes-rename-<time>.journal here).
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    journal: Option<PathBuf>,
+
+    /// Restore every name recorded in a journal written by --apply.
+    #[arg(long, value_name = "JOURNAL")]
+    undo: Option<PathBuf>,
+}
+
+/// `notes rename [ROOT] [--apply]` and `notes rename --undo JOURNAL`.
+pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
+    if let Some(journal) = &args.undo {
+        let undone = notes_fs::undo(journal)?;
+        writeln!(
+            out,
+            "restored {} name(s), {} already restored",
+            undone.restored, undone.unchanged
+        )?;
+        return Ok(());
+    }
+    let mut rule = notes_fs::RenameRule {
+        lowercase: !args.keep_case,
+        all: args.all,
+        ..Default::default()
+    };
+    if !args.replace.is_empty() {
+        rule.replace = args
+            .replace
+            .chunks(2)
+            .map(|pair| (pair[0].clone(), pair[1].clone()))
+            .collect();
+    }
+    let options = notes_fs::RenameOptions {
+        rule,
+        dirs: args.dirs,
+    };
+    let plan = notes_fs::RenamePlan::new(&args.root, &options)?;
+    for warning in plan.warnings() {
+        warn(warning);
+    }
+    let mut planned = 0;
+    for r in plan.renames().iter().filter(|r| !r.conflicted) {
+        planned += 1;
+        writeln!(
+            out,
+            "{} -> {}",
+            shown(&args.root, &r.from).display(),
+            shown(&args.root, &r.to).display()
+        )?;
+    }
+    let conflicts = plan.conflicts();
+    if !conflicts.is_empty() {
+        out.flush()?;
+        let what = if args.skip_conflicts {
+            "skipped"
+        } else {
+            "conflict"
+        };
+        for conflict in conflicts {
+            warn(&format_args!("{what}: {}", describe(&args.root, conflict)));
+        }
+        if !args.skip_conflicts {
+            anyhow::bail!(
+                "{} conflict(s) in the plan: nothing {} renamed (rename those entries first, or pass --skip-conflicts)",
+                conflicts.len(),
+                if args.apply { "was" } else { "would be" }
+            );
+        }
+    }
+    if !args.apply {
+        writeln!(
+            out,
+            "dry run: {planned} rename(s) planned; pass --apply to rename"
+        )?;
+        return Ok(());
+    }
+    let journal = match &args.journal {
+        Some(path) => path.clone(),
+        None => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            PathBuf::from(format!("notes-rename-{secs}.journal"))
+        }
+    };
+    let applied = plan.apply(&journal, args.skip_conflicts)?;
+    if applied.renamed == 0 {
+        writeln!(out, "nothing to rename")?;
+    } else {
+        writeln!(
+            out,
+            "renamed {}; undo with: notes rename --undo {}",
+            applied.renamed,
+            journal.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// Arguments of `notes delete`.
+#[derive(Debug, Args)]
+pub(crate) struct DeleteArgs {
+    /// The directory to clean.
+    #[arg(default_value = ".")]
+    root: PathBuf,
+
+    /// Keep files with this extension, delete the others (repeatable; `pdf` keeps `A.PDF`).
+    #[arg(short, long, value_name = "EXT", required_unless_present = "glob")]
+    keep_ext: Vec<String>,
+
+    /// Delete files whose name matches this glob (repeatable, e.g. '*.tmp').
+    #[arg(short, long, value_name = "PATTERN")]
+    glob: Vec<String>,
+
+    /// Delete (the default is a dry run that only lists the files).
+    #[arg(long)]
+    apply: bool,
+
+    /// Move the files to the trash instead of deleting them.
+    #[arg(long, requires = "apply")]
+    trash: bool,
+}
+
+/// `notes delete [ROOT] --keep-ext EXT... [--apply [--trash]]`.
+pub(crate) fn delete(args: &DeleteArgs, out: &mut Out) -> anyhow::Result<()> {
+    let rule = notes_fs::DeleteRule {
+        keep_ext: args.keep_ext.clone(),
+        patterns: args.glob.clone(),
+    };
+    let plan = notes_fs::DeletePlan::new(&args.root, &rule)?;
+    for warning in plan.warnings() {
+        warn(warning);
+    }
+    let mut raw = raw_stdout(out)?;
+    for doomed in plan.files() {
+        write_path(&mut raw, shown(&args.root, &doomed.path), b'\n')?;
+    }
+    raw.flush()?;
+    let count = plan.files().len();
+    let size = HumanBytes(plan.total_size());
+    if !args.apply {
+        writeln!(
+            out,
+            "dry run: {count} file(s), {size}, would be deleted; pass --apply to delete"
+        )?;
+        return Ok(());
+    }
+    let removal = if args.trash {
+        notes_fs::Removal::Trash
+    } else {
+        notes_fs::Removal::Delete
+    };
+    let done = plan.apply(removal)?;
+    for warning in &done.warnings {
+        warn(warning);
+    }
+    let verb = if args.trash {
+        "moved to the trash"
+    } else {
+        "deleted"
+    };
+    writeln!(
+        out,
+        "{verb}: {} file(s), {}",
+        done.deleted,
+        HumanBytes(done.bytes)
+    )?;
     Ok(())
 }

@@ -30,6 +30,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Primes(args) => algo::primes(&args, &mut out)?,
         Command::Flatten(args) => algo::flatten(&args, &mut out)?,
         Command::Permutations(args) => algo::permutations(&args, &mut out)?,
+        Command::Find(args) => fs::find(&args, &mut out)?,
+        Command::Rename(args) => fs::rename(&args, &mut out)?,
+        Command::Delete(args) => fs::delete(&args, &mut out)?,
         Command::CleanFilename(args) => fs::clean_filename(&args, &mut out)?,
         Command::Extract(args) => fs::extract(&args, &mut out)?,
         Command::Run(args) => proc::run(&args, &mut out)?,
@@ -53,6 +56,9 @@ impl Command {
             Command::Primes(_) => "primes",
             Command::Flatten(_) => "flatten",
             Command::Permutations(_) => "permutations",
+            Command::Find(_) => "find",
+            Command::Rename(_) => "rename",
+            Command::Delete(_) => "delete",
             Command::CleanFilename(_) => "clean-filename",
             Command::Extract(_) => "extract",
             Command::Run(_) => "run",
@@ -72,13 +78,17 @@ impl Command {
             | Command::Primes(_)
             | Command::Flatten(_)
             | Command::Permutations(_)
+            | Command::Find(_)
             | Command::CleanFilename(_)
             | Command::Extract(_)
             | Command::Run(_)
             | Command::Spawn(_) => true,
-            Command::Tour(_) | Command::Timeout(_) | Command::Completions(_) | Command::Man => {
-                false
-            }
+            Command::Tour(_)
+            | Command::Timeout(_)
+            | Command::Rename(_)
+            | Command::Delete(_)
+            | Command::Completions(_)
+            | Command::Man => false,
         }
     }
 }

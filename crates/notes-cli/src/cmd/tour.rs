@@ -2,7 +2,7 @@
 //! embedded inputs, in a temporary directory and on loopback only.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -148,6 +148,28 @@ const SECTIONS: &[Section] = &[
         },
     },
     Section {
+        name: "find",
+        title: "Recursively search a directory for all files of a certain type",
+        command: "notes find TREE -e wav --sort",
+        run: |ctx| {
+            let root = sample_tree(ctx.dir, "find")?;
+            let options = notes_fs::FindOptions {
+                sort: true,
+                ..Default::default()
+            };
+            let found = notes_fs::find(&root, &["wav"], &options)?;
+            print_relative(ctx.out, &root, &found.paths)?;
+            writeln!(ctx.out, "# -u: everything, as os.walk does (.git included)")?;
+            let options = notes_fs::FindOptions {
+                unrestricted: true,
+                ..options
+            };
+            let found = notes_fs::find(&root, &["wav"], &options)?;
+            print_relative(ctx.out, &root, &found.paths)?;
+            Ok(())
+        },
+    },
+    Section {
         name: "extract",
         title: "Extract a substring from a file",
         command: "notes extract FILE --prefix '<title>' --suffix '</title>'",
@@ -197,6 +219,87 @@ const SECTIONS: &[Section] = &[
         },
     },
     Section {
+        name: "rename",
+        title: "Recursively rename files using `os.path.walk` and `os.rename`",
+        command: "notes rename TREE --dirs  (a dry run; then --apply --skip-conflicts, --undo)",
+        run: |ctx| {
+            let root = sample_tree(ctx.dir, "rename")?;
+            let options = notes_fs::RenameOptions {
+                dirs: true,
+                ..Default::default()
+            };
+            let plan = notes_fs::RenamePlan::new(&root, &options)?;
+            let rel = |p: &Path| p.strip_prefix(&root).unwrap_or(p).display().to_string();
+            for r in plan.renames().iter().filter(|r| !r.conflicted) {
+                writeln!(ctx.out, "{} -> {}", rel(&r.from), rel(&r.to))?;
+            }
+            for conflict in plan.conflicts() {
+                if let notes_fs::Conflict::SameTarget { target, sources } = conflict {
+                    let sources: Vec<_> = sources.iter().map(|s| rel(s)).collect();
+                    writeln!(
+                        ctx.out,
+                        "conflict: {} would all become {}",
+                        sources.join(" and "),
+                        rel(target)
+                    )?;
+                } else {
+                    writeln!(ctx.out, "conflict: {conflict}")?;
+                }
+            }
+            let journal = ctx.dir.join("rename.journal");
+            let refused = plan.apply(&journal, false).is_err();
+            writeln!(
+                ctx.out,
+                "--apply: {}",
+                if refused {
+                    "refused, nothing renamed"
+                } else {
+                    "applied"
+                }
+            )?;
+            let applied = plan.apply(&journal, true)?;
+            writeln!(
+                ctx.out,
+                "--apply --skip-conflicts: {} renamed, {} kept their names",
+                applied.renamed, applied.skipped
+            )?;
+            let undone = notes_fs::undo(&journal)?;
+            writeln!(ctx.out, "--undo: {} names restored", undone.restored)?;
+            Ok(())
+        },
+    },
+    Section {
+        name: "delete",
+        title: "Recursively delete files using `os.path.walk` and `os.remove`",
+        command: "notes delete TREE --keep-ext pdf  (a dry run; then --apply)",
+        run: |ctx| {
+            let root = sample_tree(ctx.dir, "delete")?;
+            let rule = notes_fs::DeleteRule {
+                keep_ext: vec!["pdf".to_owned()],
+                ..Default::default()
+            };
+            let plan = notes_fs::DeletePlan::new(&root, &rule)?;
+            let doomed: Vec<_> = plan.files().iter().map(|d| d.path.clone()).collect();
+            print_relative(ctx.out, &root, &doomed)?;
+            writeln!(
+                ctx.out,
+                "dry run: {} files, {} bytes",
+                doomed.len(),
+                plan.total_size()
+            )?;
+            plan.apply(notes_fs::Removal::Delete)?;
+            let all = notes_fs::FindOptions {
+                unrestricted: true,
+                sort: true,
+                ..Default::default()
+            };
+            let left = notes_fs::find(&root, &[] as &[&str], &all)?;
+            writeln!(ctx.out, "# after --apply, left:")?;
+            print_relative(ctx.out, &root, &left.paths)?;
+            Ok(())
+        },
+    },
+    Section {
         name: "flatten",
         title: "Recursively flatten a list of irregularly nested lists",
         command: "notes flatten '[[0, 1, [2, [3, 4]], 5], 6, [[7]], 8, [[9, 10, 11]], 12, [[13], [14]], 15]'",
@@ -239,6 +342,39 @@ fn count_slowly(x: u64) -> u64 {
         std::thread::sleep(Duration::from_millis(250));
     }
     42
+}
+
+/// The tour's sample tree in `dir/name`: names with spaces, a `.git` directory, a `.PDF`, a
+/// `.pdf.bak`, and two names that both become `a_b.txt`. Each file holds its own name.
+fn sample_tree(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let root = dir.join(name);
+    for file in [
+        "Song One.wav",
+        "b.WAV",
+        "notes.txt",
+        "Music Dir/Track Two.wav",
+        ".git/hooks/old hook.wav",
+        "not.github/x y.txt",
+        "A File.PDF",
+        "report.pdf.bak",
+        "A B.txt",
+        "a b.txt",
+    ] {
+        let path = root.join(file);
+        if let Some(parent) = path.parent() {
+            notes_fs::ensure_dir(parent)?;
+        }
+        notes_fs::write_text(&path, file)?;
+    }
+    Ok(root)
+}
+
+/// Prints `paths` relative to `root`, one a line.
+fn print_relative(out: &mut Out, root: &Path, paths: &[PathBuf]) -> anyhow::Result<()> {
+    for path in paths {
+        writeln!(out, "{}", path.strip_prefix(root).unwrap_or(path).display())?;
+    }
+    Ok(())
 }
 
 fn python_bool(b: bool) -> &'static str {

@@ -2,5 +2,6 @@
 
 mod cli;
 mod docs;
+mod fs;
 mod proc;
 mod time;

@@ -1,0 +1,132 @@
+//! `notes find`, `notes rename` and `notes delete` on real trees: what they change and print.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn notes_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run notes")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn tree(root: &Path, files: &[&str]) {
+    for file in files {
+        let path = root.join(file);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, file).unwrap();
+    }
+}
+
+#[test]
+fn find_writes_a_file_or_nul_separated_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), &["a b.wav", "sub/c.WAV", "d.txt"]);
+    let out = notes_in(
+        dir.path(),
+        &["find", "-e", "wav", "-s", "-o", "filenames.txt"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let list = fs::read_to_string(dir.path().join("filenames.txt")).unwrap();
+    assert_eq!(list, "a b.wav\nsub/c.WAV\n");
+    let out = notes_in(dir.path(), &["find", "-e", "wav", "-s", "-0", "--absolute"]);
+    let want = format!(
+        "{}\0{}\0",
+        dir.path().join("a b.wav").display(),
+        dir.path().join("sub/c.WAV").display()
+    );
+    assert_eq!(text(&out.stdout), want);
+}
+
+#[test]
+fn rename_applies_then_undoes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    tree(&root, &["My Dir/Some File.txt", "Other One.md", ".git/x y"]);
+    let journal = dir.path().join("j.journal");
+    let journal = journal.to_str().unwrap();
+    let out = notes_in(
+        dir.path(),
+        &["rename", "tree", "--dirs", "--apply", "--journal", journal],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with(&format!(
+        "renamed 3; undo with: notes rename --undo {journal}\n"
+    )));
+    assert!(root.join("my_dir/some_file.txt").exists());
+    assert!(root.join(".git/x y").exists());
+    // The journal exists now: a second apply must not overwrite it.
+    let out = notes_in(
+        dir.path(),
+        &["rename", "tree", "--all", "--apply", "--journal", journal],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "nothing to rename\n");
+    let out = notes_in(dir.path(), &["rename", "--undo", journal]);
+    assert_eq!(
+        text(&out.stdout),
+        "restored 3 name(s), 0 already restored\n"
+    );
+    assert!(root.join("My Dir/Some File.txt").exists());
+    let out = notes_in(dir.path(), &["rename", "--undo", "no-such.journal"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("error: cannot read journal no-such.journal: "));
+}
+
+#[test]
+fn delete_is_a_dry_run_until_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    tree(
+        &root,
+        &[
+            "A File.PDF",
+            "report.pdf.bak",
+            ".git/config",
+            "not.github/x",
+        ],
+    );
+    let out = notes_in(dir.path(), &["delete", "tree", "--keep-ext", "pdf"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "tree/not.github/x\ntree/report.pdf.bak\ndry run: 2 file(s), 26 B, would be deleted; pass --apply to delete\n"
+    );
+    assert!(root.join("report.pdf.bak").exists());
+    let out = notes_in(dir.path(), &["delete", "tree", "-k", "pdf", "--apply"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with("deleted: 2 file(s), 26 B\n"));
+    assert!(!root.join("report.pdf.bak").exists());
+    assert!(root.join("A File.PDF").exists() && root.join(".git/config").exists());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn delete_can_move_files_to_the_trash() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    tree(&root, &["old.tmp", "keep.txt"]);
+    let data = dir.path().join("data");
+    fs::create_dir(&data).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["delete", "tree", "--glob", "*.tmp", "--apply", "--trash"])
+        .current_dir(dir.path())
+        .env("XDG_DATA_HOME", &data)
+        .env("HOME", dir.path())
+        .output()
+        .expect("run notes");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with("moved to the trash: 1 file(s), 7 B\n"));
+    assert!(!root.join("old.tmp").exists());
+    assert!(root.join("keep.txt").exists());
+    assert!(data.join("Trash/files/old.tmp").exists());
+}

@@ -1,0 +1,163 @@
+//! The rename journal: one `from<TAB>to` line per rename, written before the rename happens,
+//! so `undo` can restore every name even after a crash.
+//!
+//! Paths are bytes (non-UTF-8 names survive): `%`, control characters and bytes that are not
+//! UTF-8 are written as `%XX`, everything else as is, so the file stays readable.
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Result};
+
+/// The first line of every journal.
+pub(crate) const HEADER: &str = "notes-rename-journal 1";
+
+pub(crate) fn escape(path: &Path, out: &mut Vec<u8>) {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '%' || c.is_control() {
+                let mut buf = [0; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    write!(out, "%{b:02X}").expect("writing to a Vec");
+                }
+            } else {
+                let mut buf = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+        for b in chunk.invalid() {
+            write!(out, "%{b:02X}").expect("writing to a Vec");
+        }
+    }
+}
+
+pub(crate) fn unescape(text: &[u8]) -> Option<PathBuf> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'%' {
+            let hex = std::str::from_utf8(text.get(i + 1..i + 3)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            bytes.push(text[i]);
+            i += 1;
+        }
+    }
+    bytes_to_path(bytes)
+}
+
+#[cfg(unix)]
+fn bytes_to_path(bytes: Vec<u8>) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStringExt;
+    Some(PathBuf::from(OsString::from_vec(bytes)))
+}
+
+#[cfg(not(unix))]
+fn bytes_to_path(bytes: Vec<u8>) -> Option<PathBuf> {
+    // Elsewhere only UTF-8 names round-trip through a journal.
+    String::from_utf8(bytes)
+        .ok()
+        .map(|s| PathBuf::from(OsString::from(s)))
+}
+
+/// An open journal that each rename is appended to before it happens.
+#[derive(Debug)]
+pub(crate) struct Writer {
+    file: fs::File,
+    path: PathBuf,
+}
+
+impl Writer {
+    pub(crate) fn create(path: &Path) -> Result<Self> {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(Error::io("create journal", path))?;
+        writeln!(file, "{HEADER}").map_err(Error::io("write journal", path))?;
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub(crate) fn record(&mut self, from: &Path, to: &Path) -> Result<()> {
+        let mut line = Vec::new();
+        escape(from, &mut line);
+        line.push(b'\t');
+        escape(to, &mut line);
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .map_err(Error::io("write journal", &self.path))
+    }
+
+    pub(crate) fn finish(self) -> Result<()> {
+        self.file
+            .sync_all()
+            .map_err(Error::io("write journal", &self.path))
+    }
+}
+
+/// Reads a journal's `(from, to)` pairs in the order they were applied.
+pub(crate) fn read(path: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let bytes = fs::read(path).map_err(Error::io("read journal", path))?;
+    let bad = |line: usize, why: &'static str| Error::BadJournal {
+        path: path.to_path_buf(),
+        line,
+        why,
+    };
+    let mut lines = bytes.split(|&b| b == b'\n');
+    if lines.next() != Some(HEADER.as_bytes()) {
+        return Err(bad(
+            1,
+            "it does not start with the notes-rename-journal header",
+        ));
+    }
+    let mut pairs = Vec::new();
+    for (i, line) in lines.enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let mut parts = line.split(|&b| b == b'\t');
+        let (Some(from), Some(to), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad(i + 2, "expected two paths separated by a tab"));
+        };
+        let from = unescape(from).ok_or_else(|| bad(i + 2, "bad %XX escape"))?;
+        let to = unescape(to).ok_or_else(|| bad(i + 2, "bad %XX escape"))?;
+        pairs.push((from, to));
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_round_trip_through_escapes() {
+        for name in ["plain", "a b\tc\nd%e", "ünï çødé", "100%"] {
+            let mut out = Vec::new();
+            escape(Path::new(name), &mut out);
+            assert!(!out.contains(&b'\t') && !out.contains(&b'\n'));
+            assert_eq!(unescape(&out).unwrap(), Path::new(name));
+        }
+        assert_eq!(unescape(b"%4"), None);
+        assert_eq!(unescape(b"%zz"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_names_round_trip() {
+        use std::os::unix::ffi::OsStrExt;
+        let path = Path::new(std::ffi::OsStr::from_bytes(b"bad\xff name"));
+        let mut out = Vec::new();
+        escape(path, &mut out);
+        assert_eq!(out, b"bad%FF name");
+        assert_eq!(unescape(&out).unwrap(), path);
+    }
+}
