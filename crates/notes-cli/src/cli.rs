@@ -72,6 +72,9 @@ pub(crate) enum Command {
     /// Print the part of a text file between a prefix and a suffix.
     Extract(cmd::fs::ExtractArgs),
 
+    /// Multi-head matrix multiplication and numpy-identical printing of .npy arrays.
+    Tensor(cmd::tensor::TensorArgs),
+
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(cmd::meta::CompletionsArgs),
 

@@ -22,7 +22,7 @@ pub enum Error {
         right: Vec<usize>,
     },
     /// An operand has the wrong number of dimensions for the requested form.
-    #[error("{op}: {name} must have {expected} dimensions, but has shape {shape:?}")]
+    #[error("{op}: {name} must be {expected}-dimensional, but has shape {shape:?}")]
     WrongNdim {
         /// The operation: `"heads_first"` or `"batched"`.
         op: &'static str,

@@ -3,6 +3,7 @@
 pub(crate) mod algo;
 pub(crate) mod fs;
 pub(crate) mod meta;
+pub(crate) mod tensor;
 pub(crate) mod tour;
 
 use std::io::Write;
@@ -25,6 +26,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Flatten(args) => algo::flatten(&args, &mut out)?,
         Command::CleanFilename(args) => fs::clean_filename(&args, &mut out)?,
         Command::Extract(args) => fs::extract(&args, &mut out)?,
+        Command::Tensor(args) => tensor::run(&args, &mut out)?,
         Command::Completions(args) => meta::completions(&args, &mut out)?,
         Command::Man => meta::man(&mut out)?,
     }
@@ -40,6 +42,7 @@ impl Command {
             Command::Flatten(_) => "flatten",
             Command::CleanFilename(_) => "clean-filename",
             Command::Extract(_) => "extract",
+            Command::Tensor(_) => "tensor",
             Command::Completions(_) => "completions",
             Command::Man => "man",
         }
@@ -49,7 +52,7 @@ impl Command {
     fn has_data_output(&self) -> bool {
         match self {
             Command::Flatten(_) | Command::CleanFilename(_) | Command::Extract(_) => true,
-            Command::Tour(_) | Command::Completions(_) | Command::Man => false,
+            Command::Tour(_) | Command::Tensor(_) | Command::Completions(_) | Command::Man => false,
         }
     }
 }

@@ -25,6 +25,7 @@ fn help_lists_every_subcommand_with_one_line() {
         "flatten",
         "clean-filename",
         "extract",
+        "tensor",
         "completions",
         "man",
     ] {
@@ -100,4 +101,43 @@ fn a_closed_stdout_is_not_an_error() {
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn tensor_multihead_writes_a_npy_that_prints_like_numpy() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/multihead-matmul.in"
+    );
+    let y = dir.path().join("y.npy");
+    let y_arg = y.to_str().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .current_dir(docs)
+        .args([
+            "tensor",
+            "multihead",
+            "--x",
+            "x.npy",
+            "--w",
+            "w.npy",
+            "-o",
+            y_arg,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("wrote {y_arg}: int64 (2, 5, 4)\n")
+    );
+    let printed = notes(&["tensor", "print", y_arg]);
+    let shown = text(&printed.stdout);
+    assert!(
+        shown.starts_with("[[[   408000000  10509000000  20610000000  30711000000]\n"),
+        "{shown}"
+    );
+    assert!(shown.ends_with("  [      485256       495357       505458       515559]]]\n"));
+    let bad = notes(&["tensor", "print", "--sign", "x", y_arg]);
+    assert_eq!(bad.status.code(), Some(2));
 }
