@@ -8,6 +8,9 @@
 //! forms is the peer: `np.matmul(x[:, None, None, :], w)` (one matmul per head, broadcast) and one
 //! GEMM against `w` prepacked as `(d, m*n)`. numpy must be installed (`pip install numpy`).
 
+// A benchmark's output is its table on stdout.
+#![allow(clippy::print_stdout)]
+
 use std::hint::black_box;
 use std::process::Command;
 use std::time::Instant;
@@ -178,7 +181,7 @@ fn pct(f: f64) -> String {
 
 fn tiny() {
     // The notes' two examples, int64 and float64, per call (numpy single-threaded).
-    let calls = 10_000;
+    let calls: u32 = 10_000;
     for dtype in ["int64", "float64"] {
         let (mut hf, mut hf_np, mut bt, mut bt_np) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -195,7 +198,7 @@ fn tiny() {
                                 notes_tensor::heads_first(black_box(&w), black_box(&x)).unwrap(),
                             );
                         }
-                    }) / calls as f64,
+                    }) / f64::from(calls),
                 );
                 let x = Array::from_iter(0..6_i64)
                     .into_shape_with_order((2, 3))
@@ -208,7 +211,7 @@ fn tiny() {
                         for _ in 0..calls {
                             black_box(notes_tensor::batched(black_box(&x), black_box(&w)).unwrap());
                         }
-                    }) / calls as f64,
+                    }) / f64::from(calls),
                 );
             } else {
                 let x: Array1<f64> = Array::from_iter((0..5).map(f64::from));
@@ -222,7 +225,7 @@ fn tiny() {
                                 notes_tensor::heads_first(black_box(&w), black_box(&x)).unwrap(),
                             );
                         }
-                    }) / calls as f64,
+                    }) / f64::from(calls),
                 );
                 let x = Array::from_iter((0..6).map(f64::from))
                     .into_shape_with_order((2, 3))
@@ -235,7 +238,7 @@ fn tiny() {
                         for _ in 0..calls {
                             black_box(notes_tensor::batched(black_box(&x), black_box(&w)).unwrap());
                         }
-                    }) / calls as f64,
+                    }) / f64::from(calls),
                 );
             }
             hf_np.push(numpy_seconds(
