@@ -105,6 +105,9 @@ pub(crate) enum Command {
     /// Start a command detached (its own session) and print its pid.
     Spawn(cmd::proc::SpawnArgs),
 
+    /// Multi-head matrix multiplication and numpy-identical printing of .npy arrays.
+    Tensor(cmd::tensor::TensorArgs),
+
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(cmd::meta::CompletionsArgs),
 

@@ -1,2 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
+
+mod error;
+mod matmul;
+mod npy;
+mod print;
+
+pub use error::Error;
+pub use matmul::{MultiHeadElement, batched, batched_into, heads_first};
+pub use npy::{AnyArray, Form, multihead, read_npy, write_npy};
+pub use print::{
+    FloatMode, Legacy, NumpyDisplay, NumpyDisplayExt, NumpyElement, PrintOptions,
+    PrintOptionsGuard, Sign, format_array, get_printoptions, printoptions, set_printoptions,
+};

@@ -4,6 +4,7 @@ pub(crate) mod algo;
 pub(crate) mod fs;
 pub(crate) mod meta;
 pub(crate) mod proc;
+pub(crate) mod tensor;
 pub(crate) mod time;
 pub(crate) mod tour;
 
@@ -38,6 +39,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => proc::run(&args, &mut out)?,
         Command::Timeout(args) => proc::timeout(&args)?,
         Command::Spawn(args) => proc::spawn(&args, &mut out)?,
+        Command::Tensor(args) => tensor::run(&args, &mut out)?,
         Command::Completions(args) => meta::completions(&args, &mut out)?,
         Command::Man => meta::man(&mut out)?,
     }
@@ -64,6 +66,7 @@ impl Command {
             Command::Run(_) => "run",
             Command::Timeout(_) => "timeout",
             Command::Spawn(_) => "spawn",
+            Command::Tensor(_) => "tensor",
             Command::Completions(_) => "completions",
             Command::Man => "man",
         }
@@ -87,6 +90,7 @@ impl Command {
             | Command::Timeout(_)
             | Command::Rename(_)
             | Command::Delete(_)
+            | Command::Tensor(_)
             | Command::Completions(_)
             | Command::Man => false,
         }

@@ -64,6 +64,18 @@ const SECTIONS: &[Section] = &[
         },
     },
     Section {
+        name: "multihead",
+        title: "Multi-headed matrix multiplication",
+        command: "notes tensor demo  (notes_tensor::heads_first(&w, &x))",
+        run: |ctx| super::tensor::heads_first_example(ctx.out),
+    },
+    Section {
+        name: "multihead-batched",
+        title: "Multi-headed matrix multiplication (transposed, with a batch dimension)",
+        command: "notes tensor demo  (notes_tensor::batched(&x, &w))",
+        run: |ctx| super::tensor::batched_example(ctx.out),
+    },
+    Section {
         name: "primes",
         title: "Make a list of prime numbers",
         command: "notes primes 100",
@@ -215,6 +227,36 @@ const SECTIONS: &[Section] = &[
                 let shown = result.map_or_else(|| "None".to_owned(), |r| r.to_string());
                 writeln!(ctx.out, "{shown}")?;
             }
+            Ok(())
+        },
+    },
+    Section {
+        name: "print-options",
+        title: "Set `numpy` print options (including preventing `numpy` from wrapping lines)",
+        command: "notes tensor print x.npy --precision 3 --linewidth 10000 --suppress --threshold 10000",
+        run: |ctx| {
+            // The notes print np.random.normal(size=[3, 15]); these are the values they show.
+            #[rustfmt::skip]
+            let values = [
+                -0.351, -0.593, 1.616, 0.333, -1.238, -0.166, -1.251, -0.084, -0.562, 2.429, 0.715, 0.676, 1.393, -0.69, -0.992,
+                -0.674, -0.276, 2.243, -2.216, -0.595, -0.246, -1.241, -0.282, -1.07, -0.183, -0.193, 0.028, -0.365, -0.602, -0.893,
+                -0.105, -0.082, 0.305, -0.207, 0.369, 0.655, -1.292, -0.629, -0.275, -0.492, -1.085, 0.064, 0.037, 0.428, 0.126,
+            ];
+            let x = ndarray::Array::from_vec(values.to_vec()).into_shape_with_order((3, 15))?;
+            let path = ctx.dir.join("x.npy");
+            notes_tensor::write_npy(&path, &x)?;
+            let options = notes_tensor::PrintOptions {
+                precision: 3,
+                linewidth: 10000,
+                suppress: true,
+                threshold: 10000,
+                ..notes_tensor::PrintOptions::default()
+            };
+            writeln!(
+                ctx.out,
+                "{}",
+                notes_tensor::read_npy(&path)?.format(&options)
+            )?;
             Ok(())
         },
     },

@@ -36,6 +36,7 @@ fn help_lists_every_subcommand_with_one_line() {
         "run",
         "timeout",
         "spawn",
+        "tensor",
         "completions",
         "man",
     ] {
@@ -155,4 +156,43 @@ fn primes_and_permutations_agree_with_their_counts() {
     );
     let json = notes(&["--json", "permutations", "ab", "--limit", "0"]);
     assert_eq!(text(&json.stdout), "[]\n");
+}
+
+#[test]
+fn tensor_multihead_writes_a_npy_that_prints_like_numpy() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/multihead-matmul.in"
+    );
+    let y = dir.path().join("y.npy");
+    let y_arg = y.to_str().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .current_dir(docs)
+        .args([
+            "tensor",
+            "multihead",
+            "--x",
+            "x.npy",
+            "--w",
+            "w.npy",
+            "-o",
+            y_arg,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("wrote {y_arg}: int64 (2, 5, 4)\n")
+    );
+    let printed = notes(&["tensor", "print", y_arg]);
+    let shown = text(&printed.stdout);
+    assert!(
+        shown.starts_with("[[[   408000000  10509000000  20610000000  30711000000]\n"),
+        "{shown}"
+    );
+    assert!(shown.ends_with("  [      485256       495357       505458       515559]]]\n"));
+    let bad = notes(&["tensor", "print", "--sign", "x", y_arg]);
+    assert_eq!(bad.status.code(), Some(2));
 }

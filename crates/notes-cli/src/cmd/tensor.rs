@@ -1,0 +1,248 @@
+//! `notes tensor`: subcommands backed by `notes-tensor`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use ndarray::{Array, Array1, Array2, Array3};
+use notes_tensor::{AnyArray, FloatMode, Form, Legacy, NumpyDisplayExt, PrintOptions, Sign};
+
+use crate::output::Out;
+
+/// Arguments of `notes tensor`.
+#[derive(Debug, Args)]
+pub(crate) struct TensorArgs {
+    #[command(subcommand)]
+    command: TensorCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum TensorCommand {
+    /// Print both of the notes' multi-head examples (x, w, y and their shapes), as numpy does.
+    Demo,
+    /// Print a .npy file exactly as numpy's `print(np.load(FILE))` does under the given options.
+    Print(PrintArgs),
+    /// Multiply a .npy input by a .npy multi-head weight tensor and write the result as .npy.
+    Multihead(MultiheadArgs),
+}
+
+/// numpy's print options as flags (`np.set_printoptions`).
+#[derive(Debug, Args)]
+pub(crate) struct PrintArgs {
+    /// The .npy file to print.
+    file: PathBuf,
+    /// Digits after the decimal point (at most, with the default floatmode).
+    #[arg(long, value_name = "P", default_value_t = 8)]
+    precision: usize,
+    /// Wrap lines at this many characters.
+    #[arg(long, value_name = "L", default_value_t = 75)]
+    linewidth: usize,
+    /// Print small numbers as zeros instead of in scientific notation.
+    #[arg(long)]
+    suppress: bool,
+    /// Summarise arrays with more elements than this with `...`.
+    #[arg(long, value_name = "T", default_value_t = 1000)]
+    threshold: usize,
+    /// Items shown at each end of a summarised axis.
+    #[arg(long, value_name = "E", default_value_t = 3)]
+    edgeitems: usize,
+    /// How positive numbers are signed: `-` (nothing), `+`, or ' ' (a space).
+    #[arg(long, value_name = "SIGN", default_value = "-", value_parser = ["-", "+", " "])]
+    sign: String,
+    /// How many fractional digits floats get.
+    #[arg(long, value_enum, default_value_t = FloatModeArg::Maxprec)]
+    floatmode: FloatModeArg,
+    /// How NaN prints.
+    #[arg(long, default_value = "nan")]
+    nanstr: String,
+    /// How infinity prints.
+    #[arg(long, default_value = "inf")]
+    infstr: String,
+    /// Use numpy 1.13's layout.
+    #[arg(long, value_name = "VERSION", value_parser = ["1.13"])]
+    legacy: Option<String>,
+}
+
+/// The `--floatmode` choices (numpy's names).
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FloatModeArg {
+    /// Always `precision` digits.
+    Fixed,
+    /// The shortest digits that identify each value.
+    Unique,
+    /// At most `precision` digits, as few as each value needs.
+    Maxprec,
+    /// At most `precision` digits, the same for all elements.
+    #[value(name = "maxprec_equal")]
+    MaxprecEqual,
+}
+
+impl PrintArgs {
+    fn options(&self) -> PrintOptions {
+        PrintOptions {
+            precision: self.precision,
+            threshold: self.threshold,
+            edgeitems: self.edgeitems,
+            linewidth: self.linewidth,
+            suppress: self.suppress,
+            sign: match self.sign.as_str() {
+                "+" => Sign::Plus,
+                " " => Sign::Space,
+                _ => Sign::Minus,
+            },
+            floatmode: match self.floatmode {
+                FloatModeArg::Fixed => FloatMode::Fixed,
+                FloatModeArg::Unique => FloatMode::Unique,
+                FloatModeArg::Maxprec => FloatMode::Maxprec,
+                FloatModeArg::MaxprecEqual => FloatMode::MaxprecEqual,
+            },
+            nanstr: self.nanstr.clone(),
+            infstr: self.infstr.clone(),
+            legacy: self.legacy.as_ref().map(|_| Legacy::V1_13),
+        }
+    }
+}
+
+/// Arguments of `notes tensor multihead`.
+#[derive(Debug, Args)]
+pub(crate) struct MultiheadArgs {
+    /// The input: (d,) for heads-first, (b, d) for batched.
+    #[arg(long, value_name = "X.npy")]
+    x: PathBuf,
+    /// The weights: (m, n, d) for heads-first, (m, d, n) for batched.
+    #[arg(long, value_name = "W.npy")]
+    w: PathBuf,
+    /// `heads-first`: y = (w @ x).squeeze(-1); `batched`: y = (x @ w).squeeze(-2).
+    #[arg(long, value_enum, default_value_t = FormArg::Batched)]
+    form: FormArg,
+    /// Where to write y (.npy).
+    #[arg(short, long, value_name = "Y.npy")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormArg {
+    /// y[i, j] = <w[i, j, :], x>, w: (m, n, d), x: (d,).
+    HeadsFirst,
+    /// y[b, i, j] = sum_k x[b, k] w[i, k, j], x: (b, d), w: (m, d, n).
+    Batched,
+}
+
+/// `notes tensor ...`.
+pub(crate) fn run(args: &TensorArgs, out: &mut Out) -> anyhow::Result<()> {
+    match &args.command {
+        TensorCommand::Demo => demo(out),
+        TensorCommand::Print(args) => print(args, out),
+        TensorCommand::Multihead(args) => multihead(args, out),
+    }
+}
+
+/// Python's `str(a.shape)`: `(3, 4)`, `(5,)`, `()`.
+pub(crate) fn python_shape(shape: &[usize]) -> String {
+    match shape {
+        [one] => format!("({one},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The notes' first example: `x = 100 ** flip(arange(d)).reshape(1, d, 1)`,
+/// `w = arange(m*n*d).reshape(m, n, d)`, `y = (w @ x).squeeze(-1)`.
+pub(crate) fn heads_first_example(out: &mut Out) -> anyhow::Result<()> {
+    let (m, n, d) = (3, 4, 5);
+    let x: Array1<i64> = Array::from_iter((0..d as u32).rev().map(|p| 100_i64.pow(p)));
+    let w: Array3<i64> =
+        Array::from_iter(0..(m * n * d) as i64).into_shape_with_order((m, n, d))?;
+    let y = notes_tensor::heads_first(&w, &x)?;
+    let x_shown = x.view().into_shape_with_order((1, d, 1))?;
+    print_xwy(
+        out,
+        x_shown.into_dyn(),
+        w.view().into_dyn(),
+        y.view().into_dyn(),
+    )
+}
+
+/// The notes' second example: `x = 100 ** flip(arange(b*d)).reshape(b, 1, 1, d)`,
+/// `w = arange(m*n*d).reshape(m, d, n)`, `y = (x @ w).squeeze(-2)`.
+pub(crate) fn batched_example(out: &mut Out) -> anyhow::Result<()> {
+    let (m, n, d, b) = (5, 4, 3, 2);
+    let x: Array2<i64> = Array::from_iter((0..(b * d) as u32).rev().map(|p| 100_i64.pow(p)))
+        .into_shape_with_order((b, d))?;
+    let w: Array3<i64> =
+        Array::from_iter(0..(m * n * d) as i64).into_shape_with_order((m, d, n))?;
+    let y = notes_tensor::batched(&x, &w)?;
+    let x_shown = x.view().into_shape_with_order((b, 1, 1, d))?;
+    print_xwy(
+        out,
+        x_shown.into_dyn(),
+        w.view().into_dyn(),
+        y.view().into_dyn(),
+    )
+}
+
+fn print_xwy(
+    out: &mut Out,
+    x: ndarray::ArrayViewD<'_, i64>,
+    w: ndarray::ArrayViewD<'_, i64>,
+    y: ndarray::ArrayViewD<'_, i64>,
+) -> anyhow::Result<()> {
+    let options = PrintOptions::default();
+    for a in [x, w, y] {
+        writeln!(out, "{}", a.numpy_display(&options))?;
+        writeln!(out, "{}", python_shape(a.shape()))?;
+    }
+    Ok(())
+}
+
+/// `notes tensor demo`.
+fn demo(out: &mut Out) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "# y = (w @ x).squeeze(-1)  (notes_tensor::heads_first)"
+    )?;
+    heads_first_example(out)?;
+    writeln!(out)?;
+    writeln!(out, "# y = (x @ w).squeeze(-2)  (notes_tensor::batched)")?;
+    batched_example(out)
+}
+
+/// `notes tensor print FILE.npy [options]`.
+fn print(args: &PrintArgs, out: &mut Out) -> anyhow::Result<()> {
+    let array = notes_tensor::read_npy(&args.file)?;
+    writeln!(out, "{}", array.format(&args.options()))?;
+    Ok(())
+}
+
+/// `notes tensor multihead --x X.npy --w W.npy [--form F] -o Y.npy`.
+fn multihead(args: &MultiheadArgs, out: &mut Out) -> anyhow::Result<()> {
+    let x = notes_tensor::read_npy(&args.x)?;
+    let w = notes_tensor::read_npy(&args.w)?;
+    let form = match args.form {
+        FormArg::HeadsFirst => Form::HeadsFirst,
+        FormArg::Batched => Form::Batched,
+    };
+    let y: AnyArray = notes_tensor::multihead(&x, &w, form, &args.x).with_context(|| {
+        format!(
+            "cannot multiply {} by {}",
+            args.x.display(),
+            args.w.display()
+        )
+    })?;
+    y.write_npy(&args.output)?;
+    writeln!(
+        out,
+        "wrote {}: {} {}",
+        args.output.display(),
+        y.dtype(),
+        python_shape(y.shape())
+    )?;
+    Ok(())
+}

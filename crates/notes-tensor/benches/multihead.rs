@@ -1,0 +1,281 @@
+//! notes-tensor's multi-head products against numpy (OpenBLAS), side by side in one run.
+//!
+//! `cargo bench -p notes-tensor --bench multihead`
+//!
+//! For each element type and thread count (1 and 2: rayon's pool here, OPENBLAS_NUM_THREADS for
+//! numpy), rounds alternate this crate and a numpy process; each reports the median time per
+//! call over its repetitions, and the table shows the median over rounds. numpy's best of two
+//! forms is the peer: `np.matmul(x[:, None, None, :], w)` (one matmul per head, broadcast) and one
+//! GEMM against `w` prepacked as `(d, m*n)`. numpy must be installed (`pip install numpy`).
+
+// A benchmark's output is its table on stdout.
+#![allow(clippy::print_stdout)]
+
+use std::hint::black_box;
+use std::process::Command;
+use std::time::Instant;
+
+use ndarray::{Array, Array1, Array2, Array3};
+
+const ROUNDS: usize = 5;
+/// Peak GFLOP/s per core of the machine the numbers in docs/benchmarks.md come from (Zen 4,
+/// 2 FMA pipes: 32 f32 or 16 f64 flops per cycle at about 2.8 GHz sustained).
+const PEAK_F32: f64 = 90.0;
+const PEAK_F64: f64 = 45.0;
+
+const NUMPY: &str = r#"
+import sys, time
+import numpy as np
+dtype, b, m, d, n, reps, form = sys.argv[1], *map(int, sys.argv[2:7]), sys.argv[7]
+rng = np.random.default_rng(0)
+if dtype == "int64":
+    x = rng.integers(-100, 100, size=(b, d)).astype(dtype)
+    w = rng.integers(-100, 100, size=(m, d, n)).astype(dtype)
+else:
+    x = rng.normal(size=(b, d)).astype(dtype)
+    w = rng.normal(size=(m, d, n)).astype(dtype)
+def med(f):
+    f()
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+    ts.sort()
+    return ts[len(ts) // 2]
+if form == "tiny-heads-first":
+    x1 = x.reshape(1, d, 1)
+    w1 = rng.integers(0, 60, size=(m, n, d)).astype(dtype)
+    k = 10000
+    def f():
+        for _ in range(k):
+            (w1 @ x1).squeeze(-1)
+    print(med(f) / k)
+elif form == "tiny-batched":
+    x4 = x.reshape(b, 1, 1, d)
+    def f():
+        for _ in range(10000):
+            (x4 @ w).squeeze(-2)
+    print(med(f) / 10000)
+else:
+    x4 = x[:, None, None, :]
+    broadcast = med(lambda: np.matmul(x4, w).squeeze(-2))
+    wp = np.ascontiguousarray(w.transpose(1, 0, 2).reshape(d, m * n))
+    gemm = med(lambda: (x @ wp).reshape(b, m, n))
+    print(min(broadcast, gemm))
+"#;
+
+fn numpy_seconds(
+    dtype: &str,
+    dims: (usize, usize, usize, usize),
+    reps: usize,
+    form: &str,
+    threads: usize,
+) -> f64 {
+    let (b, m, d, n) = dims;
+    let out = Command::new("python3")
+        .args(["-c", NUMPY, dtype])
+        .args([b, m, d, n, reps].map(|v| v.to_string()))
+        .arg(form)
+        .env("OPENBLAS_NUM_THREADS", threads.to_string())
+        .env("OMP_NUM_THREADS", threads.to_string())
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "numpy side failed (pip install numpy):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("numpy printed seconds")
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn time_median(reps: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut ts = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t = Instant::now();
+        f();
+        ts.push(t.elapsed().as_secs_f64());
+    }
+    median(ts)
+}
+
+trait Gen: notes_tensor::MultiHeadElement {
+    const NAME: &'static str;
+    const PEAK: f64;
+    fn make(i: usize) -> Self;
+}
+
+impl Gen for f32 {
+    const NAME: &'static str = "float32";
+    const PEAK: f64 = PEAK_F32;
+    fn make(i: usize) -> Self {
+        ((i * 7919) % 201) as f32 / 100.0 - 1.0
+    }
+}
+
+impl Gen for f64 {
+    const NAME: &'static str = "float64";
+    const PEAK: f64 = PEAK_F64;
+    fn make(i: usize) -> Self {
+        ((i * 7919) % 201) as f64 / 100.0 - 1.0
+    }
+}
+
+impl Gen for i64 {
+    const NAME: &'static str = "int64";
+    const PEAK: f64 = f64::NAN;
+    fn make(i: usize) -> Self {
+        ((i * 7919) % 201) as i64 - 100
+    }
+}
+
+fn big<T: Gen>() {
+    let (b, m, d, n) = (64, 16, 512, 64);
+    let flops = 2.0 * (b * m * d * n) as f64;
+    let x: Array2<T> = Array::from_shape_fn((b, d), |(i, k)| T::make(i * d + k));
+    let w: Array3<T> =
+        Array::from_shape_fn((m, d, n), |(i, k, j)| T::make(i * d * n + k * n + j + 3));
+    let mut out = Array3::<T>::default((b, m, n));
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            ours.push(pool.install(|| {
+                time_median(30, || {
+                    notes_tensor::batched_into(black_box(&x), black_box(&w), out.view_mut())
+                        .unwrap();
+                })
+            }));
+            theirs.push(numpy_seconds(T::NAME, (b, m, d, n), 30, "big", threads));
+        }
+        let (ours, theirs) = (median(ours), median(theirs));
+        let (g_ours, g_np) = (flops / ours / 1e9, flops / theirs / 1e9);
+        let peak = T::PEAK * threads as f64;
+        println!(
+            "| {} | {threads} | {g_ours:.1} | {g_np:.1} | {:.2}x | {} | {} |",
+            T::NAME,
+            theirs / ours,
+            pct(g_ours / peak),
+            pct(g_np / peak),
+        );
+    }
+}
+
+fn pct(f: f64) -> String {
+    if f.is_nan() {
+        "-".to_owned()
+    } else {
+        format!("{:.0}%", f * 100.0)
+    }
+}
+
+fn tiny() {
+    // The notes' two examples, int64 and float64, per call (numpy single-threaded).
+    let calls: u32 = 10_000;
+    for dtype in ["int64", "float64"] {
+        let (mut hf, mut hf_np, mut bt, mut bt_np) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            if dtype == "int64" {
+                let x: Array1<i64> = Array::from_iter((0..5).rev().map(|p| 100_i64.pow(p)));
+                let w = Array::from_iter(0..60_i64)
+                    .into_shape_with_order((3, 4, 5))
+                    .unwrap();
+                hf.push(
+                    time_median(11, || {
+                        for _ in 0..calls {
+                            black_box(
+                                notes_tensor::heads_first(black_box(&w), black_box(&x)).unwrap(),
+                            );
+                        }
+                    }) / f64::from(calls),
+                );
+                let x = Array::from_iter(0..6_i64)
+                    .into_shape_with_order((2, 3))
+                    .unwrap();
+                let w = Array::from_iter(0..60_i64)
+                    .into_shape_with_order((5, 3, 4))
+                    .unwrap();
+                bt.push(
+                    time_median(11, || {
+                        for _ in 0..calls {
+                            black_box(notes_tensor::batched(black_box(&x), black_box(&w)).unwrap());
+                        }
+                    }) / f64::from(calls),
+                );
+            } else {
+                let x: Array1<f64> = Array::from_iter((0..5).map(f64::from));
+                let w = Array::from_iter((0..60).map(f64::from))
+                    .into_shape_with_order((3, 4, 5))
+                    .unwrap();
+                hf.push(
+                    time_median(11, || {
+                        for _ in 0..calls {
+                            black_box(
+                                notes_tensor::heads_first(black_box(&w), black_box(&x)).unwrap(),
+                            );
+                        }
+                    }) / f64::from(calls),
+                );
+                let x = Array::from_iter((0..6).map(f64::from))
+                    .into_shape_with_order((2, 3))
+                    .unwrap();
+                let w = Array::from_iter((0..60).map(f64::from))
+                    .into_shape_with_order((5, 3, 4))
+                    .unwrap();
+                bt.push(
+                    time_median(11, || {
+                        for _ in 0..calls {
+                            black_box(notes_tensor::batched(black_box(&x), black_box(&w)).unwrap());
+                        }
+                    }) / f64::from(calls),
+                );
+            }
+            hf_np.push(numpy_seconds(
+                dtype,
+                (1, 3, 5, 4),
+                11,
+                "tiny-heads-first",
+                1,
+            ));
+            bt_np.push(numpy_seconds(dtype, (2, 5, 3, 4), 11, "tiny-batched", 1));
+        }
+        for (name, ours, theirs) in [
+            ("heads_first (3, 4, 5) @ (5,)", median(hf), median(hf_np)),
+            ("batched (2, 3) @ (5, 3, 4)", median(bt), median(bt_np)),
+        ] {
+            println!(
+                "| {name} | {dtype} | {:.0} ns | {:.0} ns | {:.1}x |",
+                ours * 1e9,
+                theirs * 1e9,
+                theirs / ours
+            );
+        }
+    }
+}
+
+fn main() {
+    println!("b=64, m=16, d=512, n=64 (batched); median of {ROUNDS} alternated rounds");
+    println!(
+        "| dtype | threads | notes-tensor GFLOP/s | numpy GFLOP/s | speed-up | notes-tensor % of peak | numpy % of peak |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    big::<f32>();
+    big::<f64>();
+    big::<i64>();
+    println!();
+    println!("The notes' tiny shapes, time per call");
+    println!("| call | dtype | notes-tensor | numpy | speed-up |");
+    println!("|---|---|---|---|---|");
+    tiny();
+}

@@ -1,0 +1,3 @@
+//! Integration tests of notes-tensor: one test binary for the crate (fast linking).
+
+mod numpy;
