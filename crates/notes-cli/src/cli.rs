@@ -72,6 +72,12 @@ pub(crate) enum Command {
     /// Print the part of a text file between a prefix and a suffix.
     Extract(cmd::fs::ExtractArgs),
 
+    /// Echo server and client on TCP sockets, like the notes' echo-server.py and echo-client.py.
+    Echo(cmd::ipc::EchoArgs),
+
+    /// Inspect and convert Python pickle files safely (no code is run).
+    Pickle(cmd::ipc::PickleArgs),
+
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(cmd::meta::CompletionsArgs),
 

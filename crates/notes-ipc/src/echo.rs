@@ -84,7 +84,7 @@ pub struct Shutdown {
 
 impl Shutdown {
     /// Asks the server to stop: it accepts no more connections, open connections close
-    /// within [`POLL`] (100 ms) of their next idle moment, and `serve` returns.
+    /// within 100 ms of their next idle moment, and `serve` returns.
     pub fn shutdown(&self) {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the blocking `accept` with a connection of our own.

@@ -95,7 +95,7 @@ pub enum Error {
         got: u64,
     },
     /// The data in a file could not be decoded.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     InFile {
         /// The file.
         path: PathBuf,

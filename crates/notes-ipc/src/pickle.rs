@@ -1,7 +1,7 @@
 //! Python pickles: a bounded, code-free reader (protocols 0 to 5) and a writer (protocol 3),
 //! on top of `serde-pickle`, plus Python-like and JSON renderings of what was read.
 //!
-//! Before `serde-pickle` sees a byte, [`scan`] walks the opcodes once, the way
+//! Before `serde-pickle` sees a byte, a scanner walks the opcodes once, the way
 //! `pickletools.dis` would, and refuses what is unsafe or unbounded: globals other than the
 //! few builtins that plain data needs (`set`, `frozenset`, `bytearray`, `list`, `int`,
 //! `_codecs.encode`), class instances (`INST`, `OBJ`, `NEWOBJ`, `BUILD`), persistent ids and
@@ -71,6 +71,11 @@ pub fn load_as<T: DeserializeOwned>(path: &Path, limits: &Limits) -> Result<T> {
 /// the Rust side of `pickle.dump(x, f)`.
 pub fn save<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
     crate::store::write_atomic(path, &to_vec(value)?)
+}
+
+/// Writes a [`Value`] as a pickle file at `path`, atomically.
+pub fn save_value(path: &Path, value: &Value) -> Result<()> {
+    crate::store::write_atomic(path, &value_to_vec(value)?)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 pub(crate) mod algo;
 pub(crate) mod fs;
+pub(crate) mod ipc;
 pub(crate) mod meta;
 pub(crate) mod tour;
 
@@ -25,6 +26,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Flatten(args) => algo::flatten(&args, &mut out)?,
         Command::CleanFilename(args) => fs::clean_filename(&args, &mut out)?,
         Command::Extract(args) => fs::extract(&args, &mut out)?,
+        Command::Echo(args) => ipc::echo(&args, &mut out)?,
+        Command::Pickle(args) => ipc::pickle(&args, &mut out)?,
         Command::Completions(args) => meta::completions(&args, &mut out)?,
         Command::Man => meta::man(&mut out)?,
     }
@@ -40,6 +43,8 @@ impl Command {
             Command::Flatten(_) => "flatten",
             Command::CleanFilename(_) => "clean-filename",
             Command::Extract(_) => "extract",
+            Command::Echo(_) => "echo",
+            Command::Pickle(_) => "pickle",
             Command::Completions(_) => "completions",
             Command::Man => "man",
         }
@@ -48,8 +53,11 @@ impl Command {
     /// Whether the subcommand prints data, and so honours `--json`.
     fn has_data_output(&self) -> bool {
         match self {
-            Command::Flatten(_) | Command::CleanFilename(_) | Command::Extract(_) => true,
-            Command::Tour(_) | Command::Completions(_) | Command::Man => false,
+            Command::Flatten(_)
+            | Command::CleanFilename(_)
+            | Command::Extract(_)
+            | Command::Pickle(_) => true,
+            Command::Tour(_) | Command::Echo(_) | Command::Completions(_) | Command::Man => false,
         }
     }
 }
