@@ -294,25 +294,26 @@ fn rust_messages(addr: SocketAddr, n: usize) -> f64 {
 
 /// The same with Python's multiprocessing.connection (Listener echoing in a thread).
 fn python_messages(n: usize) -> Option<f64> {
-    let script = format!(
-        "from multiprocessing.connection import Listener, Client\n\
-import threading, time\n\
-l = Listener(('127.0.0.1', 0))\n\
-def serve():\n\
-    c = l.accept()\n\
-    while True:\n\
-        try: m = c.recv()\n\
-        except EOFError: break\n\
-        c.send(m)\n\
-t = threading.Thread(target=serve); t.start()\n\
-c = Client(l.address)\n\
-msg = {{'id': 1, 'name': 'sensor', 'values': [1.0, 2.0, 3.0]}}\n\
-t0 = time.perf_counter()\n\
-for i in range({n}):\n\
-    c.send(msg); c.recv()\n\
-print({n} / (time.perf_counter() - t0))\n\
-c.close(); t.join()\n"
-    );
+    let script = r#"
+from multiprocessing.connection import Listener, Client
+import threading, time
+l = Listener(('127.0.0.1', 0))
+def serve():
+    c = l.accept()
+    while True:
+        try: m = c.recv()
+        except EOFError: break
+        c.send(m)
+t = threading.Thread(target=serve); t.start()
+c = Client(l.address)
+msg = {'id': 1, 'name': 'sensor', 'values': [1.0, 2.0, 3.0]}
+t0 = time.perf_counter()
+for i in range(COUNT):
+    c.send(msg); c.recv()
+print(COUNT / (time.perf_counter() - t0))
+c.close(); t.join()
+"#
+    .replace("COUNT", &n.to_string());
     let out = Command::new("python3")
         .arg("-c")
         .arg(script)

@@ -292,7 +292,7 @@ fn read_some(
 }
 
 fn echo_raw(stream: &mut TcpStream, config: &ServerConfig, stop: &AtomicBool) -> io::Result<u64> {
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; 256 * 1024];
     let mut total = 0u64;
     let mut idle = Instant::now();
     loop {
