@@ -137,3 +137,44 @@ impl<T: Serialize + std::fmt::Debug> std::fmt::Debug for Checkpoint<T> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[test]
+    fn saves_on_drop_and_on_unwind_and_reports_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.bin");
+        {
+            let mut data = Checkpoint::new(&path, vec![1u32]);
+            data.push(2);
+        }
+        assert_eq!(store::load::<Vec<u32>>(&path).unwrap(), [1, 2]);
+
+        let unwound = std::panic::catch_unwind(|| {
+            let mut data = Checkpoint::new(&path, vec![3u32]);
+            data.push(4);
+            panic!("the body failed");
+        });
+        assert!(unwound.is_err());
+        assert_eq!(store::load::<Vec<u32>>(&path).unwrap(), [3, 4]);
+
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let missing = dir.path().join("no such dir").join("data.bin");
+        drop(Checkpoint::new(&missing, 5u8).on_error(move |path, err| {
+            sink.lock()
+                .unwrap()
+                .push(format!("{}: {err}", path.display()));
+        }));
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert!(seen[0].contains("no such dir"), "{}", seen[0]);
+
+        let guard = Checkpoint::new(&missing, 6u8);
+        assert!(guard.finish().is_err());
+    }
+}
