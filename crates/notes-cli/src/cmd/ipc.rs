@@ -118,7 +118,7 @@ pub(crate) struct PickleArgs {
 enum PickleCommand {
     /// Print a pickle file as Python would (with --json, as JSON), without running code.
     Show(FileArgs),
-    /// Convert a pickle file to JSON (bytes as {"$bytes": "<hex>"}).
+    /// Convert a pickle file to JSON (bytes as {"$bytes": HEX}).
     ToJson(ToJsonArgs),
     /// Convert a JSON file to a pickle file (protocol 3) that Python's pickle.load reads.
     FromJson(FromJsonArgs),

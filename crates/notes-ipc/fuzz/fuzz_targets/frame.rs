@@ -10,5 +10,7 @@ fuzz_target!(|data: &[u8]| {
     // Each frame consumes at least its 4-byte header, so this loop ends.
     while let Ok(Some(_)) = frame::recv_with::<_, serde_json::Value>(&mut r, &limits) {}
     let mut r = data;
-    while let Ok(Some(_)) = frame::recv_with::<_, (String, Vec<u64>, Option<bool>)>(&mut r, &limits) {}
+    while let Ok(Some(_)) = frame::recv_with::<_, (String, Vec<u64>, Option<bool>)>(&mut r, &limits)
+    {
+    }
 });
