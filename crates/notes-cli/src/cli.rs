@@ -108,6 +108,12 @@ pub(crate) enum Command {
     /// Multi-head matrix multiplication and numpy-identical printing of .npy arrays.
     Tensor(cmd::tensor::TensorArgs),
 
+    /// Echo server and client on TCP sockets, like the notes' echo-server.py and echo-client.py.
+    Echo(cmd::ipc::EchoArgs),
+
+    /// Inspect and convert Python pickle files safely (no code is run).
+    Pickle(cmd::ipc::PickleArgs),
+
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(cmd::meta::CompletionsArgs),
 

@@ -1,2 +1,54 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
+
+mod checkpoint;
+mod codec;
+mod depth;
+pub mod echo;
+mod error;
+pub mod frame;
+pub mod pickle;
+pub mod store;
+
+pub use checkpoint::{Checkpoint, Format, OnError};
+pub use error::{Error, Result};
+pub use frame::{read_frame, recv, recv_with, send, write_frame};
+
+/// The default maximum of a frame body or file: 16 MiB.
+pub const DEFAULT_MAX_LEN: usize = 16 << 20;
+
+/// The default maximum nesting depth of decoded data: 128 levels.
+pub const DEFAULT_MAX_DEPTH: usize = 128;
+
+/// Bounds on what decoding untrusted bytes may cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The largest frame body, file body or pickle accepted, in bytes
+    /// (default [`DEFAULT_MAX_LEN`]). Checked before anything is allocated.
+    pub max_len: usize,
+    /// The deepest nesting accepted (default [`DEFAULT_MAX_DEPTH`]): sequences, maps, enums,
+    /// options and newtypes each count one level.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_len: DEFAULT_MAX_LEN,
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+impl Limits {
+    /// The default limits with another maximum length.
+    pub fn with_max_len(self, max_len: usize) -> Self {
+        Self { max_len, ..self }
+    }
+
+    /// The default limits with another maximum depth.
+    pub fn with_max_depth(self, max_depth: usize) -> Self {
+        Self { max_depth, ..self }
+    }
+}

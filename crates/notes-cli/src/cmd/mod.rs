@@ -2,6 +2,7 @@
 
 pub(crate) mod algo;
 pub(crate) mod fs;
+pub(crate) mod ipc;
 pub(crate) mod meta;
 pub(crate) mod proc;
 pub(crate) mod tensor;
@@ -40,6 +41,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Timeout(args) => proc::timeout(&args)?,
         Command::Spawn(args) => proc::spawn(&args, &mut out)?,
         Command::Tensor(args) => tensor::run(&args, &mut out)?,
+        Command::Echo(args) => ipc::echo(&args, &mut out)?,
+        Command::Pickle(args) => ipc::pickle(&args, &mut out)?,
         Command::Completions(args) => meta::completions(&args, &mut out)?,
         Command::Man => meta::man(&mut out)?,
     }
@@ -67,6 +70,8 @@ impl Command {
             Command::Timeout(_) => "timeout",
             Command::Spawn(_) => "spawn",
             Command::Tensor(_) => "tensor",
+            Command::Echo(_) => "echo",
+            Command::Pickle(_) => "pickle",
             Command::Completions(_) => "completions",
             Command::Man => "man",
         }
@@ -85,12 +90,14 @@ impl Command {
             | Command::CleanFilename(_)
             | Command::Extract(_)
             | Command::Run(_)
-            | Command::Spawn(_) => true,
+            | Command::Spawn(_)
+            | Command::Pickle(_) => true,
             Command::Tour(_)
             | Command::Timeout(_)
             | Command::Rename(_)
             | Command::Delete(_)
             | Command::Tensor(_)
+            | Command::Echo(_)
             | Command::Completions(_)
             | Command::Man => false,
         }

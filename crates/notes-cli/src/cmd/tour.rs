@@ -160,6 +160,38 @@ const SECTIONS: &[Section] = &[
         },
     },
     Section {
+        name: "context-manager",
+        title: "Custom context managers using `__enter__` and `__exit__`",
+        command: "notes_ipc::Checkpoint::pickle(\".temp.pkl\", data): saved when dropped, panics included",
+        run: |ctx| {
+            let path = ctx.dir.join(".temp.pkl");
+            writeln!(ctx.out, "In enter")?;
+            // The body panics like the note's `raise RuntimeError()`; the default hook would
+            // print the panic on stderr, so it is silenced for the duration.
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let mut shown = Vec::new();
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut data = notes_ipc::Checkpoint::pickle(&path, Vec::<i64>::new());
+                data.extend([1, 2, 3]);
+                shown = data.clone();
+                panic!("RuntimeError");
+            }));
+            std::panic::set_hook(hook);
+            writeln!(ctx.out, "Inside the guard, data = {shown:?}")?;
+            if result.is_err() {
+                writeln!(ctx.out, "The body panicked: RuntimeError")?;
+            }
+            let saved = notes_ipc::pickle::load(&path, &notes_ipc::Limits::default())?;
+            writeln!(
+                ctx.out,
+                "In exit: .temp.pkl holds {}",
+                notes_ipc::pickle::repr(&saved)
+            )?;
+            Ok(())
+        },
+    },
+    Section {
         name: "find",
         title: "Recursively search a directory for all files of a certain type",
         command: "notes find TREE -e wav --sort",
@@ -369,6 +401,56 @@ const SECTIONS: &[Section] = &[
         run: |ctx| {
             let perms: Vec<String> = notes_algo::string_permutations("1234").collect();
             writeln!(ctx.out, "{}", super::algo::python_str_list(&perms))?;
+            Ok(())
+        },
+    },
+    Section {
+        name: "pickle",
+        title: "`pickle`",
+        command: "notes pickle show .temp.pkl",
+        run: |ctx| {
+            let path = ctx.dir.join(".temp.pkl");
+            let x = vec![1i64, 2, 3, 5];
+            notes_ipc::pickle::save(&path, &x)?;
+            let y = notes_ipc::pickle::load(&path, &notes_ipc::Limits::default())?;
+            writeln!(
+                ctx.out,
+                "{} {}",
+                super::algo::python_list(&x.iter().map(|&i| i.into()).collect::<Vec<_>>()),
+                notes_ipc::pickle::repr(&y)
+            )?;
+            Ok(())
+        },
+    },
+    Section {
+        name: "socket",
+        title: "`socket`",
+        command: "notes echo serve --addr 127.0.0.1:0 --once & notes echo send --addr ADDR 'Hello, world'",
+        run: |ctx| {
+            let mut config = notes_ipc::echo::ServerConfig::default();
+            config.once = true;
+            let server = notes_ipc::echo::Server::bind("127.0.0.1:0", config)?;
+            let addr = server.local_addr();
+            let stop = server.shutdown_handle();
+            let running = std::thread::spawn(move || server.serve());
+            let reply =
+                notes_ipc::echo::send(addr, b"Hello, world", std::time::Duration::from_secs(5));
+            if reply.is_err() {
+                stop.shutdown();
+            }
+            let report = running
+                .join()
+                .map_err(|_| anyhow::anyhow!("the echo server thread panicked"))??;
+            writeln!(
+                ctx.out,
+                "Received {}",
+                notes_ipc::pickle::bytes_repr(&reply?)
+            )?;
+            writeln!(
+                ctx.out,
+                "The server echoed {} bytes to {} client",
+                report.bytes, report.connections
+            )?;
             Ok(())
         },
     },

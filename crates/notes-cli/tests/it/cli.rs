@@ -37,6 +37,8 @@ fn help_lists_every_subcommand_with_one_line() {
         "timeout",
         "spawn",
         "tensor",
+        "echo",
+        "pickle",
         "completions",
         "man",
     ] {
@@ -195,4 +197,46 @@ fn tensor_multihead_writes_a_npy_that_prints_like_numpy() {
     assert!(shown.ends_with("  [      485256       495357       505458       515559]]]\n"));
     let bad = notes(&["tensor", "print", "--sign", "x", y_arg]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn echo_serve_once_and_send_talk_over_loopback() {
+    use std::io::{BufRead, BufReader};
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args([
+            "echo",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--once",
+            "--idle-timeout",
+            "10",
+        ])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    let addr = first
+        .strip_prefix("Listening on ")
+        .expect("the address line")
+        .to_string();
+    let out = notes(&[
+        "echo",
+        "send",
+        "--addr",
+        &addr,
+        "--timeout",
+        "10",
+        "Hello, world",
+    ]);
+    assert_eq!(text(&out.stdout), "Received b'Hello, world'\n");
+    assert!(server.wait().expect("server exit").success());
+    let last = lines.next().expect("a summary").expect("utf-8");
+    assert_eq!(
+        last,
+        "Served 1 connection(s), 12 bytes echoed, 0 ended with an error"
+    );
 }

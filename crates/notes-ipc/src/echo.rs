@@ -1,0 +1,429 @@
+//! The notes' echo server and client on std sockets: a threaded server with a connection
+//! limit, timeouts and graceful shutdown, and a client that behaves like `echo-client.py`.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown as NetShutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::frame::HEADER_LEN;
+use crate::{Error, Limits, Result};
+
+/// How often blocked reads and waits wake up to look at the shutdown flag.
+const POLL: Duration = Duration::from_millis(100);
+
+/// What the server sends back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Mode {
+    /// Every byte received, as it arrives: `echo-server.py`'s `recv`/`sendall` loop.
+    #[default]
+    Raw,
+    /// Whole frames (see [`frame`](crate::frame)), each returned in one write once complete;
+    /// a frame over [`Limits::max_len`] closes the connection. Python's
+    /// `multiprocessing.connection.Client` gets its own objects back.
+    Framed,
+}
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// Connections served at once; further clients wait in the listen backlog (default 1024).
+    pub max_conn: usize,
+    /// Echo bytes or frames.
+    pub mode: Mode,
+    /// A connection idle (or a write blocked) this long is closed (default 30 s).
+    pub idle_timeout: Duration,
+    /// Frame limits for [`Mode::Framed`].
+    pub limits: Limits,
+    /// Serve one connection, then return (like `echo-server.py`).
+    pub once: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            max_conn: 1024,
+            mode: Mode::Raw,
+            idle_timeout: Duration::from_secs(30),
+            limits: Limits::default(),
+            once: false,
+        }
+    }
+}
+
+/// What a server did, returned by [`Server::serve`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Report {
+    /// Connections accepted.
+    pub connections: u64,
+    /// Connections that ended with an error (bad frame, reset, timeout, ...).
+    pub failed: u64,
+    /// Bytes echoed.
+    pub bytes: u64,
+}
+
+/// A bound echo server; [`serve`](Server::serve) runs it.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    addr: SocketAddr,
+    config: ServerConfig,
+    stop: Arc<AtomicBool>,
+}
+
+/// Stops a running [`Server`] from another thread (or a Ctrl-C handler).
+#[derive(Debug, Clone)]
+pub struct Shutdown {
+    stop: Arc<AtomicBool>,
+    addr: SocketAddr,
+}
+
+impl Shutdown {
+    /// Asks the server to stop: it accepts no more connections, open connections close
+    /// within 100 ms of their next idle moment, and `serve` returns.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking `accept` with a connection of our own.
+        let mut wake = self.addr;
+        if wake.ip().is_unspecified() {
+            wake.set_ip(match wake {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+    }
+}
+
+impl Server {
+    /// Binds `addr` (port 0 picks a free port; see [`local_addr`](Server::local_addr)).
+    pub fn bind(addr: impl ToSocketAddrs + std::fmt::Debug, config: ServerConfig) -> Result<Self> {
+        let listener = TcpListener::bind(&addr).map_err(Error::io(format!("bind {addr:?}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(Error::io("read the bound address"))?;
+        Ok(Self {
+            listener,
+            addr,
+            config,
+            stop: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle that stops [`serve`](Server::serve).
+    pub fn shutdown_handle(&self) -> Shutdown {
+        Shutdown {
+            stop: Arc::clone(&self.stop),
+            addr: self.addr,
+        }
+    }
+
+    /// Accepts and serves connections, one thread each, at most `max_conn` at a time, until
+    /// shut down (or after one connection with `once`); then waits for open connections.
+    ///
+    /// A client's garbage, hostile frame lengths, resets and disconnects mid-frame end that
+    /// client's connection only; they are counted in [`Report::failed`] and logged at debug level.
+    pub fn serve(self) -> Result<Report> {
+        let slots = Arc::new((Mutex::new(0usize), Condvar::new()));
+        let stats = Arc::new(Stats::default());
+        let max_conn = self.config.max_conn.max(1);
+        while !self.stop.load(Ordering::SeqCst) {
+            if !wait_for_slot(&slots, max_conn, &self.stop) {
+                break;
+            }
+            let (stream, peer) = match self.listener.accept() {
+                Ok(pair) => pair,
+                Err(err) => {
+                    release(&slots);
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!("accept failed: {err}");
+                    std::thread::sleep(POLL);
+                    continue;
+                }
+            };
+            if self.stop.load(Ordering::SeqCst) {
+                release(&slots);
+                break;
+            }
+            tracing::info!("Connected by {peer}");
+            stats.connections.fetch_add(1, Ordering::Relaxed);
+            if self.config.once {
+                serve_conn(stream, peer, &self.config, &self.stop, &stats);
+                release(&slots);
+                break;
+            }
+            let (config, stop, stats2, slots2) = (
+                self.config.clone(),
+                Arc::clone(&self.stop),
+                Arc::clone(&stats),
+                Arc::clone(&slots),
+            );
+            let spawned = std::thread::Builder::new()
+                .name(format!("echo {peer}"))
+                .stack_size(256 * 1024)
+                .spawn(move || {
+                    serve_conn(stream, peer, &config, &stop, &stats2);
+                    release(&slots2);
+                });
+            if let Err(err) = spawned {
+                tracing::warn!("cannot start a thread for {peer}: {err}");
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                release(&slots);
+            }
+        }
+        // Wait for the connection threads; each notices the flag within POLL once idle.
+        let (count, cvar) = &*slots;
+        let mut open = count.lock().unwrap_or_else(|p| p.into_inner());
+        while *open > 0 {
+            open = cvar
+                .wait_timeout(open, POLL)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        Ok(Report {
+            connections: stats.connections.load(Ordering::Relaxed),
+            failed: stats.failed.load(Ordering::Relaxed),
+            bytes: stats.bytes.load(Ordering::Relaxed),
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    connections: AtomicU64,
+    failed: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// Takes a connection slot, waiting while all are taken; false when shut down meanwhile.
+fn wait_for_slot(slots: &(Mutex<usize>, Condvar), max: usize, stop: &AtomicBool) -> bool {
+    let (count, cvar) = slots;
+    let mut open = count.lock().unwrap_or_else(|p| p.into_inner());
+    while *open >= max {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        open = cvar
+            .wait_timeout(open, POLL)
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+    }
+    *open += 1;
+    true
+}
+
+fn release(slots: &(Mutex<usize>, Condvar)) {
+    let (count, cvar) = slots;
+    let mut open = count.lock().unwrap_or_else(|p| p.into_inner());
+    *open = open.saturating_sub(1);
+    cvar.notify_all();
+}
+
+fn serve_conn(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    config: &ServerConfig,
+    stop: &AtomicBool,
+    stats: &Stats,
+) {
+    let result = (|| -> io::Result<u64> {
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(POLL))?;
+        stream.set_write_timeout(Some(config.idle_timeout))?;
+        match config.mode {
+            Mode::Raw => echo_raw(&mut stream, config, stop),
+            Mode::Framed => echo_framed(&mut stream, config, stop),
+        }
+    })();
+    match result {
+        Ok(bytes) => {
+            stats.bytes.fetch_add(bytes, Ordering::Relaxed);
+            tracing::debug!("{peer} closed after {bytes} bytes");
+        }
+        Err(err) => {
+            stats.failed.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!("{peer}: {err}");
+        }
+    }
+    let _ = stream.shutdown(NetShutdown::Both);
+}
+
+/// One read with the idle/shutdown bookkeeping: `Ok(None)` means "nothing yet, go on".
+fn read_some(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    idle: &mut Instant,
+    config: &ServerConfig,
+    stop: &AtomicBool,
+) -> io::Result<Option<usize>> {
+    match stream.read(buf) {
+        Ok(n) => {
+            *idle = Instant::now();
+            Ok(Some(n))
+        }
+        Err(err)
+            if matches!(
+                err.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+            ) =>
+        {
+            if stop.load(Ordering::SeqCst) {
+                return Err(io::Error::new(
+                    io::ErrorKind::Interrupted,
+                    "server shutting down",
+                ));
+            }
+            if idle.elapsed() >= config.idle_timeout {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "idle timeout"));
+            }
+            Ok(None)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+fn echo_raw(stream: &mut TcpStream, config: &ServerConfig, stop: &AtomicBool) -> io::Result<u64> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    let mut idle = Instant::now();
+    loop {
+        match read_some(stream, &mut buf, &mut idle, config, stop)? {
+            None => {}
+            Some(0) => return Ok(total),
+            Some(n) => {
+                stream.write_all(&buf[..n])?;
+                total += n as u64;
+            }
+        }
+    }
+}
+
+fn echo_framed(
+    stream: &mut TcpStream,
+    config: &ServerConfig,
+    stop: &AtomicBool,
+) -> io::Result<u64> {
+    let max = config.limits.max_len;
+    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut total = 0u64;
+    let mut idle = Instant::now();
+    loop {
+        // Echo every complete frame at the front of the buffer.
+        let mut start = 0;
+        let mut need = HEADER_LEN;
+        while buf.len() - start >= HEADER_LEN {
+            let header: [u8; 4] = buf[start..start + HEADER_LEN]
+                .try_into()
+                .unwrap_or_default();
+            let len = u32::from_be_bytes(header) as usize;
+            if len > max {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    Error::FrameTooLarge {
+                        len: len as u64,
+                        max,
+                    },
+                ));
+            }
+            let end = start + HEADER_LEN + len;
+            if buf.len() < end {
+                need = end - start;
+                break;
+            }
+            stream.write_all(&buf[start..end])?;
+            total += (end - start) as u64;
+            start = end;
+            need = HEADER_LEN;
+        }
+        buf.drain(..start);
+        // Read at least what the pending frame still needs, in chunks of at least 64 KiB.
+        let have = buf.len();
+        let want = need.saturating_sub(have).max(64 * 1024);
+        buf.resize(have + want, 0);
+        let got = read_some(stream, &mut buf[have..], &mut idle, config, stop);
+        let n = match got {
+            Ok(Some(n)) => n,
+            Ok(None) => 0,
+            Err(err) => {
+                buf.truncate(have);
+                return Err(err);
+            }
+        };
+        buf.truncate(have + n);
+        if matches!(got, Ok(Some(0))) {
+            return if have == 0 {
+                Ok(total)
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("the client left inside a frame ({have} bytes pending)"),
+                ))
+            };
+        }
+    }
+}
+
+/// Connects to `addr` with `timeout` for the connection and every later read and write,
+/// and with `TCP_NODELAY` on.
+pub fn connect(addr: impl ToSocketAddrs + std::fmt::Debug, timeout: Duration) -> Result<TcpStream> {
+    let what = || format!("connect to {addr:?}");
+    let addrs = addr.to_socket_addrs().map_err(Error::io(what()))?;
+    let mut last = io::Error::new(
+        io::ErrorKind::AddrNotAvailable,
+        "the address resolved to nothing",
+    );
+    for candidate in addrs {
+        match TcpStream::connect_timeout(&candidate, timeout) {
+            Ok(stream) => {
+                let setup = stream
+                    .set_read_timeout(Some(timeout))
+                    .and_then(|()| stream.set_write_timeout(Some(timeout)))
+                    .and_then(|()| stream.set_nodelay(true));
+                setup.map_err(Error::io(what()))?;
+                return Ok(stream);
+            }
+            Err(err) => last = err,
+        }
+    }
+    Err(Error::Io {
+        action: what(),
+        source: last,
+    })
+}
+
+/// Sends `message` to an echo server and returns what comes back, like `echo-client.py`
+/// (which prints it as `Received b'...'`).
+///
+/// Unlike the script's single `recv(1024)`, this reads until as many bytes as were sent
+/// have returned, or the server closes, or `timeout` passes without data.
+pub fn send(
+    addr: impl ToSocketAddrs + std::fmt::Debug,
+    message: &[u8],
+    timeout: Duration,
+) -> Result<Vec<u8>> {
+    let mut stream = connect(&addr, timeout)?;
+    stream
+        .write_all(message)
+        .map_err(Error::io("send the message"))?;
+    let mut reply = Vec::with_capacity(message.len());
+    let mut buf = [0u8; 64 * 1024];
+    while reply.len() < message.len() {
+        let want = (message.len() - reply.len()).min(buf.len());
+        match stream.read(&mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => reply.extend_from_slice(&buf[..n]),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(Error::io("read the reply")(err)),
+        }
+    }
+    Ok(reply)
+}

@@ -1,0 +1,142 @@
+use std::io;
+use std::path::PathBuf;
+
+/// What can go wrong in `notes-ipc`. Every variant says which input it concerns and what is wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An operating-system call on `path` failed; `action` says which ("read", "write", ...).
+    #[error("cannot {action} {}", path.display())]
+    File {
+        /// What was being done, as a verb: "read", "write", "rename", ...
+        action: &'static str,
+        /// The path it was done to.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// Reading from or writing to a stream (a socket, usually) failed; `action` says what was done.
+    #[error("cannot {action}")]
+    Io {
+        /// What was being done: "read a frame header", "connect to 127.0.0.1:65432", ...
+        action: String,
+        /// The underlying error (a timeout is `WouldBlock` or `TimedOut`).
+        #[source]
+        source: io::Error,
+    },
+    /// A frame header announced more bytes than the configured maximum; nothing was allocated.
+    #[error("frame of {len} bytes exceeds the maximum of {max} bytes")]
+    FrameTooLarge {
+        /// The announced length.
+        len: u64,
+        /// The maximum in force ([`Limits::max_len`](crate::Limits::max_len)).
+        max: usize,
+    },
+    /// The stream ended inside a frame: after `got` of `expected` bytes.
+    #[error("the stream ended inside a frame after {got} of {expected} bytes")]
+    Truncated {
+        /// Bytes announced (header plus body).
+        expected: u64,
+        /// Bytes actually received.
+        got: u64,
+    },
+    /// A message body is not valid for the native (bincode) codec or the requested type.
+    #[error("cannot decode the message: {0}")]
+    Decode(String),
+    /// A value cannot be encoded (for example a map with non-string keys where they are required).
+    #[error("cannot encode the value: {0}")]
+    Encode(String),
+    /// Decoding stopped because the data nests deeper than the configured maximum.
+    #[error("the data nests deeper than the maximum of {max} levels")]
+    TooDeep {
+        /// The maximum in force ([`Limits::max_depth`](crate::Limits::max_depth)).
+        max: usize,
+    },
+    /// A pickle is malformed, uses an unsupported opcode, or is too large once expanded.
+    #[error("not a valid pickle: {0}")]
+    Pickle(String),
+    /// A pickle refers to a Python global (a class or function); loading it in Python would run code.
+    #[error(
+        "the pickle refers to the Python global `{name}` (at byte {offset}); refusing to load code or class instances"
+    )]
+    PickleGlobal {
+        /// The dotted name, such as `os.system`, or the opcode that needs one.
+        name: String,
+        /// Byte offset of the opcode.
+        offset: usize,
+    },
+    /// A file does not start with the `notes-ipc` header.
+    #[error("{} is not a notes-ipc data file ({what})", path.display())]
+    NotADataFile {
+        /// The file.
+        path: PathBuf,
+        /// What it looks like instead ("a Python pickle", "empty", "unknown magic bytes").
+        what: &'static str,
+    },
+    /// A data file has a format or version this crate does not read.
+    #[error("{} has format {format} version {version}; this build reads format 1 (bincode) version 1", path.display())]
+    UnsupportedFormat {
+        /// The file.
+        path: PathBuf,
+        /// The format byte.
+        format: u8,
+        /// The version byte.
+        version: u8,
+    },
+    /// A data file is shorter than its header says.
+    #[error("{} is truncated: the header announces {expected} bytes of data, {got} are present", path.display())]
+    TruncatedFile {
+        /// The file.
+        path: PathBuf,
+        /// Body length from the header.
+        expected: u64,
+        /// Body bytes present.
+        got: u64,
+    },
+    /// The data in a file could not be decoded.
+    #[error("{}", path.display())]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with its content.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn file(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(io::Error) -> Self {
+        let path = path.into();
+        move |source| Self::File {
+            action,
+            path,
+            source,
+        }
+    }
+
+    pub(crate) fn io(action: impl Into<String>) -> impl FnOnce(io::Error) -> Self {
+        let action = action.into();
+        move |source| Self::Io { action, source }
+    }
+
+    pub(crate) fn in_file(self, path: &std::path::Path) -> Self {
+        match self {
+            err @ (Self::File { .. }
+            | Self::NotADataFile { .. }
+            | Self::UnsupportedFormat { .. }
+            | Self::TruncatedFile { .. }
+            | Self::InFile { .. }) => err,
+            err => Self::InFile {
+                path: path.to_path_buf(),
+                source: Box::new(err),
+            },
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The echo server with many clients at once, some of them hostile.
+
+use std::io::{Read, Write};
+use std::thread;
+
+use notes_ipc::{echo, frame};
+
+use crate::{Running, TIMEOUT};
+
+#[test]
+fn two_hundred_concurrent_clients_get_their_own_bytes_back() {
+    let server = Running::start(echo::Mode::Raw, 1024);
+    let addr = server.addr;
+    let clients: Vec<_> = (0..200u32)
+        .map(|id| {
+            thread::spawn(move || {
+                let message: Vec<u8> = (0..4096u32)
+                    .map(|i| (i.wrapping_mul(31) ^ id) as u8)
+                    .collect();
+                for _ in 0..3 {
+                    let reply = echo::send(addr, &message, TIMEOUT).expect("echo");
+                    assert_eq!(reply, message, "client {id}");
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().expect("client thread");
+    }
+    let report = server.stop();
+    assert_eq!(report.connections, 600);
+    assert_eq!(report.bytes, 600 * 4096);
+    assert_eq!(report.failed, 0);
+}
+
+#[test]
+fn hostile_clients_do_not_disturb_the_others() {
+    let server = Running::start(echo::Mode::Framed, 64);
+    let addr = server.addr;
+    let good: Vec<_> = (0..50u64)
+        .map(|id| {
+            thread::spawn(move || {
+                let mut stream = echo::connect(addr, TIMEOUT).expect("connect");
+                for round in 0..20u64 {
+                    notes_ipc::send(&mut stream, &(id, round, vec![id; 100])).expect("send");
+                    let back: (u64, u64, Vec<u64>) = notes_ipc::recv(&mut stream)
+                        .expect("recv")
+                        .expect("a frame");
+                    assert_eq!(back, (id, round, vec![id; 100]));
+                }
+            })
+        })
+        .collect();
+    let hostile: Vec<Vec<u8>> = vec![
+        // A 2^32 - 1 length, i.e. the 8-byte extension announcing 2^32 bytes.
+        [vec![0xff; 4], (1u64 << 32).to_be_bytes().to_vec()].concat(),
+        // Announces 16 MiB + 1.
+        ((16u32 << 20) + 1).to_be_bytes().to_vec(),
+        // Half a header, then gone.
+        vec![0, 0],
+        // A header for 100 bytes, 10 bytes of body, then gone.
+        [100u32.to_be_bytes().to_vec(), vec![7; 10]].concat(),
+        // Garbage.
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+    ];
+    let bad: Vec<_> = hostile
+        .into_iter()
+        .cycle()
+        .take(50)
+        .map(|bytes| {
+            thread::spawn(move || {
+                let mut stream = echo::connect(addr, TIMEOUT).expect("connect");
+                stream.write_all(&bytes).expect("write");
+                stream
+                    .shutdown(std::net::Shutdown::Write)
+                    .expect("half-close");
+                // The server must close on us (or answer nothing), not hang or crash.
+                let mut sink = Vec::new();
+                let _ = stream.read_to_end(&mut sink);
+            })
+        })
+        .collect();
+    for t in good.into_iter().chain(bad) {
+        t.join().expect("client thread");
+    }
+    // Still serving after all that.
+    let mut stream = echo::connect(addr, TIMEOUT).expect("connect");
+    frame::write_frame(&mut stream, b"still here").expect("write");
+    assert_eq!(
+        frame::read_frame(&mut stream, 1 << 20)
+            .expect("read")
+            .as_deref(),
+        Some(&b"still here"[..])
+    );
+    drop(stream);
+    let report = server.stop();
+    // The garbage client's "GET " reads as a frame of 1.2 GB: refused like the others.
+    assert_eq!(report.failed, 50, "{report:?}");
+    assert_eq!(report.connections, 101);
+}
+
+#[test]
+fn the_connection_limit_queues_clients_instead_of_failing_them() {
+    let server = Running::start(echo::Mode::Raw, 2);
+    let addr = server.addr;
+    let clients: Vec<_> = (0..20u8)
+        .map(|id| {
+            thread::spawn(move || {
+                echo::send(addr, &[id; 1000], TIMEOUT).expect("echo") == [id; 1000]
+            })
+        })
+        .collect();
+    assert!(clients.into_iter().all(|c| c.join().expect("client")));
+    assert_eq!(server.stop().connections, 20);
+}
+
+#[test]
+fn shutdown_closes_idle_connections() {
+    let server = Running::start(echo::Mode::Raw, 8);
+    let mut idle = echo::connect(server.addr, TIMEOUT).expect("connect");
+    idle.write_all(b"x").expect("write");
+    let mut one = [0u8; 1];
+    idle.read_exact(&mut one).expect("echo");
+    let started = std::time::Instant::now();
+    let report = server.stop();
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(report.connections, 1);
+    assert_eq!(idle.read(&mut one).expect("eof"), 0);
+}
