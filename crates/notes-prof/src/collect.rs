@@ -13,7 +13,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::subscriber::{Interest, Subscriber};
@@ -59,32 +59,29 @@ const NO_EDGE: u32 = u32::MAX;
 struct Counter {
     calls: u64,
     recursive_calls: u64,
-    /// Own time, nanoseconds.
-    inline_ns: u64,
-    /// Time counted when the outermost level returns, nanoseconds.
-    total_ns: u64,
-    /// How many activations are open on this thread's stack.
-    level: u32,
+    /// Own time, clock ticks.
+    inline_ticks: u64,
+    /// Time counted when the outermost level returns, clock ticks.
+    total_ticks: u64,
 }
 
 impl Counter {
-    fn finish(&mut self, total: u64, inline: u64) {
-        self.level -= 1;
-        if self.level == 0 {
-            self.total_ns += total;
+    fn finish(&mut self, total: u64, inline: u64, outermost: bool) {
+        if outermost {
+            self.total_ticks += total;
         } else {
             self.recursive_calls += 1;
         }
-        self.inline_ns += inline;
+        self.inline_ticks += inline;
         self.calls += 1;
     }
 
-    fn calls(&self) -> Calls {
+    fn calls(&self, nanos: impl Fn(u64) -> u64) -> Calls {
         Calls {
             ncalls: self.calls,
             pcalls: self.calls - self.recursive_calls,
-            tottime: Duration::from_nanos(self.inline_ns),
-            cumtime: Duration::from_nanos(self.total_ns),
+            tottime: Duration::from_nanos(nanos(self.inline_ticks)),
+            cumtime: Duration::from_nanos(nanos(self.total_ticks)),
         }
     }
 }
@@ -95,96 +92,22 @@ struct Frame {
     key: u64,
     func: u32,
     edge: u32,
-    start_ns: u64,
+    start: u64,
     /// Time spent in callees, to subtract from this frame's own time.
-    children_ns: u64,
+    children: u64,
 }
 
-/// One thread's tables for one profiler.
+/// One thread's counters for one profiler: written by that thread, read when the profile is
+/// taken. The lock is uncontended except at that moment, and taken once per call (on exit).
 #[derive(Debug, Default)]
-struct ThreadTable {
-    by_callsite: FastMap<usize, u32>,
-    /// The last callsite looked up: a loop calling one function hits it every time.
-    last: Option<(usize, u32)>,
+struct Counters {
     funcs: Vec<(&'static Metadata<'static>, Counter)>,
-    by_edge: FastMap<u64, u32>,
+    /// (caller, callee, counter).
     edges: Vec<(u32, u32, Counter)>,
-    stack: Vec<Frame>,
 }
 
-impl ThreadTable {
-    fn func_index(
-        &mut self,
-        callsite: usize,
-        meta: impl FnOnce() -> Option<&'static Metadata<'static>>,
-    ) -> Option<u32> {
-        if let Some((c, i)) = self.last
-            && c == callsite
-        {
-            return Some(i);
-        }
-        let index = match self.by_callsite.get(&callsite) {
-            Some(&i) => i,
-            None => {
-                let i = u32::try_from(self.funcs.len()).ok()?;
-                self.funcs.push((meta()?, Counter::default()));
-                self.by_callsite.insert(callsite, i);
-                i
-            }
-        };
-        self.last = Some((callsite, index));
-        Some(index)
-    }
-
-    fn edge_index(&mut self, caller: u32, callee: u32) -> u32 {
-        let key = u64::from(caller) << 32 | u64::from(callee);
-        let next = self.edges.len() as u32;
-        let i = *self.by_edge.entry(key).or_insert(next);
-        if i == next {
-            self.edges.push((caller, callee, Counter::default()));
-        }
-        i
-    }
-
-    fn enter(&mut self, key: u64, func: u32, now: u64) {
-        self.funcs[func as usize].1.level += 1;
-        let edge = match self.stack.last() {
-            Some(parent) => {
-                let e = self.edge_index(parent.func, func);
-                self.edges[e as usize].2.level += 1;
-                e
-            }
-            None => NO_EDGE,
-        };
-        self.stack.push(Frame {
-            key,
-            func,
-            edge,
-            start_ns: now,
-            children_ns: 0,
-        });
-    }
-
-    fn exit(&mut self, key: u64, now: u64) {
-        // Usually the top frame; spans exited out of order close the frames above them too.
-        let Some(pos) = self.stack.iter().rposition(|f| f.key == key) else {
-            return;
-        };
-        while self.stack.len() > pos {
-            let Some(frame) = self.stack.pop() else { break };
-            let total = now.saturating_sub(frame.start_ns);
-            let inline = total.saturating_sub(frame.children_ns);
-            if let Some(parent) = self.stack.last_mut() {
-                parent.children_ns += total;
-            }
-            self.funcs[frame.func as usize].1.finish(total, inline);
-            if frame.edge != NO_EDGE {
-                self.edges[frame.edge as usize].2.finish(total, inline);
-            }
-        }
-    }
-
-    fn add_to(&self, stats: &mut Stats) {
+impl Counters {
+    fn add_to(&self, stats: &mut Stats, nanos: impl Fn(u64) -> u64) {
         let func = |i: u32| {
             let meta = self.funcs[i as usize].0;
             Func::new(
@@ -195,7 +118,10 @@ impl ThreadTable {
         };
         for (i, (_, counter)) in self.funcs.iter().enumerate() {
             if counter.calls > 0 {
-                stats.row_mut(func(i as u32)).calls.add(&counter.calls());
+                stats
+                    .row_mut(func(i as u32))
+                    .calls
+                    .add(&counter.calls(&nanos));
             }
         }
         for (caller, callee, counter) in &self.edges {
@@ -205,59 +131,215 @@ impl ThreadTable {
                     .callers
                     .entry(func(*caller))
                     .or_default()
-                    .add(&counter.calls());
+                    .add(&counter.calls(&nanos));
+            }
+        }
+    }
+}
+
+/// What only the owning thread touches: no lock. Indexes match [`Counters`].
+#[derive(Debug, Default)]
+struct ThreadState {
+    by_callsite: FastMap<usize, u32>,
+    /// The last callsite looked up: a loop calling one function hits it every time.
+    last: Option<(usize, u32)>,
+    /// Open activations per function and per edge on this thread's stack (the recursion level).
+    func_levels: Vec<u32>,
+    by_edge: FastMap<u64, u32>,
+    edge_levels: Vec<u32>,
+    stack: Vec<Frame>,
+    /// Callsites this thread already published to the profiler's callsite map.
+    published: FastMap<usize, ()>,
+    last_published: usize,
+}
+
+impl ThreadState {
+    fn func_index(
+        &mut self,
+        callsite: usize,
+        counters: &Mutex<Counters>,
+        meta: impl FnOnce() -> Option<&'static Metadata<'static>>,
+    ) -> Option<u32> {
+        if let Some((c, i)) = self.last
+            && c == callsite
+        {
+            return Some(i);
+        }
+        let index = match self.by_callsite.get(&callsite) {
+            Some(&i) => i,
+            None => {
+                let meta = meta()?;
+                let mut counters = lock(counters);
+                let i = u32::try_from(counters.funcs.len()).ok()?;
+                counters.funcs.push((meta, Counter::default()));
+                self.func_levels.push(0);
+                self.by_callsite.insert(callsite, i);
+                i
+            }
+        };
+        self.last = Some((callsite, index));
+        Some(index)
+    }
+
+    fn edge_index(&mut self, caller: u32, callee: u32, counters: &Mutex<Counters>) -> u32 {
+        let key = u64::from(caller) << 32 | u64::from(callee);
+        if let Some(&i) = self.by_edge.get(&key) {
+            return i;
+        }
+        let mut counters = lock(counters);
+        let i = counters.edges.len() as u32;
+        counters.edges.push((caller, callee, Counter::default()));
+        self.edge_levels.push(0);
+        self.by_edge.insert(key, i);
+        i
+    }
+
+    fn enter(
+        &mut self,
+        key: u64,
+        func: u32,
+        counters: &Mutex<Counters>,
+        now: impl FnOnce() -> u64,
+    ) {
+        self.func_levels[func as usize] += 1;
+        let edge = match self.stack.last() {
+            Some(parent) => {
+                let e = self.edge_index(parent.func, func, counters);
+                self.edge_levels[e as usize] += 1;
+                e
+            }
+            None => NO_EDGE,
+        };
+        self.stack.push(Frame {
+            key,
+            func,
+            edge,
+            // The clock is read last on entry and first on exit, so the profiler's own work
+            // is charged to the caller rather than to the function being measured.
+            start: now(),
+            children: 0,
+        });
+    }
+
+    fn exit(&mut self, key: u64, now: u64, counters: &Mutex<Counters>) {
+        // Usually the top frame; spans exited out of order close the frames above them too.
+        let Some(pos) = self.stack.iter().rposition(|f| f.key == key) else {
+            return;
+        };
+        let mut counters = lock(counters);
+        while self.stack.len() > pos {
+            let Some(frame) = self.stack.pop() else { break };
+            let total = now.saturating_sub(frame.start);
+            let inline = total.saturating_sub(frame.children);
+            if let Some(parent) = self.stack.last_mut() {
+                parent.children += total;
+            }
+            let level = &mut self.func_levels[frame.func as usize];
+            *level -= 1;
+            counters.funcs[frame.func as usize]
+                .1
+                .finish(total, inline, *level == 0);
+            if frame.edge != NO_EDGE {
+                let level = &mut self.edge_levels[frame.edge as usize];
+                *level -= 1;
+                counters.edges[frame.edge as usize]
+                    .2
+                    .finish(total, inline, *level == 0);
             }
         }
     }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding a table leaves counts that are still valid numbers.
+    // A panic while holding the counters leaves numbers that are still valid.
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// What a thread keeps for one live profiler.
+#[derive(Debug)]
+struct Local {
+    profiler: u64,
+    counters: Arc<Mutex<Counters>>,
+    state: RefCell<ThreadState>,
+}
+
 thread_local! {
-    /// This thread's table for each live profiler (almost always one).
-    static TABLES: RefCell<Vec<(u64, Arc<Mutex<ThreadTable>>)>> = const { RefCell::new(Vec::new()) };
+    /// This thread's state for each live profiler (almost always one).
+    static LOCALS: RefCell<Vec<Local>> = const { RefCell::new(Vec::new()) };
 }
 
 #[derive(Debug)]
 struct Shared {
     id: u64,
-    epoch: Instant,
+    clock: quanta::Clock,
     running: AtomicBool,
-    threads: Mutex<Vec<Arc<Mutex<ThreadTable>>>>,
-    /// Callsites seen by `register_callsite`, for threads that enter a span another thread created.
+    threads: Mutex<Vec<Arc<Mutex<Counters>>>>,
+    /// Callsites of the spans created so far, for threads that enter a span another thread created.
     callsites: RwLock<FastMap<usize, &'static Metadata<'static>>>,
 }
 
 impl Shared {
+    /// Raw clock ticks. `quanta` reads the CPU's time-stamp counter (far cheaper than
+    /// `std::time::Instant::now`: two reads per call were most of the profiler's overhead) and
+    /// falls back to the OS clock where the TSC is unreliable. Ticks become nanoseconds only
+    /// when the profile is taken, so the hot path does no scaling.
     fn now(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        self.clock.raw()
     }
 
-    /// Runs `f` on this thread's table, creating it on first use.
-    fn with_table(&self, f: impl FnOnce(&mut ThreadTable)) {
-        // `try_with`: during thread teardown the table may already be gone; the call is then not counted.
-        let _ = TABLES.try_with(|tables| {
-            let table = {
-                let mut tables = tables.borrow_mut();
-                match tables.iter().find(|(id, _)| *id == self.id) {
-                    Some((_, t)) => Arc::clone(t),
-                    None => {
-                        // Drop tables of profilers that are gone (only this thread holds them).
-                        tables.retain(|(_, t)| Arc::strong_count(t) > 1);
-                        let t = Arc::new(Mutex::new(ThreadTable::default()));
-                        lock(&self.threads).push(Arc::clone(&t));
-                        tables.push((self.id, Arc::clone(&t)));
-                        t
+    /// Runs `f` on this thread's state for this profiler, creating it on first use.
+    fn with_local<R>(&self, f: impl FnOnce(&Local, &mut ThreadState) -> R) -> Option<R> {
+        // `try_with`: during thread teardown the state may already be gone; the call is then not counted.
+        LOCALS
+            .try_with(|locals| {
+                {
+                    // The fast path holds a shared borrow only: `f` never re-enters tracing.
+                    let locals = locals.borrow();
+                    if let Some(local) = locals.iter().find(|l| l.profiler == self.id) {
+                        return f(local, &mut local.state.borrow_mut());
                     }
                 }
-            };
-            f(&mut lock(&table));
+                let mut locals = locals.borrow_mut();
+                // Drop the state of profilers that are gone (only this thread still holds it).
+                locals.retain(|l| Arc::strong_count(&l.counters) > 1);
+                let counters = Arc::new(Mutex::new(Counters::default()));
+                lock(&self.threads).push(Arc::clone(&counters));
+                locals.push(Local {
+                    profiler: self.id,
+                    counters,
+                    state: RefCell::new(ThreadState::default()),
+                });
+                let local = &locals[locals.len() - 1];
+                f(local, &mut local.state.borrow_mut())
+            })
+            .ok()
+    }
+
+    /// Makes sure `meta` can be found by its address from any thread.
+    fn publish(&self, meta: &'static Metadata<'static>) {
+        let callsite = std::ptr::from_ref(meta) as usize;
+        self.with_local(|_, state| {
+            if state.last_published == callsite {
+                return;
+            }
+            state.last_published = callsite;
+            if state.published.insert(callsite, ()).is_none() {
+                self.callsites
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(callsite, meta);
+            }
         });
+    }
+
+    fn resolve(&self, callsite: usize) -> Option<&'static Metadata<'static>> {
+        self.callsites
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&callsite)
+            .copied()
     }
 
     fn enter(
@@ -269,24 +351,22 @@ impl Shared {
         if !self.running.load(Ordering::Relaxed) {
             return;
         }
-        self.with_table(|t| {
-            if let Some(func) = t.func_index(callsite, meta) {
-                // The clock is read last on entry and first on exit, so the profiler's own work
-                // is charged to the caller rather than to the function being measured.
-                t.enter(key, func, self.now());
+        self.with_local(|local, state| {
+            if let Some(func) = state.func_index(callsite, &local.counters, meta) {
+                state.enter(key, func, &local.counters, || self.now());
             }
         });
     }
 
     fn exit(&self, key: u64) {
         let now = self.now();
-        self.with_table(|t| t.exit(key, now));
+        self.with_local(|local, state| state.exit(key, now, &local.counters));
     }
 
     fn stats(&self) -> Stats {
         let mut stats = Stats::new();
         for table in lock(&self.threads).iter() {
-            lock(table).add_to(&mut stats);
+            lock(table).add_to(&mut stats, |ticks| self.clock.delta_as_nanos(0, ticks));
         }
         stats
     }
@@ -314,7 +394,7 @@ impl Profiler {
         Self {
             shared: Arc::new(Shared {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-                epoch: Instant::now(),
+                clock: quanta::Clock::new(),
                 running: AtomicBool::new(true),
                 threads: Mutex::new(Vec::new()),
                 callsites: RwLock::new(FastMap::default()),
@@ -343,12 +423,6 @@ impl Profiler {
 impl Subscriber for Profiler {
     fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
         if meta.is_span() {
-            let mut callsites = self
-                .shared
-                .callsites
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            callsites.insert(std::ptr::from_ref(meta) as usize, meta);
             Interest::always()
         } else {
             Interest::never()
@@ -363,19 +437,8 @@ impl Subscriber for Profiler {
     /// span allocates nothing and entering it needs no lookup beyond this thread's table.
     fn new_span(&self, span: &Attributes<'_>) -> Id {
         let meta = span.metadata();
-        let callsite = std::ptr::from_ref(meta) as usize;
-        // Make sure a thread that enters this span can resolve its callsite, even if
-        // `register_callsite` ran before this profiler existed.
-        let known = self
-            .shared
-            .callsites
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(&callsite);
-        if !known {
-            self.register_callsite(meta);
-        }
-        Id::from_u64(callsite as u64)
+        self.shared.publish(meta);
+        Id::from_u64(std::ptr::from_ref(meta) as u64)
     }
 
     fn record(&self, _span: &Id, _values: &Record<'_>) {}
@@ -387,14 +450,8 @@ impl Subscriber for Profiler {
     fn enter(&self, span: &Id) {
         let key = span.into_u64();
         let callsite = key as usize;
-        self.shared.enter(key, callsite, || {
-            self.shared
-                .callsites
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(&callsite)
-                .copied()
-        });
+        self.shared
+            .enter(key, callsite, || self.shared.resolve(callsite));
     }
 
     fn exit(&self, span: &Id) {
