@@ -43,6 +43,10 @@ pub(crate) struct GlobalArgs {
     /// Print data as JSON (for subcommands whose output is data).
     #[arg(long, global = true)]
     pub(crate) json: bool,
+
+    /// Profile this run of `notes` and write the stats to FILE (read it with `notes prof show FILE`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) profile: Option<std::path::PathBuf>,
 }
 
 /// The `--color` choices.
@@ -71,6 +75,9 @@ pub(crate) enum Command {
 
     /// Print the part of a text file between a prefix and a suffix.
     Extract(cmd::fs::ExtractArgs),
+
+    /// Print and compare profiles (pstats for `notes --profile FILE` and notes_prof::profile_to).
+    Prof(cmd::prof::ProfArgs),
 
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(cmd::meta::CompletionsArgs),

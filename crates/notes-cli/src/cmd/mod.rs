@@ -3,6 +3,7 @@
 pub(crate) mod algo;
 pub(crate) mod fs;
 pub(crate) mod meta;
+pub(crate) mod prof;
 pub(crate) mod tour;
 
 use std::io::Write;
@@ -25,6 +26,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Flatten(args) => algo::flatten(&args, &mut out)?,
         Command::CleanFilename(args) => fs::clean_filename(&args, &mut out)?,
         Command::Extract(args) => fs::extract(&args, &mut out)?,
+        Command::Prof(args) => prof::run(&args, &mut out)?,
         Command::Completions(args) => meta::completions(&args, &mut out)?,
         Command::Man => meta::man(&mut out)?,
     }
@@ -40,6 +42,7 @@ impl Command {
             Command::Flatten(_) => "flatten",
             Command::CleanFilename(_) => "clean-filename",
             Command::Extract(_) => "extract",
+            Command::Prof(_) => "prof",
             Command::Completions(_) => "completions",
             Command::Man => "man",
         }
@@ -48,7 +51,10 @@ impl Command {
     /// Whether the subcommand prints data, and so honours `--json`.
     fn has_data_output(&self) -> bool {
         match self {
-            Command::Flatten(_) | Command::CleanFilename(_) | Command::Extract(_) => true,
+            Command::Flatten(_)
+            | Command::CleanFilename(_)
+            | Command::Extract(_)
+            | Command::Prof(_) => true,
             Command::Tour(_) | Command::Completions(_) | Command::Man => false,
         }
     }

@@ -42,6 +42,22 @@ struct Section {
 /// The sections in the order of the notes.
 const SECTIONS: &[Section] = &[
     Section {
+        name: "profiling",
+        title: "Profiling Python code",
+        command: "notes_prof::profile(|| f(100)), then strip_dirs and sort by calls; notes prof show FILE",
+        run: |ctx| {
+            let (value, mut stats) = notes_prof::profile(|| maths_f(100));
+            stats.strip_dirs();
+            let options = notes_prof::ReportOptions {
+                sort: vec![notes_prof::SortKey::Calls],
+                ..Default::default()
+            };
+            writeln!(ctx.out, "f(100) = {value:.3}")?;
+            write!(ctx.out, "{}", stats.report(&options))?;
+            Ok(())
+        },
+    },
+    Section {
         name: "source-dir",
         title: "Get the directory name of the current source file",
         command: "notes_fs::source_dir!()",
@@ -136,11 +152,38 @@ const SECTIONS: &[Section] = &[
     },
 ];
 
+/// The notes' `maths_test.py`: `f(x)` is the standard deviation of `g(i)` for `i` below `x`,
+/// `g(x)` the sum of the square roots below `x`, written recursively here so that its calls
+/// show as `total/primitive`.
+#[tracing::instrument(name = "f", skip_all)]
+fn maths_f(x: u32) -> f64 {
+    let values: Vec<f64> = (0..x).map(maths_g).collect();
+    stdev(&values)
+}
+
+#[tracing::instrument(name = "g", skip_all)]
+fn maths_g(x: u32) -> f64 {
+    if x == 0 {
+        0.0
+    } else {
+        f64::from(x - 1).sqrt() + maths_g(x - 1)
+    }
+}
+
+/// Python's `statistics.stdev`: the sample standard deviation.
+#[tracing::instrument(skip_all)]
+fn stdev(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+}
+
 fn python_bool(b: bool) -> &'static str {
     if b { "True" } else { "False" }
 }
 
 /// `notes tour [--list] [SECTION...]`.
+#[tracing::instrument(skip_all)]
 pub(crate) fn run(args: &TourArgs, out: &mut Out) -> anyhow::Result<()> {
     if args.list {
         let width = SECTIONS.iter().map(|s| s.name.len()).max().unwrap_or(0);

@@ -25,6 +25,7 @@ fn help_lists_every_subcommand_with_one_line() {
         "flatten",
         "clean-filename",
         "extract",
+        "prof",
         "completions",
         "man",
     ] {
@@ -100,4 +101,33 @@ fn a_closed_stdout_is_not_an_error() {
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn profile_flag_writes_a_profile_that_prof_show_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.prof");
+    let path = path.to_str().unwrap();
+    let out = notes(&["--profile", path, "flatten", "[[1], [2, [3]]]"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "[1, 2, 3]\n");
+    let out = notes(&["prof", "show", path, "--strip-dirs", "--sort", "name"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("   Ordered by: function name\n"),
+        "{report}"
+    );
+    for row in ["algo.rs:", "(flatten)", "(parse_json)"] {
+        assert!(report.contains(row), "{row} missing:\n{report}");
+    }
+    let out = notes(&["--json", "prof", "show", path, "--filter", "parse_json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["name"], "parse_json");
+    assert_eq!(rows[0]["ncalls"], 1);
+    let out = notes(&["prof", "diff", path, path]);
+    assert!(text(&out.stdout).contains("1.00x"), "{}", text(&out.stdout));
+    let out = notes(&["prof", "show", path, "--filter", "("]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("error: invalid restriction \"(\""));
 }
