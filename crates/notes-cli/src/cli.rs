@@ -43,6 +43,10 @@ pub(crate) struct GlobalArgs {
     /// Print data as JSON (for subcommands whose output is data).
     #[arg(long, global = true)]
     pub(crate) json: bool,
+
+    /// Profile this run of `notes` and write the stats to FILE (read it with `notes prof show FILE`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) profile: Option<std::path::PathBuf>,
 }
 
 /// The `--color` choices.
@@ -113,6 +117,9 @@ pub(crate) enum Command {
 
     /// Inspect and convert Python pickle files safely (no code is run).
     Pickle(cmd::ipc::PickleArgs),
+
+    /// Print and compare profiles (pstats for `notes --profile FILE` and notes_prof::profile_to).
+    Prof(cmd::prof::ProfArgs),
 
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(cmd::meta::CompletionsArgs),

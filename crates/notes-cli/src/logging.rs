@@ -7,7 +7,9 @@ use crate::cli::{ColorWhen, GlobalArgs};
 
 /// Installs the global subscriber: `-q`/`-v` pick the level, otherwise `RUST_LOG`
 /// (`warn`, `notes_algo=debug,info`, ...), otherwise warnings only.
-pub(crate) fn init(global: &GlobalArgs) {
+/// With `--profile FILE`, a profiler layer sees every span of every level (the log filter
+/// applies to the log layer only); the returned profiler holds the profile.
+pub(crate) fn init(global: &GlobalArgs) -> Option<notes_prof::Profiler> {
     let (filter, bad_env) = filter(global.verbose, global.quiet, std::env::var("RUST_LOG").ok());
     let ansi = match global.color {
         ColorWhen::Always => true,
@@ -21,13 +23,16 @@ pub(crate) fn init(global: &GlobalArgs) {
         .with_ansi(ansi)
         .without_time()
         .with_target(true);
+    let profiler = global.profile.as_ref().map(|_| notes_prof::Profiler::new());
     // Only the first initialisation wins; a second call (tests) is harmless.
     let _ = tracing_subscriber::registry()
         .with(layer.with_filter(filter))
+        .with(profiler.as_ref().map(notes_prof::Profiler::layer))
         .try_init();
     if let Some((value, why)) = bad_env {
         tracing::warn!("ignoring RUST_LOG={value:?}: {why}");
     }
+    profiler
 }
 
 /// The filter for the flags and the value of `RUST_LOG`; a malformed `RUST_LOG` is

@@ -11,6 +11,7 @@ mod output;
 use std::io::Write;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -28,8 +29,21 @@ fn main() -> ExitCode {
         }
     };
     output::init_color(cli.global.color);
-    logging::init(&cli.global);
-    match cmd::run(cli) {
+    let profiler = logging::init(&cli.global);
+    let profile_path = cli.global.profile.clone();
+    let result = cmd::run(cli);
+    // Like `python -m cProfile -o FILE`, the profile is written even when the command failed.
+    let saved = match (profiler, profile_path) {
+        (Some(profiler), Some(path)) => {
+            profiler.stop();
+            profiler
+                .stats()
+                .save(&path)
+                .context("cannot save the profile (--profile)")
+        }
+        _ => Ok(()),
+    };
+    match result.and(saved) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => report(&err),
     }

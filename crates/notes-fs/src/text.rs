@@ -19,6 +19,7 @@ pub const DEFAULT_ALLOWED: &str = "-_.,";
 /// assert_eq!(clean_filename("hello/world:!\\.txt", DEFAULT_ALLOWED), "hello_world___.txt");
 /// assert_eq!(clean_filename("Grüße 2024.txt", DEFAULT_ALLOWED), "Grüße_2024.txt");
 /// ```
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn clean_filename(name: &str, allowed: &str) -> String {
     name.chars()
         .map(|c| {
@@ -35,6 +36,7 @@ pub fn clean_filename(name: &str, allowed: &str) -> String {
 ///
 /// An existing directory is fine; an existing file at that path is an error
 /// ([`Error::NotADirectory`]), not silently ignored.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn ensure_dir(dir: &Path) -> Result<bool> {
     match fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => Ok(false),
@@ -53,6 +55,7 @@ pub fn ensure_dir(dir: &Path) -> Result<bool> {
 /// the old file or the new one, never half of one.
 ///
 /// Like Python's `open(path, "w")`, an existing file at `path` is replaced.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn write_text(path: &Path, contents: &str) -> Result<()> {
     write_bytes(path, contents.as_bytes())
 }
@@ -80,6 +83,7 @@ pub fn write_bytes(path: &Path, contents: &[u8]) -> Result<()> {
 }
 
 /// Reads the whole of `path` as UTF-8 text.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn read_text(path: &Path) -> Result<String> {
     let bytes = fs::read(path).map_err(Error::io("read", path))?;
     String::from_utf8(bytes).map_err(|err| Error::NotUtf8 {
@@ -89,6 +93,7 @@ pub fn read_text(path: &Path) -> Result<String> {
 }
 
 /// Writes integers in the notes' format, `1, 2, 3, 4, 5`, atomically (see [`write_text`]).
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn write_ints(path: &Path, values: &[i64]) -> Result<()> {
     let text = values
         .iter()
@@ -109,6 +114,7 @@ pub fn write_ints(path: &Path, values: &[i64]) -> Result<()> {
 /// assert_eq!(notes_fs::read_ints(&path)?, [1, 2, 3, 4, 5]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn read_ints(path: &Path) -> Result<Vec<i64>> {
     let text = read_text(path)?;
     if text.trim().is_empty() {
@@ -155,6 +161,7 @@ pub fn between<'a>(
 
 /// Reads the text file at `path` and returns the substring between `prefix` and `suffix`
 /// (see [`between`]); the error names the file and the marker that was not found.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn extract_between(path: &Path, prefix: Option<&str>, suffix: Option<&str>) -> Result<String> {
     let text = read_text(path)?;
     between(&text, prefix, suffix)

@@ -1,2 +1,14 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
+
+mod collect;
+mod diff;
+mod error;
+mod report;
+mod stats;
+
+pub use collect::{ProfileGuard, ProfileLayer, Profiler, profile, profile_to};
+pub use diff::{Diff, DiffRow, diff};
+pub use error::{Error, Result};
+pub use report::{Report, ReportOptions, Restriction, SortKey};
+pub use stats::{Calls, FORMAT_VERSION, Func, FuncStats, MAGIC, Stats};

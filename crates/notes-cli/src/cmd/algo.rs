@@ -21,6 +21,7 @@ pub(crate) struct FlattenArgs {
 }
 
 /// `notes flatten JSON`: prints the leaves as a list, `[0, 1, 2, 3]`.
+#[tracing::instrument(skip_all)]
 pub(crate) fn flatten(args: &FlattenArgs, out: &mut Out) -> anyhow::Result<()> {
     let (text, source) = if args.input == "-" {
         let mut text = String::new();

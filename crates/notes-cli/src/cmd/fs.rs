@@ -21,6 +21,7 @@ pub(crate) struct CleanFilenameArgs {
 }
 
 /// `notes clean-filename STRING`.
+#[tracing::instrument(skip_all)]
 pub(crate) fn clean_filename(args: &CleanFilenameArgs, out: &mut Out) -> anyhow::Result<()> {
     let clean = notes_fs::clean_filename(&args.name, &args.allow);
     if out.json {
@@ -46,6 +47,7 @@ pub(crate) struct ExtractArgs {
 }
 
 /// `notes extract FILE --prefix P --suffix S`.
+#[tracing::instrument(skip_all)]
 pub(crate) fn extract(args: &ExtractArgs, out: &mut Out) -> anyhow::Result<()> {
     let text =
         notes_fs::extract_between(&args.file, args.prefix.as_deref(), args.suffix.as_deref())?;

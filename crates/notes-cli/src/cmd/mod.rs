@@ -5,6 +5,7 @@ pub(crate) mod fs;
 pub(crate) mod ipc;
 pub(crate) mod meta;
 pub(crate) mod proc;
+pub(crate) mod prof;
 pub(crate) mod tensor;
 pub(crate) mod time;
 pub(crate) mod tour;
@@ -43,6 +44,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tensor(args) => tensor::run(&args, &mut out)?,
         Command::Echo(args) => ipc::echo(&args, &mut out)?,
         Command::Pickle(args) => ipc::pickle(&args, &mut out)?,
+        Command::Prof(args) => prof::run(&args, &mut out)?,
         Command::Completions(args) => meta::completions(&args, &mut out)?,
         Command::Man => meta::man(&mut out)?,
     }
@@ -72,6 +74,7 @@ impl Command {
             Command::Tensor(_) => "tensor",
             Command::Echo(_) => "echo",
             Command::Pickle(_) => "pickle",
+            Command::Prof(_) => "prof",
             Command::Completions(_) => "completions",
             Command::Man => "man",
         }
@@ -91,7 +94,8 @@ impl Command {
             | Command::Extract(_)
             | Command::Run(_)
             | Command::Spawn(_)
-            | Command::Pickle(_) => true,
+            | Command::Pickle(_)
+            | Command::Prof(_) => true,
             Command::Tour(_)
             | Command::Timeout(_)
             | Command::Rename(_)

@@ -45,6 +45,22 @@ struct Section {
 /// The sections in the order of the notes.
 const SECTIONS: &[Section] = &[
     Section {
+        name: "profiling",
+        title: "Profiling Python code",
+        command: "notes_prof::profile(|| f(100)), then strip_dirs and sort by calls; notes prof show FILE",
+        run: |ctx| {
+            let (value, mut stats) = notes_prof::profile(|| maths_f(100));
+            stats.strip_dirs();
+            let options = notes_prof::ReportOptions {
+                sort: vec![notes_prof::SortKey::Calls],
+                ..Default::default()
+            };
+            writeln!(ctx.out, "f(100) = {value:.3}")?;
+            write!(ctx.out, "{}", stats.report(&options))?;
+            Ok(())
+        },
+    },
+    Section {
         name: "eta",
         title: "Print estimated finish time of experiments",
         command: "notes eta --complete \"6h  1m 10s\" --current \"4h 51m 24s\" --done 3 --total 5",
@@ -506,6 +522,7 @@ fn python_bool(b: bool) -> &'static str {
 }
 
 /// `notes tour [--list] [SECTION...]`.
+#[tracing::instrument(skip_all)]
 pub(crate) fn run(args: &TourArgs, out: &mut Out) -> anyhow::Result<()> {
     if args.list {
         let width = SECTIONS.iter().map(|s| s.name.len()).max().unwrap_or(0);
@@ -543,6 +560,32 @@ pub(crate) fn run(args: &TourArgs, out: &mut Out) -> anyhow::Result<()> {
         .close()
         .context("cannot remove the tour's temporary directory")?;
     Ok(())
+}
+
+/// The notes' `maths_test.py`: `f(x)` is the standard deviation of `g(i)` for `i` below `x`,
+/// `g(x)` the sum of the square roots below `x`, written recursively here so that its calls
+/// show as `total/primitive`.
+#[tracing::instrument(name = "f", skip_all)]
+fn maths_f(x: u32) -> f64 {
+    let values: Vec<f64> = (0..x).map(maths_g).collect();
+    stdev(&values)
+}
+
+#[tracing::instrument(name = "g", skip_all)]
+fn maths_g(x: u32) -> f64 {
+    if x == 0 {
+        0.0
+    } else {
+        f64::from(x - 1).sqrt() + maths_g(x - 1)
+    }
+}
+
+/// Python's `statistics.stdev`: the sample standard deviation.
+#[tracing::instrument(skip_all)]
+fn stdev(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
 }
 
 #[cfg(test)]

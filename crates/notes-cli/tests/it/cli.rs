@@ -39,6 +39,7 @@ fn help_lists_every_subcommand_with_one_line() {
         "tensor",
         "echo",
         "pickle",
+        "prof",
         "completions",
         "man",
     ] {
@@ -239,4 +240,33 @@ fn echo_serve_once_and_send_talk_over_loopback() {
         last,
         "Served 1 connection(s), 12 bytes echoed, 0 ended with an error"
     );
+}
+
+#[test]
+fn profile_flag_writes_a_profile_that_prof_show_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.prof");
+    let path = path.to_str().unwrap();
+    let out = notes(&["--profile", path, "flatten", "[[1], [2, [3]]]"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "[1, 2, 3]\n");
+    let out = notes(&["prof", "show", path, "--strip-dirs", "--sort", "name"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("   Ordered by: function name\n"),
+        "{report}"
+    );
+    for row in ["algo.rs:", "(flatten)", "(parse_json)"] {
+        assert!(report.contains(row), "{row} missing:\n{report}");
+    }
+    let out = notes(&["--json", "prof", "show", path, "--filter", "parse_json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["name"], "parse_json");
+    assert_eq!(rows[0]["ncalls"], 1);
+    let out = notes(&["prof", "diff", path, path]);
+    assert!(text(&out.stdout).contains("1.00x"), "{}", text(&out.stdout));
+    let out = notes(&["prof", "show", path, "--filter", "("]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("error: invalid restriction \"(\""));
 }

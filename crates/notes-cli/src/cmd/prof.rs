@@ -1,0 +1,261 @@
+//! `notes prof`: print and compare profiles written by `notes --profile FILE` or `notes_prof::profile_to`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use notes_prof::{ReportOptions, Restriction, SortKey, Stats};
+use serde::Serialize;
+
+use crate::output::Out;
+
+/// Arguments of `notes prof`.
+#[derive(Debug, Args)]
+pub(crate) struct ProfArgs {
+    #[command(subcommand)]
+    pub(crate) command: ProfCommand,
+}
+
+/// The `notes prof` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ProfCommand {
+    /// Print a profile like pstats' print_stats (or its callers or callees).
+    Show(ShowArgs),
+    /// Compare two profiles function by function, largest change in cumulative time first.
+    Diff(DiffArgs),
+}
+
+/// Arguments of `notes prof show`.
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// The stats file (several are merged, like pstats' add).
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+
+    /// Sort key, repeat for ties: calls, cumulative, time, pcalls, filename, line, name, nfl, stdname
+    /// (and pstats' aliases ncalls, cumtime, tottime, file, module; unambiguous prefixes work).
+    #[arg(long, value_name = "KEY", default_value = "cumulative", value_parser = parse_sort_key)]
+    sort: Vec<SortKey>,
+
+    /// Reverse the sorted order.
+    #[arg(long)]
+    reverse: bool,
+
+    /// Keep functions whose `file:line(function)` matches this regex (repeatable; applied first).
+    #[arg(long, value_name = "REGEX")]
+    filter: Vec<String>,
+
+    /// Keep this fraction of the list, in [0, 1) (applied after --filter).
+    #[arg(long, value_name = "F")]
+    fraction: Option<f64>,
+
+    /// Keep the first N functions (applied last).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+
+    /// Remove directories from file names, merging functions that then collide.
+    #[arg(long)]
+    strip_dirs: bool,
+
+    /// Print who called each function (pstats' print_callers).
+    #[arg(long, conflicts_with = "callees")]
+    callers: bool,
+
+    /// Print what each function called (pstats' print_callees).
+    #[arg(long)]
+    callees: bool,
+
+    /// Write the report to `.profile YYYY-mm-dd HH-MM-SS.txt` instead of stdout.
+    #[arg(long, conflicts_with = "json")]
+    save_report: bool,
+}
+
+/// Arguments of `notes prof diff`.
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The profile before the change.
+    before: PathBuf,
+    /// The profile after the change.
+    after: PathBuf,
+    /// Show only the N largest changes.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Remove directories from file names in both profiles first.
+    #[arg(long)]
+    strip_dirs: bool,
+}
+
+fn parse_sort_key(s: &str) -> Result<SortKey, String> {
+    s.parse().map_err(|err: notes_prof::Error| err.to_string())
+}
+
+fn load(path: &Path) -> anyhow::Result<Stats> {
+    Stats::load(path).context("cannot load the profile")
+}
+
+/// `notes prof show|diff`.
+pub(crate) fn run(args: &ProfArgs, out: &mut Out) -> anyhow::Result<()> {
+    match &args.command {
+        ProfCommand::Show(args) => show(args, out),
+        ProfCommand::Diff(args) => diff(args, out),
+    }
+}
+
+/// One row of `notes --json prof show`.
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    function: String,
+    file: &'a str,
+    line: u32,
+    name: &'a str,
+    ncalls: u64,
+    pcalls: u64,
+    tottime: f64,
+    cumtime: f64,
+    callers: Vec<JsonEdge>,
+}
+
+#[derive(Serialize)]
+struct JsonEdge {
+    function: String,
+    ncalls: u64,
+    pcalls: u64,
+    tottime: f64,
+    cumtime: f64,
+}
+
+/// `notes prof show FILE...`.
+#[tracing::instrument(skip_all)]
+fn show(args: &ShowArgs, out: &mut Out) -> anyhow::Result<()> {
+    let mut stats = Stats::new();
+    for file in &args.files {
+        stats.add(&load(file)?);
+    }
+    if args.strip_dirs {
+        stats.strip_dirs();
+    }
+    let mut restrictions = Vec::new();
+    for pattern in &args.filter {
+        restrictions.push(Restriction::pattern(pattern)?);
+    }
+    if let Some(fraction) = args.fraction {
+        restrictions.push(Restriction::fraction(fraction)?);
+    }
+    if let Some(n) = args.limit {
+        restrictions.push(Restriction::Top(n));
+    }
+    let options = ReportOptions {
+        sort: args.sort.clone(),
+        reverse: args.reverse,
+        restrictions,
+    };
+    let report = stats.report(&options);
+    if out.json {
+        let rows: Vec<JsonRow<'_>> = report
+            .rows()
+            .iter()
+            .map(|(func, row)| JsonRow {
+                function: func.to_string(),
+                file: &func.file,
+                line: func.line,
+                name: &func.name,
+                ncalls: row.calls.ncalls,
+                pcalls: row.calls.pcalls,
+                tottime: row.calls.tottime.as_secs_f64(),
+                cumtime: row.calls.cumtime.as_secs_f64(),
+                callers: row
+                    .callers
+                    .iter()
+                    .map(|(caller, c)| JsonEdge {
+                        function: caller.to_string(),
+                        ncalls: c.ncalls,
+                        pcalls: c.pcalls,
+                        tottime: c.tottime.as_secs_f64(),
+                        cumtime: c.cumtime.as_secs_f64(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        return out.json(&rows);
+    }
+    let text = if args.callers {
+        report.callers().to_string()
+    } else if args.callees {
+        report.callees().to_string()
+    } else {
+        report.to_string()
+    };
+    if args.save_report {
+        let name = report_file_name(chrono::Local::now());
+        std::fs::write(&name, &text).with_context(|| format!("cannot write {name:?}"))?;
+        writeln!(out, "report saved to {name}")?;
+    } else {
+        write!(out, "{text}")?;
+    }
+    Ok(())
+}
+
+/// The notes' `.profile $(date '+%Y-%m-%d %H-%M-%S').txt`.
+// The lead switches this to notes-time's `timestamped_name` (written in parallel) in this one place.
+fn report_file_name(now: chrono::DateTime<chrono::Local>) -> String {
+    format!(".profile {}.txt", now.format("%Y-%m-%d %H-%M-%S"))
+}
+
+/// `notes prof diff BEFORE AFTER`.
+#[tracing::instrument(skip_all)]
+fn diff(args: &DiffArgs, out: &mut Out) -> anyhow::Result<()> {
+    let mut before = load(&args.before)?;
+    let mut after = load(&args.after)?;
+    if args.strip_dirs {
+        before.strip_dirs();
+        after.strip_dirs();
+    }
+    let mut diff = notes_prof::diff(&before, &after);
+    if let Some(n) = args.limit {
+        diff = diff.limit(n);
+    }
+    if out.json {
+        #[derive(Serialize)]
+        struct Row {
+            function: String,
+            ncalls_before: Option<u64>,
+            ncalls_after: Option<u64>,
+            cumtime_before: Option<f64>,
+            cumtime_after: Option<f64>,
+            delta: f64,
+            ratio: Option<f64>,
+        }
+        let rows: Vec<Row> = diff
+            .rows()
+            .iter()
+            .map(|r| Row {
+                function: r.func.to_string(),
+                ncalls_before: r.before.map(|c| c.ncalls),
+                ncalls_after: r.after.map(|c| c.ncalls),
+                cumtime_before: r.before.map(|c| c.cumtime.as_secs_f64()),
+                cumtime_after: r.after.map(|c| c.cumtime.as_secs_f64()),
+                delta: r.delta_secs(),
+                ratio: r.ratio(),
+            })
+            .collect();
+        return out.json(&rows);
+    }
+    write!(out, "{diff}")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::report_file_name;
+
+    #[test]
+    fn report_names_follow_the_notes() {
+        let t = chrono::Local
+            .with_ymd_and_hms(2022, 9, 6, 12, 13, 24)
+            .unwrap();
+        assert_eq!(report_file_name(t), ".profile 2022-09-06 12-13-24.txt");
+    }
+}

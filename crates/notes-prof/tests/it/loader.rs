@@ -1,0 +1,90 @@
+//! The loader never panics, and what is saved loads back equal.
+
+use std::time::Duration;
+
+use notes_prof::{Calls, Func, Stats};
+use proptest::prelude::*;
+
+fn arb_func() -> impl Strategy<Value = Func> {
+    ("[a-c/]{1,6}", 0u32..5, "[fg]{1,2}").prop_map(|(file, line, name)| Func::new(file, line, name))
+}
+
+fn arb_calls() -> impl Strategy<Value = Calls> {
+    (
+        0u64..1000,
+        0u64..1000,
+        0u64..u64::MAX / 4,
+        0u64..u64::MAX / 4,
+    )
+        .prop_map(|(a, b, tt, ct)| Calls {
+            ncalls: a.max(b),
+            pcalls: a.min(b),
+            tottime: Duration::from_nanos(tt),
+            cumtime: Duration::from_nanos(ct),
+        })
+}
+
+fn arb_stats() -> impl Strategy<Value = Stats> {
+    prop::collection::vec(
+        (arb_func(), prop::option::of(arb_func()), arb_calls()),
+        0..12,
+    )
+    .prop_map(|rows| {
+        let mut s = Stats::new();
+        for (func, caller, calls) in rows {
+            if let Some(caller) = &caller {
+                s.record(caller.clone(), None, Calls::default());
+            }
+            s.record(func, caller, calls);
+        }
+        s
+    })
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let _ = Stats::from_bytes(&bytes, "fuzz");
+        let mut framed = notes_prof::MAGIC.to_vec();
+        framed.extend_from_slice(&notes_prof::FORMAT_VERSION.to_le_bytes());
+        framed.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        framed.extend_from_slice(&bytes);
+        let _ = Stats::from_bytes(&framed, "fuzz");
+    }
+
+    #[test]
+    fn saved_profiles_load_back_equal(stats in arb_stats()) {
+        let bytes = stats.to_bytes();
+        prop_assert_eq!(Stats::from_bytes(&bytes, "p").unwrap(), stats);
+        // Any truncation is an error, not a panic and not a smaller profile.
+        for cut in [0, bytes.len() / 2, bytes.len().saturating_sub(1)] {
+            if cut < bytes.len() {
+                prop_assert!(Stats::from_bytes(&bytes[..cut], "p").is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn strip_dirs_and_add_keep_totals(stats in arb_stats()) {
+        let mut stripped = stats.clone();
+        stripped.strip_dirs();
+        prop_assert_eq!(stripped.total_calls(), stats.total_calls());
+        prop_assert_eq!(stripped.total_time(), stats.total_time());
+        let mut doubled = stats.clone();
+        doubled.add(&stats);
+        prop_assert_eq!(doubled.total_calls(), stats.total_calls() * 2);
+        prop_assert_eq!(doubled.len(), stats.len());
+    }
+}
+
+#[test]
+fn files_that_are_not_profiles_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "just text\n").unwrap();
+    let err = Stats::load(&path).unwrap_err().to_string();
+    assert!(err.ends_with("notes.txt is not a valid notes-prof stats file: it does not start with the notes-prof magic bytes"), "{err}");
+    let err = Stats::load(&dir.path().join("missing.prof")).unwrap_err();
+    assert!(err.to_string().starts_with("cannot read "), "{err}");
+    assert!(std::error::Error::source(&err).is_some());
+}

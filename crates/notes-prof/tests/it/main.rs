@@ -1,0 +1,5 @@
+//! Integration tests of notes-prof: known call trees, the printed layout, the loader.
+
+mod calltree;
+mod layout;
+mod loader;
