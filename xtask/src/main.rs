@@ -219,9 +219,12 @@ fn tidy_command(root: &std::path::Path) -> anyhow::Result<()> {
     bail!("{} tidy problem(s) in {}", problems.len(), root.display())
 }
 
-/// The workspace root: the parent of this crate's manifest directory.
+/// The workspace root: the parent of this crate's manifest directory. `cargo run` sets
+/// `CARGO_MANIFEST_DIR` at run time too; it is preferred over the compile-time value so that a
+/// binary built from another checkout into a shared target directory still works on this one.
 fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 

@@ -287,7 +287,7 @@ pub(crate) struct RenameArgs {
     #[arg(long)]
     skip_conflicts: bool,
 
-    /// Where --apply writes its journal (default: notes-rename-<time>.journal here).
+    /// Where --apply writes its journal (default: notes-rename-TIMESTAMP.journal here).
     #[arg(long, value_name = "FILE", requires = "apply")]
     journal: Option<PathBuf>,
 
