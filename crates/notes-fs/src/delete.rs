@@ -83,6 +83,7 @@ pub struct Deleted {
 
 impl DeletePlan {
     /// Walks `root` and selects the files `rule` asks for, sorted by path.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub fn new(root: &Path, rule: &DeleteRule) -> Result<Self> {
         if rule.keep_ext.is_empty() && rule.patterns.is_empty() {
             return Err(Error::NoDeleteRule);
@@ -142,6 +143,7 @@ impl DeletePlan {
     /// Removes every planned file. A file that vanished since planning is a warning; any other
     /// failure stops with [`Error::Delete`] (or [`Error::Trash`]), which says how many files
     /// were removed before it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub fn apply(&self, removal: Removal) -> Result<Deleted> {
         let mut done = Deleted::default();
         for doomed in &self.files {

@@ -206,6 +206,7 @@ pub struct Applied {
 
 impl RenamePlan {
     /// Walks `root` and plans every rename that `options` asks for, with its conflicts.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub fn new(root: &Path, options: &RenameOptions) -> Result<Self> {
         let mut warnings = Vec::new();
         let entries = walk_all(root, &mut warnings)?;
@@ -314,6 +315,7 @@ impl RenamePlan {
     /// done. If a rename fails (or its target appeared since planning), applying stops with
     /// [`Error::Rename`], which says how many were done; the journal holds exactly those.
     /// Nothing to rename writes no journal.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub fn apply(&self, journal: &Path, skip_conflicts: bool) -> Result<Applied> {
         if !self.conflicts.is_empty() && !skip_conflicts {
             return Err(Error::Conflicts {
@@ -368,6 +370,7 @@ pub struct Undone {
 ///
 /// It never overwrites: if both the old and the new path exist, or neither does, it stops with
 /// [`Error::Undo`], which says how many names were restored before.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn undo(journal: &Path) -> Result<Undone> {
     let pairs = journal::read(journal)?;
     let mut done = Undone {

@@ -168,6 +168,7 @@ pub struct Found {
 /// assert_eq!(names, ["x.wav", "y.WAV"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn find<S: AsRef<OsStr>>(
     root: &Path,
     extensions: &[S],
@@ -187,6 +188,7 @@ pub fn find<S: AsRef<OsStr>>(
 
 /// Like [`find`], but hands each event to `visit` as it happens (for streaming output and
 /// progress). [`FindOptions::sort`] is ignored: events come in walk order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn find_each<S: AsRef<OsStr>>(
     root: &Path,
     extensions: &[S],

@@ -132,6 +132,7 @@ impl Server {
     ///
     /// A client's garbage, hostile frame lengths, resets and disconnects mid-frame end that
     /// client's connection only; they are counted in [`Report::failed`] and logged at debug level.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub fn serve(self) -> Result<Report> {
         let slots = Arc::new((Mutex::new(0usize), Condvar::new()));
         let stats = Arc::new(Stats::default());
@@ -374,6 +375,7 @@ fn echo_framed(
 
 /// Connects to `addr` with `timeout` for the connection and every later read and write,
 /// and with `TCP_NODELAY` on.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn connect(addr: impl ToSocketAddrs + std::fmt::Debug, timeout: Duration) -> Result<TcpStream> {
     let what = || format!("connect to {addr:?}");
     let addrs = addr.to_socket_addrs().map_err(Error::io(what()))?;
@@ -405,6 +407,7 @@ pub fn connect(addr: impl ToSocketAddrs + std::fmt::Debug, timeout: Duration) ->
 ///
 /// Unlike the script's single `recv(1024)`, this reads until as many bytes as were sent
 /// have returned, or the server closes, or `timeout` passes without data.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn send(
     addr: impl ToSocketAddrs + std::fmt::Debug,
     message: &[u8],

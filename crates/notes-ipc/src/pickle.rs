@@ -27,6 +27,7 @@ pub const MAX_INT_DIGITS: usize = 4300;
 const MAX_LONG_BYTES: usize = 1786;
 
 /// Reads one pickle from `bytes` into a [`Value`], after checking it with the rules above.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn from_slice(bytes: &[u8], limits: &Limits) -> Result<Value> {
     scan(bytes, limits)?;
     serde_pickle::value_from_slice(bytes, serde_pickle::DeOptions::new())
@@ -56,6 +57,7 @@ pub fn value_to_vec(value: &Value) -> Result<Vec<u8>> {
 }
 
 /// Reads the pickle file at `path` (at most `limits.max_len` bytes) into a [`Value`].
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn load(path: &Path, limits: &Limits) -> Result<Value> {
     let bytes = crate::store::read_bounded(path, limits.max_len)?;
     from_slice(&bytes, limits).map_err(|err| err.in_file(path))
@@ -69,6 +71,7 @@ pub fn load_as<T: DeserializeOwned>(path: &Path, limits: &Limits) -> Result<T> {
 
 /// Pickles `value` into the file at `path`, atomically (temporary file, fsync, rename):
 /// the Rust side of `pickle.dump(x, f)`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn save<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
     crate::store::write_atomic(path, &to_vec(value)?)
 }

@@ -92,6 +92,7 @@ fn from_bytes_at<T: DeserializeOwned>(bytes: &[u8], limits: &Limits, path: &Path
 /// Saves `value` to `path` atomically: the data goes to a temporary file in the same
 /// directory, is flushed to disk, and is renamed over `path`, so readers see the old file
 /// or the new one, never half of one.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn save<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
     write_atomic(path, &to_bytes(value)?)
 }
@@ -103,6 +104,7 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T> {
 
 /// Loads a value saved by [`save`]; files over `limits.max_len` (plus the header) are refused
 /// before being read.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn load_with<T: DeserializeOwned>(path: &Path, limits: &Limits) -> Result<T> {
     let bytes = read_bounded(path, limits.max_len.saturating_add(HEADER_LEN))?;
     from_bytes_at(&bytes, limits, path)

@@ -61,6 +61,7 @@ pub fn init() {
 ///     Ok(())
 /// }
 /// ```
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn call_with_timeout<A, R>(f: fn(A) -> R, args: A, timeout: Duration) -> Result<Option<R>>
 where
     A: Serialize + DeserializeOwned,

@@ -98,6 +98,7 @@ impl Detached {
 /// # }
 /// # Ok::<(), notes_proc::Error>(())
 /// ```
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn spawn_detached(cmd: &mut Command) -> Result<Detached> {
     if cmd.get_program().is_empty() {
         return Err(Error::EmptyCommand);

@@ -129,6 +129,7 @@ pub struct Outcome {
 /// # }
 /// # Ok::<(), notes_proc::Error>(())
 /// ```
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn run(cmd: &mut Command) -> Result<Vec<String>> {
     let text = run_text(cmd)?;
     Ok(text
@@ -142,6 +143,7 @@ pub fn run(cmd: &mut Command) -> Result<Vec<String>> {
 ///
 /// # Errors
 /// As [`run`].
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn run_text(cmd: &mut Command) -> Result<String> {
     let command = command_line(cmd);
     let outcome = execute(cmd, &command, None)?;
@@ -187,6 +189,7 @@ pub fn run_text(cmd: &mut Command) -> Result<String> {
 /// # }
 /// # Ok::<(), notes_proc::Error>(())
 /// ```
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn run_with_timeout(cmd: &mut Command, limit: &Limit) -> Result<Outcome> {
     let command = command_line(cmd);
     execute(cmd, &command, Some(limit))

@@ -68,6 +68,7 @@ pub trait MultiHeadElement:
 /// assert_eq!(y[[0, 1]], 506070809);
 /// # Ok::<(), notes_tensor::Error>(())
 /// ```
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn heads_first<A, S1, S2>(
     w: &ArrayBase<S1, Ix3>,
     x: &ArrayBase<S2, Ix1>,
@@ -112,6 +113,7 @@ where
 /// assert_eq!(y[[1, 0, 1]], 10509);
 /// # Ok::<(), notes_tensor::Error>(())
 /// ```
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn batched<A, S1, S2>(
     x: &ArrayBase<S1, Ix2>,
     w: &ArrayBase<S2, Ix3>,

@@ -166,6 +166,7 @@ impl AnyArray {
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be read; see [`AnyArray::from_npy_bytes`] for bad contents.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn read_npy(path: &Path) -> Result<AnyArray, Error> {
     let bytes = fs::read(path).map_err(|source| Error::Io {
         action: "read",
@@ -179,6 +180,7 @@ pub fn read_npy(path: &Path) -> Result<AnyArray, Error> {
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be created, [`Error::WriteNpy`] when writing fails.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn write_npy<A, S, D>(path: &Path, array: &ArrayBase<S, D>) -> Result<(), Error>
 where
     A: WritableElement,

@@ -665,6 +665,7 @@ impl<'o> FloatFormat<'o> {
 /// let text = notes_tensor::format_array(&a, &notes_tensor::PrintOptions::default());
 /// assert_eq!(text, "[[ 1.5  -2.  ]\n [  nan  0.25]]");
 /// ```
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn format_array<A, S, D>(array: &ArrayBase<S, D>, options: &PrintOptions) -> String
 where
     A: NumpyElement,

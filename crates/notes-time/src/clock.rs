@@ -71,6 +71,7 @@ impl<Tz: TimeZone> Clock for FixedClock<Tz> {
 ///
 /// # Errors
 /// [`Error::OutOfRange`] when the result is beyond the dates chrono represents.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn future_time<C: Clock>(d: ConciseDuration, clock: &C) -> Result<DateTime<C::Tz>> {
     clock
         .now()

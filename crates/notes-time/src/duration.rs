@@ -248,6 +248,7 @@ impl From<ConciseDuration> for TimeDelta {
 ///
 /// # Errors
 /// [`Error::InvalidDuration`] pointing at the offending column, including at a sign.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn parse_std_duration(input: &str) -> Result<Duration> {
     let nanos = parse_nanos(input, false)?;
     let secs = u64::try_from(nanos / NANOS_PER_SEC).expect("non-negative and bounded");
@@ -259,6 +260,7 @@ pub fn parse_std_duration(input: &str) -> Result<Duration> {
 ///
 /// # Errors
 /// [`Error::OutOfRange`] if the difference does not fit a `TimeDelta`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn diff(a: ConciseDuration, b: ConciseDuration) -> Result<ConciseDuration> {
     delta_from_nanos(nanos_of(a.0) - nanos_of(b.0))
         .map(ConciseDuration)
@@ -271,6 +273,7 @@ pub fn diff(a: ConciseDuration, b: ConciseDuration) -> Result<ConciseDuration> {
 ///
 /// # Errors
 /// [`Error::OutOfRange`] if the total does not fit a `TimeDelta`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn sum(a: ConciseDuration, b: ConciseDuration, n: u64) -> Result<ConciseDuration> {
     nanos_of(b.0)
         .checked_mul(i128::from(n))

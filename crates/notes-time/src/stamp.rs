@@ -73,6 +73,7 @@ pub fn timestamped_name(name: &str) -> String {
 /// # Errors
 /// [`Error::InvalidStampFormat`] for a pattern chrono cannot format, and
 /// [`Error::UnsafeStamp`] when the stamp holds a character Windows forbids in file names.
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn timestamped_name_with<C: Clock>(
     name: &str,
     options: &StampOptions,

@@ -25,6 +25,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         ))
         .into());
     }
+    // The root of `notes --profile`'s call tree: every library call of the command is under it.
+    let _span = tracing::debug_span!("notes", command = cli.command.name()).entered();
     match cli.command {
         Command::Tour(args) => tour::run(&args, &mut out)?,
         Command::Eta(args) => time::eta(&args, &mut out)?,
