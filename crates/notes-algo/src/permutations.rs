@@ -127,7 +127,8 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
 pub fn permutations<T: Clone>(items: &[T]) -> Permutations<T> {
     Permutations {
         items: items.to_vec(),
-        positions: (0..items.len()).collect(),
+        positions: (0..items.len() as u32).collect(),
+        phase: 0,
         started: false,
         done: false,
         remaining: count_permutations(items.len()).ok(),
@@ -152,7 +153,9 @@ pub fn string_permutations(s: &str) -> impl Iterator<Item = String> + use<> {
 pub struct Permutations<T> {
     items: Vec<T>,
     /// The original position of each item of `items`; permuted in step with it.
-    positions: Vec<usize>,
+    positions: Vec<u32>,
+    /// Where the last five items are in their cycle of 120 orders (lengths ≥ 5).
+    phase: u8,
     started: bool,
     done: bool,
     /// Permutations not yet yielded, when n! fits in a u128.
@@ -166,7 +169,7 @@ impl<T> Permutations<T> {
             return None;
         }
         if self.started {
-            if !advance_by_position(&mut self.positions, &mut self.items) {
+            if !self.advance() {
                 self.done = true;
                 return None;
             }
@@ -185,8 +188,83 @@ impl<T> Permutations<T> {
     }
 }
 
+/// How many trailing items [`Permutations`] moves by table.
+const TAIL: usize = 5;
+
+/// The 119 steps through the 120 orders of five items in lexicographic order (by rank),
+/// each as three swaps `[a, b, c, d, e, f]`: a with b (the pivot with its successor), then
+/// c with d and e with f (the reversal of the suffix; a swap of an index with itself is a
+/// no-op).
+const TAIL_STEPS: [[u8; 6]; 119] = {
+    let mut t = [[0u8; 6]; 119];
+    let mut v = [0u8, 1, 2, 3, 4];
+    let mut k = 0;
+    while k < 119 {
+        let mut i = TAIL - 1;
+        while v[i - 1] > v[i] {
+            i -= 1;
+        }
+        let mut j = TAIL - 1;
+        while v[j] < v[i - 1] {
+            j -= 1;
+        }
+        let mut step = [(i - 1) as u8, j as u8, 0, 0, 0, 0];
+        let x = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = x;
+        // Reverse v[i..]: swap pairs from both ends (at most two swaps for four items).
+        let (mut lo, mut hi) = (i, TAIL - 1);
+        let mut s = 1;
+        while s < 3 {
+            let (c, d) = if lo < hi { (lo, hi) } else { (i, i) };
+            let y = v[c];
+            v[c] = v[d];
+            v[d] = y;
+            step[2 * s] = c as u8;
+            step[2 * s + 1] = d as u8;
+            if lo < hi {
+                lo += 1;
+                hi -= 1;
+            }
+            s += 1;
+        }
+        t[k] = step;
+        k += 1;
+    }
+    t
+};
+
+impl<T> Permutations<T> {
+    /// Moves to the next permutation; `false` after the last.
+    ///
+    /// While the first n − 5 items stay put, the last five run through their 120 orders (by
+    /// position) with fixed moves from a table, three swaps each, and `positions` is left
+    /// alone; only every 120th step needs the general search for a pivot.
+    #[inline]
+    fn advance(&mut self) -> bool {
+        let n = self.items.len();
+        if n >= TAIL {
+            let base = n - TAIL;
+            let phase = usize::from(self.phase);
+            if let Some(&[a, b, c, d, e, f]) = TAIL_STEPS.get(phase) {
+                self.phase += 1;
+                let tail = &mut self.items[base..];
+                tail.swap(usize::from(a), usize::from(b));
+                tail.swap(usize::from(c), usize::from(d));
+                tail.swap(usize::from(e), usize::from(f));
+                return true;
+            }
+            // The last five items are now in decreasing order of position; make `positions`
+            // say so (they still hold the ascending order of the cycle's start).
+            self.phase = 0;
+            self.positions[base..].reverse();
+        }
+        advance_by_position(&mut self.positions, &mut self.items)
+    }
+}
+
 /// [`next_permutation`] on `positions`, mirrored on `items`, without any `Ord` on the items.
-fn advance_by_position<T>(positions: &mut [usize], items: &mut [T]) -> bool {
+fn advance_by_position<T>(positions: &mut [u32], items: &mut [T]) -> bool {
     let n = positions.len();
     if n < 2 {
         return false;

@@ -159,8 +159,8 @@ struct PiLevel {
     before: Vec<u32>,
 }
 
-const CACHE_X: u64 = 1 << 21;
-const CACHE_A: usize = 100;
+const CACHE_X: u64 = 1 << 20;
+const CACHE_A: usize = 40;
 
 impl PhiCache {
     fn new(primes: &[u64], x_max: u64) -> Self {
@@ -249,8 +249,10 @@ impl Meissel<'_> {
     }
 }
 
-/// The largest π table (numbers): 2^28 takes 8.9 MB of bits and 4.5 MB of counts.
-const TABLE_CAP: u64 = 1 << 28;
+/// The largest π table beyond √x (numbers): 2^23 takes 280 KB of bits and 140 KB of counts,
+/// so with the φ cache (at most 2 MB) π(1e12) works in about 6.5 MB; only √x itself (the
+/// primes up to it and their quotients) grows with x: ~10 MB at 1e13, ~20 MB at 1e14.
+const TABLE_CAP: u64 = 1 << 23;
 
 /// π(x) by Meissel's formula.
 pub(crate) fn meissel(x: u64) -> u64 {
