@@ -72,7 +72,7 @@ pub(crate) enum Command {
     /// Subtract, add or format concise durations like " 1h  9m 46s".
     Duration(cmd::time::DurationArgs),
 
-    /// Print a file name prefixed with the current time: "2022-10-10 19-23-18.975783 Output.txt".
+    /// Print a timestamped file name: "2022-10-10 19-23-18.975783 Output.txt".
     Stamp(cmd::time::StampArgs),
 
     /// List, count and test primes: the primes below N, π(N), the K-th prime, a range.
@@ -85,7 +85,7 @@ pub(crate) enum Command {
     /// Print every permutation of a string's characters (--distinct, --count, --limit K).
     Permutations(cmd::algo::PermutationsArgs),
 
-    /// Find files by extension under a directory (like fd; -u for everything, like os.walk).
+    /// Find files by extension (like fd; -u searches everything, like os.walk).
     Find(cmd::fs::FindArgs),
 
     /// Rename files with spaces to lowercase_with_underscores: a dry run unless --apply.
@@ -103,7 +103,7 @@ pub(crate) enum Command {
     /// Run a command and print the non-empty lines of its output; fail with its stderr.
     Run(cmd::proc::RunArgs),
 
-    /// Run a command with a time limit; kill its whole process tree at the deadline (exit 124).
+    /// Run a command with a time limit, killing its whole process tree (exit 124).
     Timeout(cmd::proc::TimeoutArgs),
 
     /// Start a command detached (its own session) and print its pid.
@@ -112,13 +112,13 @@ pub(crate) enum Command {
     /// Multi-head matrix multiplication and numpy-identical printing of .npy arrays.
     Tensor(cmd::tensor::TensorArgs),
 
-    /// Echo server and client on TCP sockets, like the notes' echo-server.py and echo-client.py.
+    /// Echo server and client over TCP, like the notes' echo-server.py and echo-client.py.
     Echo(cmd::ipc::EchoArgs),
 
     /// Inspect and convert Python pickle files safely (no code is run).
     Pickle(cmd::ipc::PickleArgs),
 
-    /// Print and compare profiles (pstats for `notes --profile FILE` and notes_prof::profile_to).
+    /// Print and compare profiles written by `notes --profile FILE` (like pstats).
     Prof(cmd::prof::ProfArgs),
 
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
