@@ -7,6 +7,7 @@ fn notes(args: &[&str]) -> Output {
         .args(args)
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
+        .env_remove("COLUMNS")
         .output()
         .expect("run notes")
 }
@@ -51,6 +52,23 @@ fn help_lists_every_subcommand_with_one_line() {
             "no help line for {sub}:\n{help}"
         );
     }
+    // One line each: no summary wraps onto a continuation line (at clap's default width).
+    let commands = help
+        .split("Commands:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("a Commands section");
+    let names: Vec<&str> = commands
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(
+        commands
+            .lines()
+            .all(|l| l.starts_with("  ") && !l.starts_with("   ")),
+        "a subcommand summary wraps:\n{commands}"
+    );
+    assert_eq!(names.len(), commands.lines().count());
 }
 
 #[test]
