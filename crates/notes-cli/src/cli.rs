@@ -81,6 +81,9 @@ pub(crate) enum Command {
     /// Print every permutation of a string's characters (--distinct, --count, --limit K).
     Permutations(cmd::algo::PermutationsArgs),
 
+    /// Burrows-Wheeler transform of TEXT (last column and index), its inverse, or a file's blocks.
+    Bwt(cmd::algo::BwtArgs),
+
     /// Replace every character that is not alphanumeric or allowed with `_`.
     CleanFilename(cmd::fs::CleanFilenameArgs),
 

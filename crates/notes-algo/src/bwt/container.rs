@@ -257,9 +257,7 @@ pub fn read_container<R: Read, W: Write>(
             if (got as u64) < len {
                 return Err(corrupt(
                     offset + 8,
-                    format!(
-                        "block {number} is truncated: {got} of its {len} bytes are there"
-                    ),
+                    format!("block {number} is truncated: {got} of its {len} bytes are there"),
                 ));
             }
             let index = usize::try_from(index).unwrap_or(usize::MAX);
@@ -364,7 +362,12 @@ mod tests {
         zero[5..13].fill(0);
         check(&zero, "block size is 0");
         assert!(matches!(
-            write_container(b"x", &BlockOptions::default().block_size(0), Vec::new(), &mut |_| {}),
+            write_container(
+                b"x",
+                &BlockOptions::default().block_size(0),
+                Vec::new(),
+                &mut |_| {}
+            ),
             Err(Error::BlockSize { size: 0 })
         ));
     }

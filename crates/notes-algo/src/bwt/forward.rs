@@ -257,8 +257,15 @@ mod tests {
     fn exhaustive_small_binary_and_ternary() {
         for n in 1..=8u32 {
             for code in 0..3u32.pow(n) {
-                let s: Vec<u8> = (0..n).map(|i| b'a' + ((code / 3u32.pow(i)) % 3) as u8).collect();
-                assert_eq!(bwt_bytes(&s), naive(&s), "{:?}", String::from_utf8_lossy(&s));
+                let s: Vec<u8> = (0..n)
+                    .map(|i| b'a' + ((code / 3u32.pow(i)) % 3) as u8)
+                    .collect();
+                assert_eq!(
+                    bwt_bytes(&s),
+                    naive(&s),
+                    "{:?}",
+                    String::from_utf8_lossy(&s)
+                );
             }
         }
     }

@@ -210,14 +210,14 @@ fn validate<S: Symbol>(last: &[S], index: usize, period: usize) -> Result<(), Er
         index,
         reason,
     };
-    if period == 0 || n % period != 0 {
+    if period == 0 || !n.is_multiple_of(period) {
         return Err(invalid(format!(
             "following it from row {index} comes back after {period} rows, which does not divide the length"
         )));
     }
     let k = n / period;
     if k > 1 {
-        if index % k != 0 {
+        if !index.is_multiple_of(k) {
             return Err(invalid(format!(
                 "the text would repeat a {period}-symbol word {k} times, so its row must be a multiple of {k}"
             )));

@@ -57,7 +57,7 @@ pub fn bwt_bytes(s: &[u8]) -> (Vec<u8>, usize) {
 ///
 /// ```
 /// let (last, index) = notes_algo::bwt_of(&[3, 1, 2, 1000]);
-/// assert_eq!((last, index), (vec![1000, 3, 1, 2], 2));
+/// assert_eq!((last, index), (vec![3, 1, 1000, 2], 2));
 /// ```
 pub fn bwt_of<T: Ord + Copy>(s: &[T]) -> (Vec<T>, usize) {
     forward::bwt_generic(s)

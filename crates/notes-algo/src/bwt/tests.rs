@@ -18,7 +18,11 @@ fn naive<T: Ord + Clone>(s: &[T]) -> (Vec<T>, usize) {
 
 fn check(s: &str, last: &str, index: usize) {
     assert_eq!(bwt(s), (last.to_owned(), index), "bwt({s:?})");
-    assert_eq!(inverse_bwt(last, index).unwrap(), s, "inverse_bwt({last:?}, {index})");
+    assert_eq!(
+        inverse_bwt(last, index).unwrap(),
+        s,
+        "inverse_bwt({last:?}, {index})"
+    );
 }
 
 #[test]
@@ -88,7 +92,9 @@ fn every_short_binary_and_ternary_last_column_is_judged_right() {
 
 #[test]
 fn large_alphabets_take_the_rank_path() {
-    let s: Vec<u32> = (0..2000u32).map(|i| (i * 7919) % 1009 + (i % 3) * 5000).collect();
+    let s: Vec<u32> = (0..2000u32)
+        .map(|i| (i * 7919) % 1009 + (i % 3) * 5000)
+        .collect();
     let (last, index) = bwt_of(&s);
     assert_eq!((last.clone(), index), naive(&s));
     assert_eq!(inverse_bwt_of(&last, index).unwrap(), s);
@@ -122,7 +128,11 @@ fn texts() -> impl Strategy<Value = Vec<u8>> {
         // Binary.
         prop::collection::vec(0u8..2, 0..300),
         // Repetitive: a short word repeated with a tail.
-        (prop::collection::vec(0u8..4, 1..6), 1usize..60, prop::collection::vec(0u8..4, 0..4))
+        (
+            prop::collection::vec(0u8..4, 1..6),
+            1usize..60,
+            prop::collection::vec(0u8..4, 0..4)
+        )
             .prop_map(|(w, k, tail)| [w.repeat(k), tail].concat()),
         // Periodic: a word repeated exactly.
         (prop::collection::vec(0u8..3, 1..8), 1usize..40).prop_map(|(w, k)| w.repeat(k)),

@@ -30,6 +30,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Primes(args) => algo::primes(&args, &mut out)?,
         Command::Flatten(args) => algo::flatten(&args, &mut out)?,
         Command::Permutations(args) => algo::permutations(&args, &mut out)?,
+        Command::Bwt(args) => algo::bwt(&args, &mut out)?,
         Command::CleanFilename(args) => fs::clean_filename(&args, &mut out)?,
         Command::Extract(args) => fs::extract(&args, &mut out)?,
         Command::Run(args) => proc::run(&args, &mut out)?,
@@ -53,6 +54,7 @@ impl Command {
             Command::Primes(_) => "primes",
             Command::Flatten(_) => "flatten",
             Command::Permutations(_) => "permutations",
+            Command::Bwt(_) => "bwt",
             Command::CleanFilename(_) => "clean-filename",
             Command::Extract(_) => "extract",
             Command::Run(_) => "run",
@@ -72,6 +74,7 @@ impl Command {
             | Command::Primes(_)
             | Command::Flatten(_)
             | Command::Permutations(_)
+            | Command::Bwt(_)
             | Command::CleanFilename(_)
             | Command::Extract(_)
             | Command::Run(_)

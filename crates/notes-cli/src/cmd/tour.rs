@@ -227,6 +227,18 @@ const SECTIONS: &[Section] = &[
             Ok(())
         },
     },
+    Section {
+        name: "bwt",
+        title: "Burrows–Wheeler transform (BWT)",
+        command: "notes bwt '^BANANA|'; notes bwt --inverse --index 6 'BNN^AA|A'",
+        run: |ctx| {
+            let (s, i) = notes_algo::bwt("^BANANA|");
+            writeln!(ctx.out, "{s}")?;
+            let s = notes_algo::inverse_bwt(&s, i)?;
+            writeln!(ctx.out, "{s}")?;
+            Ok(())
+        },
+    },
 ];
 
 /// The notes' `f(x)`: prints 0, 1, ..., x - 1, one per step, then returns 42. It runs in the

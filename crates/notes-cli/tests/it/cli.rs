@@ -28,6 +28,7 @@ fn help_lists_every_subcommand_with_one_line() {
         "primes",
         "flatten",
         "permutations",
+        "bwt",
         "clean-filename",
         "extract",
         "run",
