@@ -4,11 +4,13 @@
 //! to the row of the rotation starting at `j - 1`. The walk here follows its inverse `ψ`
 //! (built in one pass: `ψ[C[c]++] = i` for each `i`, `c = L[i]`), so the text comes out front
 //! to back: from row `index` (the text itself), emit the first symbol of the row and go to
-//! `ψ[row]`. The walk is one dependent random access per symbol, bound by memory latency, so
-//! the row array is kept to one access per step: below 2^24 rows the byte path packs the
-//! first symbol into the entry (`ψ << 8 | c`, as bzip2 does) and above that the first symbol
-//! comes from a small table over the bucket starts that stays in cache, so each step touches
-//! one cache line instead of two (the textbook walk also reads `L` at a random row).
+//! `ψ[row]`. The walk is one dependent random access per step, bound by memory latency, so
+//! each step is made to cover as much as it can: the byte path walks `ψ²` and emits two
+//! symbols per step (the first two symbols of a row come from its bucket among the 65,536
+//! two-byte prefixes, found through a small table that stays in cache), halving the chain; the
+//! path for larger alphabets finds a row's first symbol the same way from the one-symbol
+//! buckets. Either way a step touches one cache line of the row array, where the textbook walk
+//! also reads `L` at a random row.
 //!
 //! # Which inputs are valid
 //!
@@ -95,9 +97,6 @@ impl Row for u64 {
     }
 }
 
-/// Rows below which the byte path packs the symbol into a `u32` entry.
-const PACKED_ROWS: usize = 1 << 24;
-
 /// Inverts the BWT of ranks below `k`.
 pub(crate) fn inverse<S: Symbol>(last: &[S], k: usize, index: usize) -> Result<Vec<S>, Error> {
     let n = last.len();
@@ -115,36 +114,101 @@ pub(crate) fn inverse<S: Symbol>(last: &[S], k: usize, index: usize) -> Result<V
     Ok(out)
 }
 
-/// Inverts the BWT of bytes.
+/// Inverts the BWT of bytes, two symbols per step of the walk (see [`walk_pairs`]).
 pub(crate) fn inverse_bytes(last: &[u8], index: usize) -> Result<Vec<u8>, Error> {
     let n = last.len();
-    if n >= PACKED_ROWS {
-        return inverse(last, 256, index);
-    }
     check_index(n, index)?;
     if n == 0 {
         return Ok(Vec::new());
     }
-    let starts = bucket_starts(last, 256);
-    let mut next = starts;
-    let mut psi = vec![0u32; n];
-    for (i, &c) in last.iter().enumerate() {
-        let c = c as usize;
-        psi[next[c]] = (i as u32) << 8 | c as u32;
-        next[c] += 1;
-    }
-    let mut out = Vec::with_capacity(n);
-    let (mut row, mut period) = (index, 0);
-    for j in 1..=n {
-        let e = psi[row];
-        out.push(e as u8);
-        row = (e >> 8) as usize;
-        if row == index && period == 0 {
-            period = j;
-        }
-    }
+    let (out, period) = if u32::try_from(n).is_ok() {
+        walk_pairs::<u32>(last, index)
+    } else {
+        walk_pairs::<u64>(last, index)
+    };
     validate(last, index, period)?;
     Ok(out)
+}
+
+/// The walk over `ψ²` for bytes: each step emits the first two symbols of its row and jumps
+/// two rows ahead, so the chain of dependent memory accesses is half as long (libsais' unbwt
+/// does the same).
+///
+/// The rows whose rotations start with `ab` are ordered as the rotations two positions later
+/// (which end in `ab`), so `ψ²` fills bucket `ab` with the rows `j` in increasing order whose
+/// last two symbols are `ab`: `b = L[j]` and `a = L[LF(j)]`, where `LF(j)` comes from a
+/// sequential count. Reading `L[LF(j)]` is random but independent from step to step, unlike the
+/// walk. Returns the text and the length of the cycle of `ψ` through `index`: a return at an
+/// odd step shows as reaching `ψ(index)` after an even one.
+fn walk_pairs<X: Row>(last: &[u8], index: usize) -> (Vec<u8>, usize) {
+    let n = last.len();
+    let starts = bucket_starts(last, 256);
+    // One pass per use: the pair counts, then the rows; both recompute LF sequentially.
+    let pairs = |f: &mut dyn FnMut(usize, usize, usize)| {
+        let mut next = starts.clone();
+        for (j, &b) in last.iter().enumerate() {
+            let lf = next[b as usize];
+            next[b as usize] += 1;
+            f(j, lf, (last[lf] as usize) << 8 | b as usize);
+        }
+    };
+    let mut start2 = vec![0usize; (1 << 16) + 1];
+    let (mut psi_index, mut lf_index) = (index, index);
+    pairs(&mut |j, lf, ab| {
+        start2[ab + 1] += 1;
+        if lf == index {
+            psi_index = j;
+        }
+        if j == index {
+            lf_index = lf;
+        }
+    });
+    for c in 0..1 << 16 {
+        start2[c + 1] += start2[c];
+    }
+    let mut psi2 = vec![X::ZERO; n];
+    {
+        let mut next2 = start2.clone();
+        pairs(&mut |j, _, ab| {
+            psi2[next2[ab]] = X::from_usize(j);
+            next2[ab] += 1;
+        });
+    }
+    // The first two symbols of a row: `table[row >> shift]` is the pair bucket of the first
+    // row of that slice of rows, and a short scan skips to the right one.
+    let shift = (usize::BITS - n.leading_zeros()).saturating_sub(16);
+    let table: Vec<u16> = (0..=((n - 1) >> shift))
+        .map(|t| (start2.partition_point(|&s| s <= t << shift) - 1) as u16)
+        .collect();
+    let pair_of = |row: usize| {
+        let mut c = table[row >> shift] as usize;
+        while start2[c + 1] <= row {
+            c += 1;
+        }
+        c
+    };
+    let mut out = Vec::with_capacity(n);
+    let (mut row, mut period) = (index, 0);
+    for m in 1..=n / 2 {
+        let ab = pair_of(row);
+        out.push((ab >> 8) as u8);
+        out.push(ab as u8);
+        row = psi2[row].to_usize();
+        if period == 0 {
+            if row == psi_index {
+                period = 2 * m - 1;
+            } else if row == index {
+                period = 2 * m;
+            }
+        }
+    }
+    if n % 2 == 1 {
+        out.push((pair_of(row) >> 8) as u8);
+        if period == 0 && row == lf_index {
+            period = n;
+        }
+    }
+    (out, period)
 }
 
 fn check_index(n: usize, index: usize) -> Result<(), Error> {
