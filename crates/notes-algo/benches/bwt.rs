@@ -94,8 +94,8 @@ fn main() {
             match m {
                 Some((secs, peak_kb)) => println!(
                     "  {name:<16} {secs:>8.2} s   peak {:>7.0} MB = {:>5.2} bytes/byte   peer/notes {:>5.2}",
-                    peak_kb / 1e3,
-                    peak_kb * 1e3 / n,
+                    peak_kb * 1024.0 / 1e6,
+                    peak_kb * 1024.0 / n,
                     secs / base
                 ),
                 None => {
@@ -120,7 +120,7 @@ fn python_ok() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Runs one measurement in a child process; returns (seconds, peak kB).
+/// Runs one measurement in a child process; returns (seconds, peak KiB).
 fn run(name: &str, file: &Path) -> (f64, f64) {
     let output = if let Some(mode) = name.strip_prefix("py-") {
         let mode = if mode == "bwt" { "bwt" } else { "inverse" };
@@ -150,7 +150,7 @@ fn run(name: &str, file: &Path) -> (f64, f64) {
     )
 }
 
-/// Peak resident memory of this process in kB.
+/// Peak resident memory of this process in KiB (what `/proc` calls kB).
 fn peak_kb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
