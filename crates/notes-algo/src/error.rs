@@ -41,4 +41,89 @@ pub enum Error {
         /// How many items were permuted.
         len: usize,
     },
+    /// The index given to an inverse BWT is not a row of the last column.
+    #[error(
+        "BWT index {index} is out of range: a last column of {len} symbols has rows 0 to {}",
+        len.saturating_sub(1)
+    )]
+    BwtIndex {
+        /// The index as given.
+        index: usize,
+        /// Length of the last column.
+        len: usize,
+    },
+    /// The last column and index given to an inverse BWT are not the BWT of any string.
+    #[error("the last column ({len} symbols) with index {index} is not a BWT: {reason}")]
+    NotBwt {
+        /// Length of the last column.
+        len: usize,
+        /// The index as given.
+        index: usize,
+        /// What is inconsistent.
+        reason: String,
+    },
+    /// Input given to the container reader does not start with the container's magic bytes.
+    #[error(
+        "not a BWT container: expected the magic bytes \"NBWT\" (4e 42 57 54), found {}",
+        hex_or_nothing(found)
+    )]
+    NotContainer {
+        /// The first (up to 4) bytes found.
+        found: Vec<u8>,
+    },
+    /// A BWT container of a format version this crate does not read.
+    #[error(
+        "unsupported BWT container version {}: this version of notes-algo reads version 1",
+        version.map_or_else(|| "(missing)".to_owned(), |v| v.to_string())
+    )]
+    ContainerVersion {
+        /// The version byte found, if there was one.
+        version: Option<u8>,
+    },
+    /// A BWT container is truncated or malformed.
+    #[error("corrupt BWT container at byte {offset}: {reason}")]
+    Container {
+        /// Byte offset in the container where the problem is.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A block of a BWT container does not invert.
+    #[error("corrupt BWT container: block {block} (at byte {offset})")]
+    Block {
+        /// 0-based number of the block.
+        block: u64,
+        /// Byte offset of the block in the container.
+        offset: u64,
+        /// Why it does not invert ([`Error::BwtIndex`] or [`Error::NotBwt`]).
+        #[source]
+        source: Box<Error>,
+    },
+    /// A block size of zero was requested.
+    #[error("invalid block size {size}: a block holds at least 1 byte")]
+    BlockSize {
+        /// The requested size.
+        size: usize,
+    },
+    /// Reading or writing a container failed.
+    #[error("cannot {action}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// `4e 42 57 54`, or `nothing (empty input)`.
+fn hex_or_nothing(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "nothing (the input is empty)".to_owned();
+    }
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

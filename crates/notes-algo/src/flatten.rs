@@ -69,7 +69,7 @@ impl<T> Nested<T> {
     /// let x = Nested::list([Nested::list([Nested::leaf(1), Nested::list([Nested::leaf(2)])]), Nested::leaf(3)]);
     /// assert_eq!(x.flatten(), [1, 2, 3]);
     /// ```
-    #[tracing::instrument(level = "debug", skip_all)]
+    #[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
     pub fn flatten(self) -> Vec<T> {
         let mut out = Vec::new();
         // A stack of reversed child lists: popping yields the next node in order.
@@ -146,7 +146,7 @@ mod json {
     /// assert_eq!(flat, [0, 1, 2, 3, 4, 5, 6]);
     /// # Ok::<(), serde_json::Error>(())
     /// ```
-    #[tracing::instrument(level = "debug", skip_all)]
+    #[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
     pub fn flatten_json(value: &Value) -> Vec<&Value> {
         let mut out = Vec::new();
         let mut stack = vec![std::slice::from_ref(value).iter()];
@@ -175,7 +175,7 @@ mod json {
     /// assert_eq!(nested.flatten(), [serde_json::json!(7)]);
     /// # Ok::<(), notes_algo::Error>(())
     /// ```
-    #[tracing::instrument(level = "debug", skip_all)]
+    #[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
     pub fn parse_json(text: &str) -> Result<Nested<Value>, Error> {
         let bytes = text.as_bytes();
         let mut pos = skip_ws(bytes, 0);

@@ -1,12 +1,20 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+#[cfg(feature = "bwt")]
+mod bwt;
 mod error;
 mod flatten;
 mod number;
 mod permutations;
 mod primes;
 
+#[cfg(feature = "bwt")]
+pub use bwt::{
+    BlockOptions, CONTAINER_MAGIC, CONTAINER_VERSION, ContainerHeader, DEFAULT_BLOCK_SIZE, bwt,
+    bwt_bytes, bwt_of, decode_container, encode_container, inverse_bwt, inverse_bwt_bytes,
+    inverse_bwt_of, read_container, read_container_header, write_container,
+};
 pub use error::Error;
 pub use flatten::{Leaves, List, Nested};
 #[cfg(feature = "json")]

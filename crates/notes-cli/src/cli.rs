@@ -94,6 +94,9 @@ pub(crate) enum Command {
     /// Delete files without a kept extension (skipping .git): a dry run unless --apply.
     Delete(cmd::fs::DeleteArgs),
 
+    /// Burrows-Wheeler transform of TEXT or a file (last column, index) and its inverse.
+    Bwt(cmd::algo::BwtArgs),
+
     /// Replace every character that is not alphanumeric or allowed with `_`.
     CleanFilename(cmd::fs::CleanFilenameArgs),
 

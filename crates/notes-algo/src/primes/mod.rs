@@ -73,6 +73,7 @@ pub fn is_prime(n: u64) -> bool {
 /// ```
 /// assert_eq!(notes_algo::primes_below(20), [2, 3, 5, 7, 11, 13, 17, 19]);
 /// ```
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn primes_below(n: u64) -> Vec<u64> {
     list_range(0, n, None)
 }
@@ -81,6 +82,7 @@ pub fn primes_below(n: u64) -> Vec<u64> {
 ///
 /// # Errors
 /// [`Error::Threads`] when `threads` is `Some(0)`.
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn primes_in_with(lo: u64, hi: u64, options: &PrimeOptions) -> Result<Vec<u64>, Error> {
     check_threads(options.threads)?;
     Ok(list_range(lo, hi, options.threads))
@@ -114,6 +116,7 @@ pub fn count_primes(n: u64) -> u64 {
 ///
 /// # Errors
 /// [`Error::Threads`] when `threads` is `Some(0)`.
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn count_primes_with(n: u64, options: &PrimeOptions) -> Result<u64, Error> {
     check_threads(options.threads)?;
     Ok(count(n, options.method, options.threads))
@@ -141,6 +144,7 @@ pub const PRIMES_BELOW_2_POW_64: u64 = 425_656_284_035_217_743;
 ///
 /// # Errors
 /// As [`nth_prime`], and [`Error::Threads`].
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn nth_prime_with(k: u64, options: &PrimeOptions) -> Result<u64, Error> {
     check_threads(options.threads)?;
     if k == 0 || k > PRIMES_BELOW_2_POW_64 {

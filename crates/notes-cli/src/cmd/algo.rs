@@ -1,6 +1,7 @@
 //! Subcommands backed by `notes-algo`.
 
-use std::io::{Read, Write};
+use std::io::{BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{ArgGroup, Args, ValueEnum};
@@ -247,4 +248,238 @@ pub(crate) fn permutations(args: &PermutationsArgs, out: &mut Out) -> anyhow::Re
 pub(crate) fn python_str_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
     format!("[{}]", quoted.join(", "))
+}
+
+/// Files at least this large get a progress bar (when stderr is a terminal).
+const PROGRESS_FROM_BYTES: u64 = 8 << 20;
+
+/// Arguments of `notes bwt`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").args(["text", "input"]).required(true)))]
+pub(crate) struct BwtArgs {
+    /// The text to transform, or with --inverse the last column to restore.
+    #[arg(value_name = "TEXT")]
+    text: Option<String>,
+
+    /// Restore the original: from TEXT and --index, or from the container given with -i.
+    #[arg(long)]
+    inverse: bool,
+
+    /// The index printed by `notes bwt TEXT` (for --inverse TEXT).
+    #[arg(long, value_name = "I", requires = "inverse", requires = "text", value_parser = number)]
+    index: Option<u64>,
+
+    /// Transform this file (any bytes) into a block container, or with --inverse read a container.
+    #[arg(short = 'i', long = "input", value_name = "FILE", requires = "output")]
+    input: Option<PathBuf>,
+
+    /// Where -i writes the container (or the restored file); never replaced without --force.
+    #[arg(short = 'o', long = "output", value_name = "OUT", requires = "input")]
+    output: Option<PathBuf>,
+
+    /// Block size for -i: 900k (default, as bzip2), 100k, 4M, 1Mi, or `whole` for one block.
+    #[arg(long, value_name = "SIZE", value_parser = block_size, conflicts_with_all = ["inverse", "text"])]
+    block_size: Option<usize>,
+
+    /// Replace OUT if it already exists.
+    #[arg(long, requires = "output")]
+    force: bool,
+}
+
+/// A block size: a number with an optional k/M/G (powers of 1000) or Ki/Mi/Gi (of 1024)
+/// suffix, or `whole`.
+fn block_size(text: &str) -> Result<usize, String> {
+    if text == "whole" {
+        return Ok(usize::MAX);
+    }
+    let units = [
+        ("Ki", 1 << 10),
+        ("Mi", 1 << 20),
+        ("Gi", 1 << 30),
+        ("k", 1_000),
+        ("K", 1_000),
+        ("M", 1_000_000),
+        ("m", 1_000_000),
+        ("G", 1_000_000_000),
+        ("g", 1_000_000_000),
+    ];
+    let (digits, unit) = units
+        .iter()
+        .find_map(|&(suffix, unit)| text.strip_suffix(suffix).map(|d| (d, unit)))
+        .unwrap_or((text, 1u64));
+    let value = notes_algo::parse_u64(digits)
+        .map_err(|e| e.to_string())?
+        .checked_mul(unit)
+        .and_then(|v| usize::try_from(v).ok())
+        .ok_or_else(|| format!("{text:?} is too large"))?;
+    if value == 0 {
+        return Err("a block holds at least 1 byte".to_owned());
+    }
+    Ok(value)
+}
+
+/// `notes bwt TEXT`, `notes bwt --inverse --index I TEXT`, `notes bwt [--inverse] -i FILE -o OUT`.
+pub(crate) fn bwt(args: &BwtArgs, out: &mut Out) -> anyhow::Result<()> {
+    if let (Some(input), Some(output)) = (&args.input, &args.output) {
+        return if args.inverse {
+            restore_file(input, output, args.force, out)
+        } else {
+            let options = notes_algo::BlockOptions::default()
+                .block_size(args.block_size.unwrap_or(notes_algo::DEFAULT_BLOCK_SIZE));
+            transform_file(input, output, &options, args.force, out)
+        };
+    }
+    let text = args.text.as_deref().unwrap_or_default();
+    if args.inverse {
+        let Some(index) = args.index else {
+            return Err(UsageError(
+                "--inverse TEXT needs --index I, the index `notes bwt` printed".to_owned(),
+            )
+            .into());
+        };
+        let index = usize::try_from(index).unwrap_or(usize::MAX);
+        let restored = notes_algo::inverse_bwt(text, index)
+            .with_context(|| format!("cannot invert {text:?} with index {index}"))?;
+        if out.json {
+            return out.json(&serde_json::json!({ "text": restored }));
+        }
+        writeln!(out, "{restored}")?;
+    } else {
+        let (last, index) = notes_algo::bwt(text);
+        if out.json {
+            return out.json(&serde_json::json!({ "last": last, "index": index }));
+        }
+        writeln!(out, "{last}")?;
+        writeln!(out, "{index}")?;
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr for `total` bytes, hidden unless stderr is a terminal and the
+/// work is large.
+fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
+    if total < PROGRESS_FROM_BYTES || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} {wide_bar} {bytes}/{total_bytes} ({eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// Writes `path` through a temporary file in its directory, renamed into place only when
+/// `write` succeeded; an existing `path` is kept unless `force`.
+fn write_atomically(
+    path: &Path,
+    force: bool,
+    write: impl FnOnce(&mut BufWriter<&std::fs::File>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    if !force && path.exists() {
+        anyhow::bail!(
+            "{} already exists; pass --force to replace it",
+            path.display()
+        );
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".notes-bwt-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    {
+        let mut writer = BufWriter::with_capacity(1 << 20, tmp.as_file());
+        write(&mut writer)?;
+        writer
+            .flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let persisted = if force {
+        tmp.persist(path)
+    } else {
+        tmp.persist_noclobber(path)
+    };
+    persisted.map_err(|e| e.error).with_context(|| {
+        format!(
+            "cannot move the finished file into place as {}",
+            path.display()
+        )
+    })?;
+    Ok(())
+}
+
+/// `notes bwt -i FILE -o OUT [--block-size SIZE] [--force]`.
+fn transform_file(
+    input: &Path,
+    output: &Path,
+    options: &notes_algo::BlockOptions,
+    force: bool,
+    out: &mut Out,
+) -> anyhow::Result<()> {
+    let data = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let bar = progress_bar(data.len() as u64, "bwt");
+    write_atomically(output, force, |w| {
+        notes_algo::write_container(&data, options, w, &mut |done| bar.set_position(done))
+            .with_context(|| format!("cannot write {}", output.display()))
+    })?;
+    bar.finish_and_clear();
+    let blocks = data.len().div_ceil(options.get_block_size());
+    let written = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
+    if out.json {
+        return out.json(&serde_json::json!({
+            "input": input, "output": output, "bytes": data.len(), "container_bytes": written,
+            "blocks": blocks,
+        }));
+    }
+    writeln!(
+        out,
+        "{}: {} bytes in {blocks} block{} -> {} ({written} bytes)",
+        input.display(),
+        data.len(),
+        if blocks == 1 { "" } else { "s" },
+        output.display()
+    )?;
+    Ok(())
+}
+
+/// `notes bwt --inverse -i CONTAINER -o RESTORED [--force]`.
+fn restore_file(input: &Path, output: &Path, force: bool, out: &mut Out) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = progress_bar(size, "inverse bwt");
+    let mut restored = 0;
+    write_atomically(output, force, |w| {
+        restored = notes_algo::read_container(
+            std::io::BufReader::with_capacity(1 << 20, file),
+            w,
+            &mut |done| bar.set_position(done),
+        )
+        .with_context(|| format!("cannot restore {}", input.display()))?;
+        Ok(())
+    })?;
+    bar.finish_and_clear();
+    if out.json {
+        return out.json(&serde_json::json!({
+            "input": input, "output": output, "bytes": restored,
+        }));
+    }
+    writeln!(
+        out,
+        "{}: restored {restored} bytes -> {}",
+        input.display(),
+        output.display()
+    )?;
+    Ok(())
 }

@@ -35,6 +35,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Primes(args) => algo::primes(&args, &mut out)?,
         Command::Flatten(args) => algo::flatten(&args, &mut out)?,
         Command::Permutations(args) => algo::permutations(&args, &mut out)?,
+        Command::Bwt(args) => algo::bwt(&args, &mut out)?,
         Command::Find(args) => fs::find(&args, &mut out)?,
         Command::Rename(args) => fs::rename(&args, &mut out)?,
         Command::Delete(args) => fs::delete(&args, &mut out)?,
@@ -65,6 +66,7 @@ impl Command {
             Command::Primes(_) => "primes",
             Command::Flatten(_) => "flatten",
             Command::Permutations(_) => "permutations",
+            Command::Bwt(_) => "bwt",
             Command::Find(_) => "find",
             Command::Rename(_) => "rename",
             Command::Delete(_) => "delete",
@@ -91,6 +93,7 @@ impl Command {
             | Command::Primes(_)
             | Command::Flatten(_)
             | Command::Permutations(_)
+            | Command::Bwt(_)
             | Command::Find(_)
             | Command::CleanFilename(_)
             | Command::Extract(_)

@@ -421,6 +421,18 @@ const SECTIONS: &[Section] = &[
         },
     },
     Section {
+        name: "bwt",
+        title: "Burrows–Wheeler transform (BWT)",
+        command: "notes bwt '^BANANA|'; notes bwt --inverse --index 6 'BNN^AA|A'",
+        run: |ctx| {
+            let (s, i) = notes_algo::bwt("^BANANA|");
+            writeln!(ctx.out, "{s}")?;
+            let s = notes_algo::inverse_bwt(&s, i)?;
+            writeln!(ctx.out, "{s}")?;
+            Ok(())
+        },
+    },
+    Section {
         name: "pickle",
         title: "`pickle`",
         command: "notes pickle show .temp.pkl",

@@ -29,6 +29,7 @@ fn help_lists_every_subcommand_with_one_line() {
         "primes",
         "flatten",
         "permutations",
+        "bwt",
         "find",
         "rename",
         "delete",

@@ -1,0 +1,399 @@
+//! Block mode: the input cut into fixed-size blocks, each transformed on its own, in a
+//! self-describing container so that the inverse needs nothing but the container's bytes.
+//!
+//! Layout (all integers little-endian):
+//!
+//! | offset | size | field |
+//! | --- | --- | --- |
+//! | 0 | 4 | magic `NBWT` (`4e 42 57 54`) |
+//! | 4 | 1 | format version, 1 |
+//! | 5 | 8 | block size `B` (at least 1) |
+//! | 13 | 8 | length `N` of the original |
+//! | 21 | | `ceil(N / B)` blocks: the block's index (8 bytes), then its last column (`min(B, rest)` bytes) |
+//!
+//! Nothing may follow the last block.
+
+use std::io::{Read, Write};
+
+use super::{bwt_bytes, inverse_bwt_bytes};
+use crate::Error;
+
+/// The four bytes every container starts with.
+pub const CONTAINER_MAGIC: [u8; 4] = *b"NBWT";
+/// The container format version this crate writes and reads.
+pub const CONTAINER_VERSION: u8 = 1;
+/// The default block size, bzip2's largest (900 kB).
+pub const DEFAULT_BLOCK_SIZE: usize = 900_000;
+const HEADER_LEN: usize = 21;
+
+/// How [`write_container`] cuts and transforms its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockOptions {
+    block_size: usize,
+    parallel: bool,
+}
+
+impl Default for BlockOptions {
+    /// Blocks of [`DEFAULT_BLOCK_SIZE`] bytes, transformed in parallel when the `parallel`
+    /// feature is on.
+    fn default() -> Self {
+        Self {
+            block_size: DEFAULT_BLOCK_SIZE,
+            parallel: true,
+        }
+    }
+}
+
+impl BlockOptions {
+    /// Sets the block size in bytes; `usize::MAX` (or anything at least the input's length)
+    /// makes the whole input one block. Zero is refused by [`write_container`].
+    #[must_use]
+    pub fn block_size(mut self, bytes: usize) -> Self {
+        self.block_size = bytes;
+        self
+    }
+
+    /// Transforms blocks on all of rayon's threads (one block per thread) when the
+    /// `parallel` feature is on; without it, or with `false`, blocks go one after another.
+    #[must_use]
+    pub fn parallel(mut self, on: bool) -> Self {
+        self.parallel = on;
+        self
+    }
+
+    /// The block size in bytes.
+    pub fn get_block_size(&self) -> usize {
+        self.block_size
+    }
+
+    /// How many blocks are transformed at once, so memory stays bounded by the batch.
+    fn batch(&self) -> usize {
+        #[cfg(feature = "parallel")]
+        if self.parallel {
+            return 2 * rayon::current_num_threads();
+        }
+        1
+    }
+}
+
+/// Maps `f` over `items`, on rayon's threads when allowed; results keep their order.
+fn map_blocks<I: Sync, O: Send>(
+    items: &[I],
+    parallel: bool,
+    f: impl Fn(&I) -> O + Sync + Send,
+) -> Vec<O> {
+    #[cfg(feature = "parallel")]
+    if parallel && items.len() > 1 {
+        use rayon::prelude::*;
+        return items.par_iter().map(f).collect();
+    }
+    let _ = parallel;
+    items.iter().map(f).collect()
+}
+
+fn write_err(source: std::io::Error) -> Error {
+    Error::Io {
+        action: "write the container",
+        source,
+    }
+}
+
+/// Transforms `input` block by block and writes the container to `out`.
+///
+/// `progress` is called with the number of input bytes done after each batch of blocks.
+///
+/// # Errors
+///
+/// [`Error::BlockSize`] for a zero block size, [`Error::Io`] if `out` fails.
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
+pub fn write_container<W: Write>(
+    input: &[u8],
+    options: &BlockOptions,
+    mut out: W,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), Error> {
+    if options.block_size == 0 {
+        return Err(Error::BlockSize { size: 0 });
+    }
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    header.extend_from_slice(&CONTAINER_MAGIC);
+    header.push(CONTAINER_VERSION);
+    header.extend_from_slice(&(options.block_size as u64).to_le_bytes());
+    header.extend_from_slice(&(input.len() as u64).to_le_bytes());
+    out.write_all(&header).map_err(write_err)?;
+    let blocks: Vec<&[u8]> = input.chunks(options.block_size).collect();
+    let mut done = 0u64;
+    for batch in blocks.chunks(options.batch()) {
+        let transformed = map_blocks(batch, options.parallel, |block| bwt_bytes(block));
+        for (last, index) in transformed {
+            out.write_all(&(index as u64).to_le_bytes())
+                .and_then(|()| out.write_all(&last))
+                .map_err(write_err)?;
+            done += last.len() as u64;
+        }
+        progress(done);
+    }
+    out.flush().map_err(write_err)
+}
+
+/// [`write_container`] into memory.
+///
+/// # Errors
+///
+/// [`Error::BlockSize`] for a zero block size.
+pub fn encode_container(input: &[u8], options: &BlockOptions) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(input.len() + HEADER_LEN + 8 * input.len().div_ceil(64));
+    write_container(input, options, &mut out, &mut |_| {})?;
+    Ok(out)
+}
+
+/// The header of a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContainerHeader {
+    /// Block size in bytes.
+    pub block_size: u64,
+    /// Length of the original in bytes.
+    pub len: u64,
+}
+
+/// Reads `buf.len()` bytes, or fewer at the end of the input; returns how many were read.
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<usize, Error> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(Error::Io {
+                    action: "read the container",
+                    source,
+                });
+            }
+        }
+    }
+    Ok(got)
+}
+
+fn corrupt(offset: u64, reason: impl Into<String>) -> Error {
+    Error::Container {
+        offset,
+        reason: reason.into(),
+    }
+}
+
+/// Reads and checks a container's header.
+///
+/// # Errors
+///
+/// [`Error::NotContainer`] if the input does not start with [`CONTAINER_MAGIC`],
+/// [`Error::ContainerVersion`] for another version, [`Error::Container`] for a truncated
+/// header or a zero block size, [`Error::Io`] if reading fails.
+pub fn read_container_header<R: Read>(input: &mut R) -> Result<ContainerHeader, Error> {
+    let mut header = [0u8; HEADER_LEN];
+    let got = read_full(input, &mut header)?;
+    if got < 4 || header[..4] != CONTAINER_MAGIC {
+        return Err(Error::NotContainer {
+            found: header[..got.min(4)].to_vec(),
+        });
+    }
+    if got < 5 || header[4] != CONTAINER_VERSION {
+        return Err(Error::ContainerVersion {
+            version: (got >= 5).then_some(header[4]),
+        });
+    }
+    if got < HEADER_LEN {
+        return Err(corrupt(got as u64, "the header is truncated"));
+    }
+    let block_size = u64::from_le_bytes(header[5..13].try_into().unwrap_or_default());
+    let len = u64::from_le_bytes(header[13..21].try_into().unwrap_or_default());
+    if block_size == 0 {
+        return Err(corrupt(5, "the block size is 0"));
+    }
+    Ok(ContainerHeader { block_size, len })
+}
+
+/// Reads a container from `input` and writes the restored original to `out`, block by block
+/// (memory stays at a batch of blocks); returns the number of bytes written.
+///
+/// `progress` is called with the number of bytes restored after each batch of blocks.
+/// Blocks are inverted in parallel with the `parallel` feature.
+///
+/// # Errors
+///
+/// Those of [`read_container_header`]; [`Error::Block`] (wrapping [`Error::BwtIndex`] or
+/// [`Error::NotBwt`]) for a block that is not a valid BWT, [`Error::Container`] for a
+/// truncated container or bytes after its last block, [`Error::Io`] if reading or writing
+/// fails.
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
+pub fn read_container<R: Read, W: Write>(
+    mut input: R,
+    mut out: W,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, Error> {
+    let header = read_container_header(&mut input)?;
+    let options = BlockOptions::default();
+    let mut offset = HEADER_LEN as u64;
+    let mut done = 0u64;
+    let mut number = 0u64;
+    while done < header.len {
+        // Read a batch of blocks; a block's buffer grows only as its bytes arrive, so a
+        // forged block size cannot make this allocate more than the input holds.
+        let mut batch: Vec<(u64, u64, usize, Vec<u8>)> = Vec::new();
+        let mut planned = done;
+        while batch.len() < options.batch() && planned < header.len {
+            let len = header.block_size.min(header.len - planned);
+            let mut index = [0u8; 8];
+            if read_full(&mut input, &mut index)? < 8 {
+                return Err(corrupt(offset, format!("block {number} is missing")));
+            }
+            let index = u64::from_le_bytes(index);
+            let mut last = Vec::new();
+            let got = (&mut input)
+                .take(len)
+                .read_to_end(&mut last)
+                .map_err(|source| Error::Io {
+                    action: "read the container",
+                    source,
+                })?;
+            if (got as u64) < len {
+                return Err(corrupt(
+                    offset + 8,
+                    format!("block {number} is truncated: {got} of its {len} bytes are there"),
+                ));
+            }
+            let index = usize::try_from(index).unwrap_or(usize::MAX);
+            batch.push((number, offset, index, last));
+            offset += 8 + len;
+            planned += len;
+            number += 1;
+        }
+        let restored = map_blocks(&batch, options.parallel, |(_, _, index, last)| {
+            inverse_bwt_bytes(last, *index)
+        });
+        for ((number, offset, _, _), text) in batch.iter().zip(restored) {
+            let text = text.map_err(|source| Error::Block {
+                block: *number,
+                offset: *offset,
+                source: Box::new(source),
+            })?;
+            out.write_all(&text).map_err(|source| Error::Io {
+                action: "write the restored data",
+                source,
+            })?;
+            done += text.len() as u64;
+        }
+        progress(done);
+    }
+    let mut extra = [0u8; 1];
+    if read_full(&mut input, &mut extra)? > 0 {
+        return Err(corrupt(
+            offset,
+            "there are bytes after the last block (the header says the original has ".to_owned()
+                + &header.len.to_string()
+                + " bytes)",
+        ));
+    }
+    out.flush().map_err(|source| Error::Io {
+        action: "write the restored data",
+        source,
+    })?;
+    Ok(done)
+}
+
+/// [`read_container`] from and into memory.
+///
+/// # Errors
+///
+/// Those of [`read_container`] except [`Error::Io`].
+pub fn decode_container(container: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    read_container(container, &mut out, &mut |_| {})?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_over_block_sizes() {
+        let text: Vec<u8> = b"^BANANA|".repeat(37).into_iter().chain(0..=255).collect();
+        for block in [1, 2, 7, 8, 100, 4096, usize::MAX] {
+            for parallel in [false, true] {
+                let options = BlockOptions::default().block_size(block).parallel(parallel);
+                let c = encode_container(&text, &options).unwrap();
+                assert_eq!(&c[..4], b"NBWT");
+                assert_eq!(decode_container(&c).unwrap(), text, "block size {block}");
+            }
+        }
+        let empty = encode_container(b"", &BlockOptions::default()).unwrap();
+        assert_eq!(empty.len(), HEADER_LEN);
+        assert_eq!(decode_container(&empty).unwrap(), b"");
+    }
+
+    #[test]
+    fn layout_of_the_notes_example() {
+        let c = encode_container(b"^BANANA|", &BlockOptions::default()).unwrap();
+        let mut expected = b"NBWT\x01".to_vec();
+        expected.extend_from_slice(&900_000u64.to_le_bytes());
+        expected.extend_from_slice(&8u64.to_le_bytes());
+        expected.extend_from_slice(&6u64.to_le_bytes());
+        expected.extend_from_slice(b"BNN^AA|A");
+        assert_eq!(c, expected);
+    }
+
+    #[test]
+    fn bad_containers_are_errors() {
+        let good = encode_container(b"^BANANA|", &BlockOptions::default().block_size(3)).unwrap();
+        let check = |bytes: &[u8], expected: &str| {
+            let e = decode_container(bytes).unwrap_err().to_string();
+            assert!(e.contains(expected), "{e:?} lacks {expected:?}");
+        };
+        check(b"", "expected the magic bytes");
+        check(b"PK\x03\x04rest", "found 50 4b 03 04");
+        check(b"NBWT\x02", "version 2");
+        check(&good[..10], "header is truncated");
+        check(&good[..good.len() - 1], "block 2 is truncated");
+        check(&good[..HEADER_LEN + 4], "block 0 is missing");
+        check(&[&good[..], b"x"].concat(), "bytes after the last block");
+        let mut bad_index = good.clone();
+        bad_index[HEADER_LEN] = 3;
+        check(&bad_index, "block 0");
+        let mut zero = good.clone();
+        zero[5..13].fill(0);
+        check(&zero, "block size is 0");
+        assert!(matches!(
+            write_container(
+                b"x",
+                &BlockOptions::default().block_size(0),
+                Vec::new(),
+                &mut |_| {}
+            ),
+            Err(Error::BlockSize { size: 0 })
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn reader_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = decode_container(&bytes);
+        }
+
+        #[test]
+        fn reader_never_panics_on_mutated_headers(
+            text in proptest::collection::vec(0u8..4, 0..60),
+            block in 1usize..20,
+            at in 0usize..100,
+            byte in proptest::num::u8::ANY,
+        ) {
+            let mut c = encode_container(&text, &BlockOptions::default().block_size(block)).unwrap();
+            let at = at % c.len();
+            c[at] = byte;
+            if let Ok(back) = decode_container(&c) {
+                // A change that still decodes must still be a valid container of the same size.
+                proptest::prop_assert_eq!(back.len(), text.len());
+            }
+        }
+    }
+}

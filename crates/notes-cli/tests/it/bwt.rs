@@ -1,0 +1,106 @@
+//! `notes bwt` on files: byte-exact round trips, no silent overwrite, clear errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn notes(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run notes")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn files_round_trip_byte_for_byte_over_block_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Binary data with every byte value, runs and a periodic tail.
+    let mut data: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    data.extend(std::iter::repeat_n(0u8, 5000));
+    data.extend(b"^BANANA|".repeat(999));
+    std::fs::write(dir.path().join("in.bin"), &data).unwrap();
+    for (i, size) in ["900k", "1000", "7", "whole", "1Ki"].iter().enumerate() {
+        let packed = format!("c{i}.nbwt");
+        let back = format!("back{i}.bin");
+        let out = notes(
+            dir.path(),
+            &["bwt", "-i", "in.bin", "-o", &packed, "--block-size", size],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = notes(
+            dir.path(),
+            &["bwt", "--inverse", "-i", &packed, "-o", &back],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            std::fs::read(dir.path().join(&back)).unwrap() == data,
+            "block size {size}"
+        );
+    }
+}
+
+#[test]
+fn an_existing_output_is_kept_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.txt"), "^BANANA|").unwrap();
+    std::fs::write(dir.path().join("out.nbwt"), "precious").unwrap();
+    let out = notes(dir.path(), &["bwt", "-i", "in.txt", "-o", "out.nbwt"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("out.nbwt already exists; pass --force"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("out.nbwt")).unwrap(),
+        b"precious"
+    );
+    let out = notes(
+        dir.path(),
+        &["bwt", "-i", "in.txt", "-o", "out.nbwt", "--force"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        &std::fs::read(dir.path().join("out.nbwt")).unwrap()[..4],
+        b"NBWT"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_container_names_the_magic_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("plain.txt"), "hello").unwrap();
+    let out = notes(
+        dir.path(),
+        &["bwt", "--inverse", "-i", "plain.txt", "-o", "x"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot restore plain.txt: not a BWT container: expected the magic bytes \"NBWT\" (4e 42 57 54), found 68 65 6c 6c"),
+        "{err}"
+    );
+    // Nothing is left behind: no output, no temporary file.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1);
+}
+
+#[test]
+fn a_corrupt_block_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.txt"), "abracadabra").unwrap();
+    let out = notes(dir.path(), &["bwt", "-i", "in.txt", "-o", "c.nbwt"]);
+    assert!(out.status.success());
+    let mut c = std::fs::read(dir.path().join("c.nbwt")).unwrap();
+    let last = c.len() - 1;
+    c[last] = b'z';
+    std::fs::write(dir.path().join("c.nbwt"), &c).unwrap();
+    let out = notes(dir.path(), &["bwt", "--inverse", "-i", "c.nbwt", "-o", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("block 0"), "{}", stderr(&out));
+}
