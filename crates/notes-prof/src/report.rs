@@ -130,6 +130,15 @@ pub enum Restriction {
     Pattern(Regex),
 }
 
+/// One line on what is wrong with a regex: `regex` draws a multi-line picture of the pattern
+/// with a caret, which reads badly after `error: invalid restriction "(": `.
+fn regex_problem(err: &regex::Error) -> String {
+    let text = err.to_string();
+    let last = text.lines().last().unwrap_or_default().trim();
+    let last = last.strip_prefix("error: ").unwrap_or(last);
+    format!("not a valid regex: {last}")
+}
+
 impl Restriction {
     /// A fraction restriction.
     ///
@@ -155,7 +164,7 @@ impl Restriction {
             .map(Self::Pattern)
             .map_err(|err| Error::Restriction {
                 given: pattern.to_owned(),
-                why: err.to_string(),
+                why: regex_problem(&err),
             })
     }
 
@@ -440,6 +449,15 @@ impl fmt::Display for CallList<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_regex_is_explained_on_one_line() {
+        let err = Restriction::pattern("(").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid restriction \"(\": not a valid regex: unclosed group"
+        );
+    }
 
     #[test]
     fn sort_keys_parse_like_pstats() {

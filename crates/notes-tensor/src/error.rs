@@ -59,16 +59,16 @@ pub enum Error {
         path: PathBuf,
         /// What the `.npy` reader found wrong.
         #[source]
-        source: ndarray_npy::ReadNpyError,
+        source: NpyFormatError,
     },
     /// A `.npy` file's header is missing or malformed.
-    #[error("{} is not a .npy file (bad header)", path.display())]
+    #[error("{} is not a .npy file", path.display())]
     NpyHeader {
         /// The file.
         path: PathBuf,
         /// What the header parser found wrong.
         #[source]
-        source: ndarray_npy::npy::header::ReadHeaderError,
+        source: NpyFormatError,
     },
     /// A `.npy` file's header promises more data than the file holds.
     #[error("{} is truncated: its header says shape {shape:?} ({expected} bytes of data) but {actual} bytes follow", path.display())]
@@ -128,3 +128,55 @@ pub enum Error {
         right: &'static str,
     },
 }
+
+/// What `ndarray-npy` found wrong in a `.npy` file, said once.
+///
+/// `ndarray-npy`'s errors repeat their cause in their own message and also return it as their
+/// `source`, so an error chain printed in full (`anyhow`'s `{:#}`) would say it twice.
+/// This wrapper prints one plain sentence and ends the chain; [`NpyFormatError::inner`] gives
+/// the original error.
+#[derive(Debug)]
+pub struct NpyFormatError {
+    message: String,
+    inner: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl NpyFormatError {
+    /// The error `ndarray-npy` returned.
+    pub fn inner(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.inner
+    }
+
+    pub(crate) fn header(err: ndarray_npy::npy::header::ReadHeaderError) -> Self {
+        use ndarray_npy::npy::header::{ParseHeaderError, ReadHeaderError};
+        let message = match &err {
+            ReadHeaderError::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof => {
+                "the file ends before its header does".to_owned()
+            }
+            ReadHeaderError::Parse(ParseHeaderError::MagicString) => {
+                "it does not start with numpy's magic string \\x93NUMPY".to_owned()
+            }
+            ReadHeaderError::Io(inner) => inner.to_string(),
+            ReadHeaderError::Parse(inner) => format!("bad header: {inner}"),
+        };
+        Self {
+            message,
+            inner: Box::new(err),
+        }
+    }
+
+    pub(crate) fn data(err: ndarray_npy::ReadNpyError) -> Self {
+        Self {
+            message: err.to_string(),
+            inner: Box::new(err),
+        }
+    }
+}
+
+impl std::fmt::Display for NpyFormatError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NpyFormatError {}

@@ -7,7 +7,7 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension, Ix1, Ix2, Ix3};
 use ndarray_npy::npy::header::Header;
 use ndarray_npy::{ReadNpyExt, WritableElement, WriteNpyExt};
 
-use crate::{Error, MultiHeadElement, NumpyElement, PrintOptions, format_array};
+use crate::{Error, MultiHeadElement, NpyFormatError, NumpyElement, PrintOptions, format_array};
 
 /// An array read from a `.npy` file, whatever its element type.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +101,7 @@ impl AnyArray {
         let mut rest = bytes;
         let header = Header::from_reader(&mut rest).map_err(|source| Error::NpyHeader {
             path: path.to_owned(),
-            source,
+            source: NpyFormatError::header(source),
         })?;
         // The descriptor is a Python literal: '<f8' for the types read here.
         let descr = header
@@ -143,7 +143,7 @@ impl AnyArray {
         ) -> Result<ArrayD<A>, Error> {
             ArrayD::<A>::read_npy(bytes).map_err(|source| Error::ReadNpy {
                 path: path.to_owned(),
-                source,
+                source: NpyFormatError::data(source),
             })
         }
         Ok(match kind {
@@ -307,6 +307,40 @@ mod tests {
         let err = AnyArray::from_npy_bytes(&forged, Path::new("x.npy")).unwrap_err();
         assert!(matches!(err, Error::NpyTruncated { .. }), "{err}");
         assert!(err.to_string().starts_with("x.npy is truncated"), "{err}");
+    }
+
+    /// The whole error chain, as `notes` prints it.
+    fn chain(err: &dyn std::error::Error) -> String {
+        let mut text = err.to_string();
+        let mut next = err.source();
+        while let Some(cause) = next {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        text
+    }
+
+    #[test]
+    fn a_file_that_is_not_npy_is_named_once_with_one_reason() {
+        let err = AnyArray::from_npy_bytes(b"hello\n", Path::new("x.npy")).unwrap_err();
+        assert_eq!(
+            chain(&err),
+            "x.npy is not a .npy file: it does not start with numpy's magic string \\x93NUMPY"
+        );
+        let err = AnyArray::from_npy_bytes(b"", Path::new("e.npy")).unwrap_err();
+        assert_eq!(
+            chain(&err),
+            "e.npy is not a .npy file: the file ends before its header does"
+        );
+        let mut bytes = Vec::new();
+        ndarray::Array1::<f64>::zeros(2)
+            .write_npy(&mut bytes)
+            .unwrap();
+        bytes.push(0);
+        let err = AnyArray::from_npy_bytes(&bytes, Path::new("t.npy")).unwrap_err();
+        let text = chain(&err);
+        assert_eq!(text.matches("extra bytes").count(), 1, "{text}");
     }
 
     proptest! {

@@ -100,12 +100,12 @@ impl Command {
             | Command::Run(_)
             | Command::Spawn(_)
             | Command::Pickle(_)
+            | Command::Tensor(_)
             | Command::Prof(_) => true,
             Command::Tour(_)
             | Command::Timeout(_)
             | Command::Rename(_)
             | Command::Delete(_)
-            | Command::Tensor(_)
             | Command::Echo(_)
             | Command::Completions(_)
             | Command::Man => false,

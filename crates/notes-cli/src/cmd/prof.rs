@@ -43,12 +43,12 @@ pub(crate) struct ShowArgs {
     reverse: bool,
 
     /// Keep functions whose `file:line(function)` matches this regex (repeatable; applied first).
-    #[arg(long, value_name = "REGEX")]
-    filter: Vec<String>,
+    #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
+    filter: Vec<Restriction>,
 
     /// Keep this fraction of the list, in [0, 1) (applied after --filter).
-    #[arg(long, value_name = "F")]
-    fraction: Option<f64>,
+    #[arg(long, value_name = "F", value_parser = parse_fraction)]
+    fraction: Option<Restriction>,
 
     /// Keep the first N functions (applied last).
     #[arg(long, value_name = "N")]
@@ -88,6 +88,18 @@ pub(crate) struct DiffArgs {
 
 fn parse_sort_key(s: &str) -> Result<SortKey, String> {
     s.parse().map_err(|err: notes_prof::Error| err.to_string())
+}
+
+/// A bad `--filter` is a usage error (exit 2), reported by clap with the flag's name.
+fn parse_pattern(s: &str) -> Result<Restriction, String> {
+    Restriction::pattern(s).map_err(|err| err.to_string())
+}
+
+fn parse_fraction(s: &str) -> Result<Restriction, String> {
+    let fraction: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number (expected a fraction in [0, 1))"))?;
+    Restriction::fraction(fraction).map_err(|err| err.to_string())
 }
 
 fn load(path: &Path) -> anyhow::Result<Stats> {
@@ -135,13 +147,8 @@ fn show(args: &ShowArgs, out: &mut Out) -> anyhow::Result<()> {
     if args.strip_dirs {
         stats.strip_dirs();
     }
-    let mut restrictions = Vec::new();
-    for pattern in &args.filter {
-        restrictions.push(Restriction::pattern(pattern)?);
-    }
-    if let Some(fraction) = args.fraction {
-        restrictions.push(Restriction::fraction(fraction)?);
-    }
+    let mut restrictions = args.filter.clone();
+    restrictions.extend(args.fraction.clone());
     if let Some(n) = args.limit {
         restrictions.push(Restriction::Top(n));
     }
@@ -187,7 +194,7 @@ fn show(args: &ShowArgs, out: &mut Out) -> anyhow::Result<()> {
         report.to_string()
     };
     if args.save_report {
-        let name = report_file_name(chrono::Local::now());
+        let name = report_file_name(&chrono::Local::now())?;
         std::fs::write(&name, &text).with_context(|| format!("cannot write {name:?}"))?;
         writeln!(out, "report saved to {name}")?;
     } else {
@@ -196,10 +203,12 @@ fn show(args: &ShowArgs, out: &mut Out) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The notes' `.profile $(date '+%Y-%m-%d %H-%M-%S').txt`.
-// The lead switches this to notes-time's `timestamped_name` (written in parallel) in this one place.
-fn report_file_name(now: chrono::DateTime<chrono::Local>) -> String {
-    format!(".profile {}.txt", now.format("%Y-%m-%d %H-%M-%S"))
+/// The notes' `.profile $(date '+%Y-%m-%d %H-%M-%S').txt`, stamped by notes-time.
+fn report_file_name(now: &chrono::DateTime<chrono::Local>) -> anyhow::Result<String> {
+    Ok(format!(
+        ".profile {}.txt",
+        notes_time::stamp(now, "%Y-%m-%d %H-%M-%S")?
+    ))
 }
 
 /// `notes prof diff BEFORE AFTER`.
@@ -256,6 +265,9 @@ mod tests {
         let t = chrono::Local
             .with_ymd_and_hms(2022, 9, 6, 12, 13, 24)
             .unwrap();
-        assert_eq!(report_file_name(t), ".profile 2022-09-06 12-13-24.txt");
+        assert_eq!(
+            report_file_name(&t).unwrap(),
+            ".profile 2022-09-06 12-13-24.txt"
+        );
     }
 }

@@ -8,6 +8,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use ndarray::{Array, Array1, Array2, Array3};
 use notes_tensor::{AnyArray, FloatMode, Form, Legacy, NumpyDisplayExt, PrintOptions, Sign};
 
+use serde::Serialize;
+
 use crate::output::Out;
 
 /// Arguments of `notes tensor`.
@@ -153,26 +155,56 @@ pub(crate) fn python_shape(shape: &[usize]) -> String {
     }
 }
 
+/// One printed array of `notes --json tensor ...`: its numpy text, shape and element type.
+#[derive(Serialize)]
+struct JsonArray {
+    dtype: &'static str,
+    shape: Vec<usize>,
+    text: String,
+}
+
+impl JsonArray {
+    fn new<A: notes_tensor::NumpyElement>(
+        a: &ndarray::ArrayViewD<'_, A>,
+        dtype: &'static str,
+    ) -> Self {
+        Self {
+            dtype,
+            shape: a.shape().to_vec(),
+            text: a.numpy_display(&PrintOptions::default()).to_string(),
+        }
+    }
+}
+
+/// One of the notes' examples in `notes --json tensor demo`.
+#[derive(Serialize)]
+struct JsonExample {
+    form: &'static str,
+    x: JsonArray,
+    w: JsonArray,
+    y: JsonArray,
+}
+
 /// The notes' first example: `x = 100 ** flip(arange(d)).reshape(1, d, 1)`,
 /// `w = arange(m*n*d).reshape(m, n, d)`, `y = (w @ x).squeeze(-1)`.
-pub(crate) fn heads_first_example(out: &mut Out) -> anyhow::Result<()> {
+fn heads_first_arrays() -> anyhow::Result<JsonExample> {
     let (m, n, d) = (3, 4, 5);
     let x: Array1<i64> = Array::from_iter((0..d as u32).rev().map(|p| 100_i64.pow(p)));
     let w: Array3<i64> =
         Array::from_iter(0..(m * n * d) as i64).into_shape_with_order((m, n, d))?;
     let y = notes_tensor::heads_first(&w, &x)?;
     let x_shown = x.view().into_shape_with_order((1, d, 1))?;
-    print_xwy(
-        out,
-        x_shown.into_dyn(),
-        w.view().into_dyn(),
-        y.view().into_dyn(),
-    )
+    Ok(JsonExample {
+        form: "heads-first",
+        x: JsonArray::new(&x_shown.into_dyn(), "int64"),
+        w: JsonArray::new(&w.view().into_dyn(), "int64"),
+        y: JsonArray::new(&y.view().into_dyn(), "int64"),
+    })
 }
 
 /// The notes' second example: `x = 100 ** flip(arange(b*d)).reshape(b, 1, 1, d)`,
 /// `w = arange(m*n*d).reshape(m, d, n)`, `y = (x @ w).squeeze(-2)`.
-pub(crate) fn batched_example(out: &mut Out) -> anyhow::Result<()> {
+fn batched_arrays() -> anyhow::Result<JsonExample> {
     let (m, n, d, b) = (5, 4, 3, 2);
     let x: Array2<i64> = Array::from_iter((0..(b * d) as u32).rev().map(|p| 100_i64.pow(p)))
         .into_shape_with_order((b, d))?;
@@ -180,44 +212,61 @@ pub(crate) fn batched_example(out: &mut Out) -> anyhow::Result<()> {
         Array::from_iter(0..(m * n * d) as i64).into_shape_with_order((m, d, n))?;
     let y = notes_tensor::batched(&x, &w)?;
     let x_shown = x.view().into_shape_with_order((b, 1, 1, d))?;
-    print_xwy(
-        out,
-        x_shown.into_dyn(),
-        w.view().into_dyn(),
-        y.view().into_dyn(),
-    )
+    Ok(JsonExample {
+        form: "batched",
+        x: JsonArray::new(&x_shown.into_dyn(), "int64"),
+        w: JsonArray::new(&w.view().into_dyn(), "int64"),
+        y: JsonArray::new(&y.view().into_dyn(), "int64"),
+    })
 }
 
-fn print_xwy(
-    out: &mut Out,
-    x: ndarray::ArrayViewD<'_, i64>,
-    w: ndarray::ArrayViewD<'_, i64>,
-    y: ndarray::ArrayViewD<'_, i64>,
-) -> anyhow::Result<()> {
-    let options = PrintOptions::default();
-    for a in [x, w, y] {
-        writeln!(out, "{}", a.numpy_display(&options))?;
-        writeln!(out, "{}", python_shape(a.shape()))?;
+/// Prints the notes' first example as the notes do.
+pub(crate) fn heads_first_example(out: &mut Out) -> anyhow::Result<()> {
+    print_xwy(out, &heads_first_arrays()?)
+}
+
+/// Prints the notes' second example as the notes do.
+pub(crate) fn batched_example(out: &mut Out) -> anyhow::Result<()> {
+    print_xwy(out, &batched_arrays()?)
+}
+
+/// `print(x)`, `print(x.shape)`, and the same for w and y.
+fn print_xwy(out: &mut Out, example: &JsonExample) -> anyhow::Result<()> {
+    for a in [&example.x, &example.w, &example.y] {
+        writeln!(out, "{}", a.text)?;
+        writeln!(out, "{}", python_shape(&a.shape))?;
     }
     Ok(())
 }
 
 /// `notes tensor demo`.
 fn demo(out: &mut Out) -> anyhow::Result<()> {
+    let examples = [heads_first_arrays()?, batched_arrays()?];
+    if out.json {
+        return out.json(&examples);
+    }
     writeln!(
         out,
         "# y = (w @ x).squeeze(-1)  (notes_tensor::heads_first)"
     )?;
-    heads_first_example(out)?;
+    print_xwy(out, &examples[0])?;
     writeln!(out)?;
     writeln!(out, "# y = (x @ w).squeeze(-2)  (notes_tensor::batched)")?;
-    batched_example(out)
+    print_xwy(out, &examples[1])
 }
 
 /// `notes tensor print FILE.npy [options]`.
 fn print(args: &PrintArgs, out: &mut Out) -> anyhow::Result<()> {
     let array = notes_tensor::read_npy(&args.file)?;
-    writeln!(out, "{}", array.format(&args.options()))?;
+    let text = array.format(&args.options());
+    if out.json {
+        return out.json(&JsonArray {
+            dtype: array.dtype(),
+            shape: array.shape().to_vec(),
+            text,
+        });
+    }
+    writeln!(out, "{text}")?;
     Ok(())
 }
 
@@ -237,6 +286,19 @@ fn multihead(args: &MultiheadArgs, out: &mut Out) -> anyhow::Result<()> {
         )
     })?;
     y.write_npy(&args.output)?;
+    if out.json {
+        #[derive(Serialize)]
+        struct Wrote<'a> {
+            output: &'a std::path::Path,
+            dtype: &'static str,
+            shape: &'a [usize],
+        }
+        return out.json(&Wrote {
+            output: &args.output,
+            dtype: y.dtype(),
+            shape: y.shape(),
+        });
+    }
     writeln!(
         out,
         "wrote {}: {} {}",

@@ -217,6 +217,34 @@ fn tensor_multihead_writes_a_npy_that_prints_like_numpy() {
     assert!(shown.ends_with("  [      485256       495357       505458       515559]]]\n"));
     let bad = notes(&["tensor", "print", "--sign", "x", y_arg]);
     assert_eq!(bad.status.code(), Some(2));
+
+    let json = notes(&["--json", "tensor", "print", y_arg]);
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["dtype"], "int64");
+    assert_eq!(value["shape"], serde_json::json!([2, 5, 4]));
+    assert_eq!(format!("{}\n", value["text"].as_str().unwrap()), shown);
+    let json = notes(&["--json", "tensor", "demo"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value[0]["form"], "heads-first");
+    assert_eq!(value[0]["x"]["shape"], serde_json::json!([1, 5, 1]));
+    assert_eq!(value[1]["y"]["shape"], serde_json::json!([2, 5, 4]));
+}
+
+#[test]
+fn tensor_print_names_a_file_that_is_not_npy_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "hello\n").unwrap();
+    let out = notes(&["tensor", "print", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: {} is not a .npy file: it does not start with numpy's magic string \\x93NUMPY\n",
+            path.display()
+        )
+    );
 }
 
 #[test]
@@ -286,6 +314,15 @@ fn profile_flag_writes_a_profile_that_prof_show_reads() {
     let out = notes(&["prof", "diff", path, path]);
     assert!(text(&out.stdout).contains("1.00x"), "{}", text(&out.stdout));
     let out = notes(&["prof", "show", path, "--filter", "("]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).starts_with("error: invalid restriction \"(\""));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: invalid value '(' for '--filter <REGEX>': invalid restriction \"(\": \
+             not a valid regex: unclosed group\n"
+        ),
+        "{stderr}"
+    );
+    let out = notes(&["prof", "show", path, "--fraction", "1.5"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
