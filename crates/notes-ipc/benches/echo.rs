@@ -26,22 +26,32 @@ fn main() {
     let mut rust = Vec::new();
     let mut py = Vec::new();
     let mut iperf = Vec::new();
+    let mut bidir = Vec::new();
     for _ in 0..ROUNDS {
         rust.push(throughput(rust_raw.addr, 1024));
         if let Some(server) = &python {
             py.push(throughput(server.addr, 16));
         }
-        if let Some(rate) = iperf3() {
+        if let Some(rate) = iperf3(false) {
             iperf.push(rate);
         }
+        if let Some(rate) = iperf3(true) {
+            bidir.push(rate);
+        }
     }
-    let (rust, py, iperf) = (median(rust), median(py), median(iperf));
+    let (rust, py, iperf, bidir) = (median(rust), median(py), median(iperf), median(bidir));
     println!("## throughput, 1 MiB messages, MB/s (payload, one way), median of {ROUNDS}");
     println!("rust echo (notes-ipc, raw mode)  {rust:10.0}");
     if !iperf.is_nan() {
         println!(
             "iperf3 -l 1M, one way            {iperf:10.0}   rust/iperf3 = {:.2}",
             rust / iperf
+        );
+    }
+    if !bidir.is_nan() {
+        println!(
+            "iperf3 -l 1M --bidir, per way    {bidir:10.0}   rust/iperf3 bidir = {:.2}",
+            rust / bidir
         );
     }
     if !py.is_nan() {
@@ -215,8 +225,10 @@ fn throughput(addr: SocketAddr, count: usize) -> f64 {
     (count * MIB) as f64 / secs / 1e6
 }
 
-/// `iperf3 -s -1 -B 127.0.0.1` and `iperf3 -c 127.0.0.1 -l 1M -t 2`: received MB/s.
-fn iperf3() -> Option<f64> {
+/// `iperf3 -s -1 -B 127.0.0.1` and `iperf3 -c 127.0.0.1 -l 1M -t 2`: received MB/s. With
+/// `bidir` (`--bidir`, data both ways at once, as an echo moves it) the mean of the two
+/// directions' received MB/s: the like-for-like figure for an echo's one-way payload rate.
+fn iperf3(bidir: bool) -> Option<f64> {
     let port = free_port().to_string();
     let mut server = Command::new("iperf3")
         .args(["-s", "-1", "-B", "127.0.0.1", "-p", &port])
@@ -226,14 +238,20 @@ fn iperf3() -> Option<f64> {
         .map_err(|err| println!("iperf3 unavailable ({err}): skipped"))
         .ok()?;
     std::thread::sleep(Duration::from_millis(300));
-    let out = Command::new("iperf3")
-        .args(["-c", "127.0.0.1", "-p", &port, "-l", "1M", "-t", "2", "-J"])
-        .output()
-        .ok();
+    let mut args = vec!["-c", "127.0.0.1", "-p", &port, "-l", "1M", "-t", "2", "-J"];
+    if bidir {
+        args.push("--bidir");
+    }
+    let out = Command::new("iperf3").args(&args).output().ok();
     let _ = server.wait();
     let json: serde_json::Value = serde_json::from_slice(&out?.stdout).ok()?;
-    let bits = json["end"]["sum_received"]["bits_per_second"].as_f64()?;
-    Some(bits / 8.0 / 1e6)
+    let end = &json["end"];
+    let bits = end["sum_received"]["bits_per_second"].as_f64()?;
+    if !bidir {
+        return Some(bits / 8.0 / 1e6);
+    }
+    let back = end["sum_received_bidir_reverse"]["bits_per_second"].as_f64()?;
+    Some((bits + back) / 2.0 / 8.0 / 1e6)
 }
 
 /// p50 of `n` framed 64-byte round trips, in µs.

@@ -1,6 +1,7 @@
 //! Naming a command in messages, and telling a missing program from other spawn failures.
 
 use std::io;
+use std::path::Path;
 use std::process::Command;
 
 use crate::Error;
@@ -33,11 +34,24 @@ fn quote(arg: &str) -> String {
 
 /// The error for a failed `spawn`: [`Error::NotFound`] when the program does not exist.
 pub(crate) fn spawn_error(cmd: &Command, command: &str, source: io::Error) -> Error {
-    if source.kind() == io::ErrorKind::NotFound {
+    let program = Path::new(cmd.get_program());
+    if source.kind() == io::ErrorKind::NotFound && program.is_file() {
+        // The kernel says "No such file or directory" for a script whose `#!` interpreter is
+        // missing too: say which file is missing.
+        Error::Spawn {
+            command: command.to_owned(),
+            source: io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "{} exists, but the interpreter on its #! line was not found",
+                    program.display()
+                ),
+            ),
+        }
+    } else if source.kind() == io::ErrorKind::NotFound {
         Error::NotFound {
             command: command.to_owned(),
-            program: cmd.get_program().to_string_lossy().into_owned(),
-            source,
+            program: program.to_string_lossy().into_owned(),
         }
     } else {
         Error::Spawn {

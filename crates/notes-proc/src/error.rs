@@ -7,16 +7,14 @@ use crate::Status;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The program to run does not exist (or is not on `PATH`).
+    /// The program to run does not exist (or is not on `PATH`). The operating system's error
+    /// is always "No such file or directory", so it is not kept: the message says it.
     #[error("cannot run {command:?}: program {program:?} not found")]
     NotFound {
         /// The whole command line, for the message.
         command: String,
         /// The program that was looked up.
         program: String,
-        /// The operating system's error.
-        #[source]
-        source: io::Error,
     },
     /// The program exists but could not be started (not executable, too many processes, ...).
     #[error("cannot run {command:?}")]

@@ -11,5 +11,5 @@ mod status;
 pub use call::{call_with_timeout, init};
 pub use detach::{Detached, spawn_detached};
 pub use error::{Error, Result};
-pub use run::{Limit, Outcome, run, run_text, run_with_timeout};
+pub use run::{Forward, Limit, Outcome, run, run_text, run_with_timeout};
 pub use status::{ParseSignalError, Signal, Status};

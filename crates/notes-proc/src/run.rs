@@ -36,6 +36,8 @@ pub struct Limit {
     kill_after: Duration,
     capture: bool,
     max_output: usize,
+    foreground: bool,
+    forward: Option<Forward>,
 }
 
 impl Limit {
@@ -48,6 +50,8 @@ impl Limit {
             kill_after: Duration::from_secs(1),
             capture: true,
             max_output: usize::MAX,
+            foreground: false,
+            forward: None,
         }
     }
 
@@ -81,10 +85,121 @@ impl Limit {
         self
     }
 
+    /// Run the command in this process's own process group instead of a new one (default
+    /// `false`), like GNU `timeout --foreground`.
+    ///
+    /// A command in a group of its own is not in the terminal's foreground group, so reading
+    /// from the terminal stops it (`SIGTTIN`) and Ctrl-C does not reach it. In the foreground
+    /// the command can read the terminal and gets the terminal's signals, but at the deadline
+    /// only the command itself is signalled: its children and grandchildren are not killed.
+    pub fn foreground(mut self, foreground: bool) -> Self {
+        self.foreground = foreground;
+        self
+    }
+
+    /// Pass on the signals given to `forward` (from a signal handler thread, say) to the
+    /// command while it runs, as GNU `timeout` passes on the `INT`, `TERM` and `HUP` it gets.
+    /// A forwarded signal stops the command as the deadline would, grace period included,
+    /// but the [`Outcome`] is not `timed_out`.
+    pub fn forward(mut self, forward: &Forward) -> Self {
+        self.forward = Some(forward.clone());
+        self
+    }
+
     /// The time limit.
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
+}
+
+/// A handle that passes signals on to a command run by [`run_with_timeout`] with
+/// [`Limit::forward`], from any thread: the way to make Ctrl-C or `SIGTERM` sent to this
+/// program reach a command that runs in its own process group.
+///
+/// ```
+/// # #[cfg(unix)] {
+/// use std::process::Command;
+/// use std::time::Duration;
+/// use notes_proc::{Forward, Limit, Signal, Status};
+///
+/// let forward = Forward::new();
+/// let limit = Limit::new(Duration::from_secs(30)).forward(&forward);
+/// // A signal that arrives before the command starts is passed on as soon as it starts.
+/// forward.signal(Signal::Term);
+/// let outcome = notes_proc::run_with_timeout(Command::new("sleep").arg("30"), &limit)?;
+/// assert!(!outcome.timed_out);
+/// assert_eq!(outcome.status, Status::Signal(15));
+/// # }
+/// # Ok::<(), notes_proc::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Forward {
+    state: Arc<Mutex<ForwardState>>,
+}
+
+#[derive(Debug, Default)]
+struct ForwardState {
+    /// The running command's event channel, while one runs.
+    running: Option<mpsc::Sender<Event>>,
+    /// A signal that came while no command ran; the next command gets it when it starts.
+    pending: Option<Signal>,
+}
+
+impl Forward {
+    /// A handle that forwards nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sends `signal` to the running command (its whole process group, unless
+    /// [`Limit::foreground`]), then `SIGKILL` after [`Limit::kill_after`] to whatever is left.
+    /// With no command running, the next one to start gets it at once.
+    pub fn signal(&self, signal: Signal) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let delivered = state
+            .running
+            .as_ref()
+            .is_some_and(|running| running.send(Event::Signal(signal)).is_ok());
+        if !delivered {
+            state.pending = Some(signal);
+        }
+    }
+
+    /// Makes `events` the channel signals go to until the returned guard is dropped.
+    fn attach(&self, events: mpsc::Sender<Event>) -> Attached<'_> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(signal) = state.pending.take() {
+            // The receiver is alive: `execute` holds it for as long as the guard lives.
+            let _ = events.send(Event::Signal(signal));
+        }
+        state.running = Some(events);
+        Attached(self)
+    }
+}
+
+/// Detaches a [`Forward`] from a command that has ended.
+struct Attached<'a>(&'a Forward);
+
+impl Drop for Attached<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.running = None;
+    }
+}
+
+/// What the waiting side of [`execute`] hears about: the leader ended, or a signal is to be
+/// passed on.
+#[derive(Debug)]
+enum Event {
+    Exited(io::Result<ExitStatus>),
+    Signal(Signal),
+}
+
+/// Why a wait for the leader returned.
+enum Wake {
+    Exited(ExitStatus),
+    Deadline,
+    Signal(Signal),
 }
 
 /// What a command did: how it ended, whether the deadline ended it, and its output.
@@ -259,7 +374,10 @@ fn execute(cmd: &mut Command, command: &str, limit: Option<&Limit>) -> Result<Ou
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
     }
-    group::new_process_group(cmd);
+    let own_group = limit.is_none_or(|limit| !limit.foreground);
+    if own_group {
+        group::new_process_group(cmd);
+    }
 
     let start = Instant::now();
     let mut child = cmd
@@ -283,7 +401,12 @@ fn execute(cmd: &mut Command, command: &str, limit: Option<&Limit>) -> Result<Ou
     }
     drop(done_tx);
 
-    let mut leader = group::Leader::start(child).map_err(io_error("starting to wait for it"))?;
+    let (events_tx, events_rx) = mpsc::channel();
+    let mut leader = group::Leader::start(child, own_group, events_tx.clone(), events_rx)
+        .map_err(io_error("starting to wait for it"))?;
+    let _attached = limit
+        .and_then(|limit| limit.forward.as_ref())
+        .map(|forward| forward.attach(events_tx));
     let mut timed_out = false;
     let status = match deadline {
         None => leader.wait().map_err(io_error("waiting for it"))?,
@@ -291,10 +414,14 @@ fn execute(cmd: &mut Command, command: &str, limit: Option<&Limit>) -> Result<Ou
             .wait_until(deadline)
             .map_err(io_error("waiting for it"))?
         {
-            Some(status) => status,
-            None => {
+            Wake::Exited(status) => status,
+            Wake::Deadline => {
                 timed_out = true;
-                stop(&mut leader, limit).map_err(io_error("killing its process group"))?
+                stop(&mut leader, limit, limit.signal)
+                    .map_err(io_error("killing its process group"))?
+            }
+            Wake::Signal(signal) => {
+                stop(&mut leader, limit, signal).map_err(io_error("passing a signal on to it"))?
             }
         },
     };
@@ -317,19 +444,27 @@ fn execute(cmd: &mut Command, command: &str, limit: Option<&Limit>) -> Result<Ou
     })
 }
 
-/// Ends a command that overran its deadline: its signal, then `SIGKILL` after the grace
-/// period, to the whole group; returns the leader's status once it is reaped.
-fn stop(leader: &mut group::Leader, limit: &Limit) -> io::Result<ExitStatus> {
-    leader.signal_group(limit.signal)?;
-    if limit.signal != Signal::Kill {
+/// Ends a command that overran its deadline or got a forwarded signal: `signal`, then
+/// `SIGKILL` after the grace period, to the whole group; returns the leader's status once it
+/// is reaped. Signals forwarded during the grace period are passed on too.
+fn stop(leader: &mut group::Leader, limit: &Limit, signal: Signal) -> io::Result<ExitStatus> {
+    leader.signal(signal)?;
+    if signal != Signal::Kill {
         // As GNU timeout does: a stopped process only acts on the signal once continued.
-        leader.continue_group()?;
-        if let Some(status) = leader.wait_until(Instant::now() + limit.kill_after)? {
-            // The leader is gone; its children may not be.
-            leader.signal_group(Signal::Kill)?;
-            return Ok(status);
+        leader.resume()?;
+        let grace_end = Instant::now() + limit.kill_after;
+        loop {
+            match leader.wait_until(grace_end)? {
+                Wake::Exited(status) => {
+                    // The leader is gone; its children may not be.
+                    leader.signal(Signal::Kill)?;
+                    return Ok(status);
+                }
+                Wake::Signal(signal) => leader.signal(signal)?,
+                Wake::Deadline => break,
+            }
         }
-        leader.signal_group(Signal::Kill)?;
+        leader.signal(Signal::Kill)?;
     }
     leader.wait()
 }
@@ -365,7 +500,8 @@ pub(crate) fn kill_group(pgid: nix::unistd::Pid) -> io::Result<()> {
 mod group {
     //! Process groups on Unix: the command leads a new group (`setpgid(0, 0)`, through std's
     //! `process_group`), signals go to the group with `killpg`, and a thread blocks in `wait`
-    //! so that the deadline wait is a channel receive with a timeout (no polling).
+    //! so that the deadline wait is a channel receive with a timeout (no polling). In the
+    //! foreground (no group of its own) signals go to the command's process only.
 
     use std::io;
     use std::os::unix::process::CommandExt;
@@ -375,9 +511,10 @@ mod group {
     use std::time::Instant;
 
     use nix::errno::Errno;
-    use nix::sys::signal::{self, killpg};
+    use nix::sys::signal::{self, kill, killpg};
     use nix::unistd::Pid;
 
+    use super::{Event, Wake};
     use crate::Signal;
 
     pub(super) fn new_process_group(cmd: &mut Command) {
@@ -385,8 +522,10 @@ mod group {
     }
 
     pub(super) struct Leader {
-        pgid: Pid,
-        exited: mpsc::Receiver<io::Result<ExitStatus>>,
+        /// The command's pid, which is also its process group's id when `group` is set.
+        pid: Pid,
+        group: bool,
+        events: mpsc::Receiver<Event>,
         status: Option<ExitStatus>,
     }
 
@@ -399,10 +538,14 @@ mod group {
     }
 
     impl Leader {
-        pub(super) fn start(mut child: Child) -> io::Result<Self> {
-            let pid = i32::try_from(child.id()).map_err(io::Error::other)?;
-            let pgid = Pid::from_raw(pid);
-            let (tx, exited) = mpsc::sync_channel(1);
+        pub(super) fn start(
+            mut child: Child,
+            group: bool,
+            tx: mpsc::Sender<Event>,
+            events: mpsc::Receiver<Event>,
+        ) -> io::Result<Self> {
+            let raw = i32::try_from(child.id()).map_err(io::Error::other)?;
+            let pid = Pid::from_raw(raw);
             thread::Builder::new()
                 .name("notes-proc-waiter".into())
                 .spawn(move || {
@@ -411,47 +554,68 @@ mod group {
                     // so nothing outlives the command. The group id cannot name another
                     // group while any member is alive, and a reused pid would have to lead
                     // a new group within microseconds: the same (tiny) window GNU timeout has.
-                    let _ = signal_group(pgid, signal::Signal::SIGKILL);
-                    let _ = tx.send(status);
+                    if group {
+                        let _ = signal_group(pid, signal::Signal::SIGKILL);
+                    }
+                    let _ = tx.send(Event::Exited(status));
                 })?;
             Ok(Self {
-                pgid,
-                exited,
+                pid,
+                group,
+                events,
                 status: None,
             })
         }
 
-        pub(super) fn wait_until(&mut self, deadline: Instant) -> io::Result<Option<ExitStatus>> {
+        pub(super) fn wait_until(&mut self, deadline: Instant) -> io::Result<Wake> {
             if let Some(status) = self.status {
-                return Ok(Some(status));
+                return Ok(Wake::Exited(status));
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.exited.recv_timeout(left) {
-                Ok(status) => {
+            match self.events.recv_timeout(left) {
+                Ok(Event::Exited(status)) => {
                     let status = status?;
                     self.status = Some(status);
-                    Ok(Some(status))
+                    Ok(Wake::Exited(status))
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => Ok(None),
+                Ok(Event::Signal(signal)) => Ok(Wake::Signal(signal)),
+                Err(mpsc::RecvTimeoutError::Timeout) => Ok(Wake::Deadline),
                 Err(mpsc::RecvTimeoutError::Disconnected) => Err(vanished()),
             }
         }
 
+        /// Waits for the leader to end, whatever signals are forwarded meanwhile.
         pub(super) fn wait(&mut self) -> io::Result<ExitStatus> {
-            if let Some(status) = self.status {
-                return Ok(status);
+            loop {
+                if let Some(status) = self.status {
+                    return Ok(status);
+                }
+                if let Event::Exited(status) = self.events.recv().map_err(|_| vanished())? {
+                    self.status = Some(status?);
+                }
             }
-            let status = self.exited.recv().map_err(|_| vanished())??;
-            self.status = Some(status);
-            Ok(status)
         }
 
-        pub(super) fn signal_group(&self, signal: Signal) -> io::Result<()> {
-            signal_group(self.pgid, signal.to_nix())
+        pub(super) fn signal(&self, signal: Signal) -> io::Result<()> {
+            self.send(signal.to_nix())
         }
 
-        pub(super) fn continue_group(&self) -> io::Result<()> {
-            signal_group(self.pgid, signal::Signal::SIGCONT)
+        pub(super) fn resume(&self) -> io::Result<()> {
+            self.send(signal::Signal::SIGCONT)
+        }
+
+        fn send(&self, signal: signal::Signal) -> io::Result<()> {
+            if self.group {
+                return signal_group(self.pid, signal);
+            }
+            // A reaped pid may already name another process: never signal it.
+            if self.status.is_some() {
+                return Ok(());
+            }
+            match kill(self.pid, signal) {
+                Ok(()) | Err(Errno::ESRCH) => Ok(()),
+                Err(errno) => Err(errno.into()),
+            }
         }
     }
 
@@ -463,14 +627,16 @@ mod group {
 #[cfg(not(unix))]
 mod group {
     //! Elsewhere (Windows): the command gets `CREATE_NEW_PROCESS_GROUP`, waiting polls
-    //! `try_wait` every millisecond, and "signalling" terminates the leader process (Windows
-    //! has no signals; children of the command are not reached).
+    //! `try_wait` and the forwarded signals every millisecond, and "signalling" terminates the
+    //! leader process (Windows has no signals; children of the command are not reached).
 
     use std::io;
     use std::process::{Child, Command, ExitStatus};
+    use std::sync::mpsc;
     use std::thread;
     use std::time::{Duration, Instant};
 
+    use super::{Event, Wake};
     use crate::Signal;
 
     pub(super) fn new_process_group(cmd: &mut Command) {
@@ -486,21 +652,30 @@ mod group {
 
     pub(super) struct Leader {
         child: Child,
+        events: mpsc::Receiver<Event>,
     }
 
     impl Leader {
-        pub(super) fn start(child: Child) -> io::Result<Self> {
-            Ok(Self { child })
+        pub(super) fn start(
+            child: Child,
+            _group: bool,
+            _tx: mpsc::Sender<Event>,
+            events: mpsc::Receiver<Event>,
+        ) -> io::Result<Self> {
+            Ok(Self { child, events })
         }
 
-        pub(super) fn wait_until(&mut self, deadline: Instant) -> io::Result<Option<ExitStatus>> {
+        pub(super) fn wait_until(&mut self, deadline: Instant) -> io::Result<Wake> {
             loop {
                 if let Some(status) = self.child.try_wait()? {
-                    return Ok(Some(status));
+                    return Ok(Wake::Exited(status));
+                }
+                if let Ok(Event::Signal(signal)) = self.events.try_recv() {
+                    return Ok(Wake::Signal(signal));
                 }
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    return Ok(None);
+                    return Ok(Wake::Deadline);
                 }
                 thread::sleep(left.min(Duration::from_millis(1)));
             }
@@ -510,14 +685,14 @@ mod group {
             self.child.wait()
         }
 
-        pub(super) fn signal_group(&mut self, _signal: Signal) -> io::Result<()> {
+        pub(super) fn signal(&mut self, _signal: Signal) -> io::Result<()> {
             match self.child.kill() {
                 Err(err) if err.kind() != io::ErrorKind::InvalidInput => Err(err),
                 _ => Ok(()),
             }
         }
 
-        pub(super) fn continue_group(&self) -> io::Result<()> {
+        pub(super) fn resume(&self) -> io::Result<()> {
             Ok(())
         }
     }

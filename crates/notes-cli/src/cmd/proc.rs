@@ -60,6 +60,11 @@ pub(crate) struct TimeoutArgs {
     #[arg(short, long, value_parser = parse_duration, default_value = "1s", value_name = "DURATION")]
     kill_after: Duration,
 
+    /// Let the command read the terminal and get its signals (Ctrl-C, Ctrl-Z), as GNU timeout
+    /// --foreground does; at the deadline only the command is signalled, not its children.
+    #[arg(long)]
+    foreground: bool,
+
     /// The command and its arguments (put `--` before them if they start with `-`).
     #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     command: Vec<OsString>,
@@ -75,15 +80,25 @@ const NOT_FOUND: u8 = 127;
 /// `notes timeout DURATION [--signal SIG] [--kill-after DURATION] -- CMD [ARGS...]`: exits
 /// with the command's status, 124 when the deadline ended it.
 pub(crate) fn timeout(args: &TimeoutArgs) -> anyhow::Result<()> {
+    let forward = notes_proc::Forward::new();
+    forward_signals(&forward)?;
     let limit = notes_proc::Limit::new(args.duration)
         .signal(args.signal)
         .kill_after(args.kill_after)
+        .foreground(args.foreground)
+        .forward(&forward)
         .capture(false);
     let outcome = match notes_proc::run_with_timeout(&mut command(&args.command), &limit) {
         Ok(outcome) => outcome,
         Err(err) => {
             let code = match err {
                 notes_proc::Error::NotFound { .. } => NOT_FOUND,
+                // A script whose `#!` interpreter is missing: 127 too, as in GNU timeout.
+                notes_proc::Error::Spawn { ref source, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    NOT_FOUND
+                }
                 notes_proc::Error::Spawn { .. } => CANNOT_RUN,
                 _ => FAILED,
             };
@@ -105,6 +120,42 @@ pub(crate) fn timeout(args: &TimeoutArgs) -> anyhow::Result<()> {
     } else {
         Err(Exit { code, cause: None }.into())
     }
+}
+
+/// Passes the INT, QUIT, HUP and TERM this process gets on to the command, as GNU timeout
+/// does: the command runs in a process group of its own, which neither Ctrl-C at the terminal
+/// nor `kill` of this process reaches. The handler thread lives until `notes` exits.
+#[cfg(unix)]
+fn forward_signals(forward: &notes_proc::Forward) -> anyhow::Result<()> {
+    use notes_proc::Signal;
+    use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGQUIT, SIGHUP, SIGTERM])
+        .context("cannot install the signal handlers")?;
+    let forward = forward.clone();
+    std::thread::Builder::new()
+        .name("notes-signals".into())
+        .spawn(move || {
+            for raw in signals.forever() {
+                let signal = match raw {
+                    SIGINT => Signal::Int,
+                    SIGQUIT => Signal::Quit,
+                    SIGHUP => Signal::Hup,
+                    _ => Signal::Term,
+                };
+                forward.signal(signal);
+            }
+        })
+        .context("cannot start the signal handler thread")?;
+    Ok(())
+}
+
+/// Windows has Ctrl-C only: pass it on.
+#[cfg(not(unix))]
+fn forward_signals(forward: &notes_proc::Forward) -> anyhow::Result<()> {
+    let forward = forward.clone();
+    ctrlc::set_handler(move || forward.signal(notes_proc::Signal::Int))
+        .context("cannot install the Ctrl-C handler")
 }
 
 /// Arguments of `notes spawn`.

@@ -4,5 +4,6 @@ mod bwt;
 mod cli;
 mod docs;
 mod fs;
+mod ipc;
 mod proc;
 mod time;

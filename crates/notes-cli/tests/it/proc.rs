@@ -84,3 +84,117 @@ fn the_tour_replays_call_func_with_timeout() {
     let body: Vec<&str> = stdout.lines().skip(2).collect();
     assert_eq!(body, ["0", "1", "42", "", "0", "1", "2", "3", "None"]);
 }
+
+/// The pids of `parent`'s children, from /proc.
+#[cfg(target_os = "linux")]
+fn children(parent: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...".
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let ppid = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
+        if ppid == Some(parent) {
+            found.extend(
+                entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    found
+}
+
+/// Starts `notes timeout 10s -- sleep 30`, sends it `signal` once the sleep runs, and checks
+/// that it ends at once with 128 + the signal's number and that no sleep survives.
+#[cfg(target_os = "linux")]
+fn check_signal_reaches_the_command(signal: &str, code: i32) {
+    let mut notes = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["timeout", "10s", "--", "sleep", "30"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let sleep = loop {
+        if let Some(&pid) = children(notes.id()).first() {
+            break pid;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "sleep never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // Let the sleep exec (it is a fork of notes until then) and notes install its handlers.
+    std::thread::sleep(Duration::from_millis(200));
+    let sent = Command::new("kill")
+        .args([&format!("-{signal}"), &notes.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = loop {
+        if let Some(status) = notes.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            notes.kill().unwrap();
+            panic!("notes timeout did not pass SIG{signal} on to the command");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(code), "SIG{signal}");
+    assert!(
+        !std::path::Path::new(&format!("/proc/{sleep}")).exists(),
+        "sleep {sleep} survived SIG{signal}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn signals_sent_to_timeout_reach_the_command() {
+    check_signal_reaches_the_command("TERM", 143);
+    check_signal_reaches_the_command("INT", 130);
+    check_signal_reaches_the_command("HUP", 129);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn foreground_keeps_the_command_in_the_callers_process_group() {
+    let pgid = |stat: &str| -> String {
+        stat.rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .to_owned()
+    };
+    let ours = pgid(&std::fs::read_to_string("/proc/self/stat").unwrap());
+    let script = "cat /proc/$$/stat";
+    let out = notes(&["timeout", "--foreground", "5s", "--", "sh", "-c", script]);
+    assert!(out.status.success());
+    assert_eq!(pgid(&String::from_utf8(out.stdout).unwrap()), ours);
+    // Without it the command leads a group of its own (and cannot read the terminal).
+    let out = notes(&["timeout", "5s", "--", "sh", "-c", "cat /proc/$$/stat"]);
+    let stat = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(pgid(&stat), stat.split(' ').next().unwrap());
+}
+
+#[test]
+fn a_missing_program_is_named_once() {
+    for args in [
+        &["run", "--", "notes-no-such-program"][..],
+        &["timeout", "1s", "notes-no-such-program"],
+    ] {
+        let out = notes(args);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "error: cannot run \"notes-no-such-program\": program \"notes-no-such-program\" not found\n"
+        );
+    }
+}

@@ -193,3 +193,76 @@ fn a_command_that_ends_in_time_reports_its_exact_status() {
     let outcome = run_with_timeout(&mut sh("kill -KILL $$"), &limit).unwrap();
     assert_eq!(outcome.status, Status::Signal(9));
 }
+
+#[test]
+fn a_missing_program_error_says_not_found_once() {
+    let err = run(&mut Command::new("notes-no-such-program")).unwrap_err();
+    assert!(std::error::Error::source(&err).is_none(), "{err:?}");
+
+    // A script whose interpreter is missing exists: the message says what is missing.
+    let dir = std::env::temp_dir().join(format!("notes-proc-interp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("script");
+    std::fs::write(&script, "#!/notes/no/such/interpreter\n").unwrap();
+    let mut perms = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&script, perms).unwrap();
+    let err = run(&mut Command::new(&script)).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let source = std::error::Error::source(&err).map(ToString::to_string);
+    assert!(matches!(err, Error::Spawn { .. }), "{err:?}");
+    assert_eq!(
+        source.unwrap(),
+        format!(
+            "{} exists, but the interpreter on its #! line was not found",
+            script.display()
+        )
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_forwarded_signal_stops_the_whole_group_without_a_timeout() {
+    let forward = notes_proc::Forward::new();
+    let limit = Limit::new(Duration::from_secs(30)).forward(&forward);
+    let sender = forward.clone();
+    let signaller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        sender.signal(Signal::Int);
+    });
+    let outcome = run_with_timeout(&mut sh("sleep 30 & echo $!; sleep 30"), &limit).unwrap();
+    signaller.join().unwrap();
+    assert!(!outcome.timed_out);
+    assert_eq!(outcome.status, Status::Signal(2));
+    assert!(
+        outcome.elapsed < Duration::from_secs(5),
+        "{:?}",
+        outcome.elapsed
+    );
+    let pid: u32 = String::from_utf8(outcome.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(crate::is_gone(pid), "pid {pid} survived");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn foreground_runs_in_our_process_group_and_signals_only_the_command() {
+    let limit = Limit::new(Duration::from_millis(200)).foreground(true);
+    let outcome = run_with_timeout(&mut sh("cat /proc/$$/stat; exec sleep 30"), &limit).unwrap();
+    assert!(outcome.timed_out);
+    assert_eq!(outcome.status, Status::Signal(9));
+    let pgid = |stat: &str| {
+        stat.rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .nth(2)
+            .unwrap()
+            .to_owned()
+    };
+    let ours = pgid(&std::fs::read_to_string("/proc/self/stat").unwrap());
+    assert_eq!(pgid(&String::from_utf8(outcome.stdout).unwrap()), ours);
+}

@@ -1,0 +1,46 @@
+//! `notes echo serve|send`, as the issue and the notes' echo-client.py show them.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+/// Starts `notes echo serve --once` on an ephemeral port, sends `message` with `notes echo
+/// send`, and returns what `send` printed.
+fn echo(message: &str) -> String {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["echo", "serve", "--addr", "127.0.0.1:0", "--once"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first
+        .trim()
+        .strip_prefix("Listening on ")
+        .unwrap()
+        .to_owned();
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["echo", "send", "--addr", &addr, message])
+        .output()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn send_prints_the_echo_as_python_repr_of_bytes() {
+    assert_eq!(echo("Hello, world"), "Received b'Hello, world'\n");
+    // Python's repr switches to double quotes for bytes holding a single quote only.
+    assert_eq!(echo("it's"), "Received b\"it's\"\n");
+    assert_eq!(
+        echo("café\t\"q\" it's"),
+        "Received b'caf\\xc3\\xa9\\t\"q\" it\\'s'\n"
+    );
+}
