@@ -1,12 +1,13 @@
 use std::io;
 use std::path::PathBuf;
 
-/// What can go wrong in `notes-fs`. Every variant names the path it concerns.
+/// What can go wrong in `notes-fs`. Every variant names the path it concerns (as [`Escaped`](crate::Escaped)
+/// shows it, so no byte of a name is hidden).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// An operating-system call on `path` failed; `action` says which ("read", "create", ...).
-    #[error("cannot {action} {}", path.display())]
+    #[error("cannot {action} {}", crate::Escaped(path))]
     Io {
         /// What was being done, as a verb: "read", "write", "create directory", ...
         action: &'static str,
@@ -17,13 +18,16 @@ pub enum Error {
         source: io::Error,
     },
     /// `path` exists but is not a directory, so it cannot be used as one.
-    #[error("{} exists and is not a directory", path.display())]
+    #[error("{} exists and is not a directory", crate::Escaped(path))]
     NotADirectory {
         /// The offending path.
         path: PathBuf,
     },
     /// A text file was expected to hold UTF-8 text but does not.
-    #[error("{} is not valid UTF-8 (first bad byte at offset {offset})", path.display())]
+    #[error(
+        "{} is not valid UTF-8 (first bad byte at offset {offset})",
+        crate::Escaped(path)
+    )]
     NotUtf8 {
         /// The file.
         path: PathBuf,
@@ -31,7 +35,7 @@ pub enum Error {
         offset: usize,
     },
     /// A marker searched for by [`extract_between`](crate::extract_between) is not in the file.
-    #[error("{}: {which} {marker:?} not found{}", path.display(), if *which == "suffix" { " after the prefix" } else { "" })]
+    #[error("{}: {which} {marker:?} not found{}", crate::Escaped(path), if *which == "suffix" { " after the prefix" } else { "" })]
     MarkerNotFound {
         /// The file searched.
         path: PathBuf,
@@ -41,7 +45,7 @@ pub enum Error {
         marker: String,
     },
     /// A token in a list-of-integers file is not an integer.
-    #[error("{}: item {index} ({token:?}) is not an integer", path.display())]
+    #[error("{}: item {index} ({token:?}) is not an integer", crate::Escaped(path))]
     BadInteger {
         /// The file read.
         path: PathBuf,
@@ -62,7 +66,12 @@ pub enum Error {
         count: usize,
     },
     /// A rename failed (or its target appeared after planning); applying stopped there.
-    #[error("cannot rename {} to {} (stopped after {done} rename(s), recorded in {})", from.display(), to.display(), journal.display())]
+    #[error(
+        "cannot rename {} to {} (stopped after {done} rename(s), recorded in {})",
+        crate::Escaped(from),
+        crate::Escaped(to),
+        crate::Escaped(journal)
+    )]
     Rename {
         /// The path being renamed.
         from: PathBuf,
@@ -77,7 +86,12 @@ pub enum Error {
         source: io::Error,
     },
     /// Restoring a name from a journal failed; undoing stopped there.
-    #[error("cannot rename {} back to {} (stopped after restoring {restored} name(s) from {})", from.display(), to.display(), journal.display())]
+    #[error(
+        "cannot rename {} back to {} (stopped after restoring {restored} name(s) from {})",
+        crate::Escaped(from),
+        crate::Escaped(to),
+        crate::Escaped(journal)
+    )]
     Undo {
         /// The current (renamed) path.
         from: PathBuf,
@@ -93,7 +107,10 @@ pub enum Error {
         source: io::Error,
     },
     /// A file is not a rename journal, or is damaged.
-    #[error("{} is not a valid rename journal: line {line}: {why}", path.display())]
+    #[error(
+        "{} is not a valid rename journal: line {line}: {why}",
+        crate::Escaped(path)
+    )]
     BadJournal {
         /// The journal file.
         path: PathBuf,
@@ -115,7 +132,10 @@ pub enum Error {
         source: globset::Error,
     },
     /// Deleting a file failed; applying stopped there.
-    #[error("cannot delete {} (stopped after deleting {done} file(s))", path.display())]
+    #[error(
+        "cannot delete {} (stopped after deleting {done} file(s))",
+        crate::Escaped(path)
+    )]
     Delete {
         /// The file.
         path: PathBuf,
@@ -126,7 +146,10 @@ pub enum Error {
         source: io::Error,
     },
     /// Moving a file to the trash failed; applying stopped there.
-    #[error("cannot move {} to the trash (stopped after trashing {done} file(s))", path.display())]
+    #[error(
+        "cannot move {} to the trash (stopped after trashing {done} file(s))",
+        crate::Escaped(path)
+    )]
     Trash {
         /// The file.
         path: PathBuf,

@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 mod delete;
+mod display;
 mod error;
 mod journal;
 mod rename;
@@ -9,6 +10,7 @@ mod text;
 mod walk;
 
 pub use delete::{DeletePlan, DeleteRule, Deleted, Doomed, Removal};
+pub use display::Escaped;
 pub use error::{Error, Result};
 pub use rename::{Applied, Conflict, Rename, RenameOptions, RenamePlan, RenameRule, Undone, undo};
 pub use text::{

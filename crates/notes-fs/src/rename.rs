@@ -139,26 +139,28 @@ pub enum Conflict {
 }
 
 impl std::fmt::Display for Conflict {
+    /// Paths are quoted as [`Escaped`](crate::Escaped)'s alternate form shows them.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::Escaped;
         match self {
             Conflict::SameTarget { target, sources } => {
                 for (i, source) in sources.iter().enumerate() {
                     let sep = if i == 0 { "" } else { ", " };
-                    write!(f, "{sep}'{}'", source.display())?;
+                    write!(f, "{sep}{:#}", Escaped(source))?;
                 }
-                write!(f, " would all become '{}'", target.display())
+                write!(f, " would all become {:#}", Escaped(target))
             }
             Conflict::TargetExists { from, to } => write!(
                 f,
-                "'{}' would replace the existing '{}'",
-                from.display(),
-                to.display()
+                "{:#} would replace the existing {:#}",
+                Escaped(from),
+                Escaped(to)
             ),
             Conflict::InvalidName { from, name, why } => write!(
                 f,
-                "'{}' would be named {:?}, which {why}",
-                from.display(),
-                name
+                "{:#} would be named {:#}, which {why}",
+                Escaped(from),
+                Escaped(Path::new(name))
             ),
         }
     }
@@ -344,11 +346,16 @@ impl RenamePlan {
                 journal: journal.to_path_buf(),
                 source,
             };
+            // The journal holds absolute paths, so `undo` works from any directory.
+            let (abs_from, abs_to) = (
+                std::path::absolute(from).map_err(fail)?,
+                std::path::absolute(to).map_err(fail)?,
+            );
             if target_taken(from, to) {
                 return Err(fail(io::Error::from(io::ErrorKind::AlreadyExists)));
             }
-            writer.record(from, to)?;
-            fs::rename(from, to).map_err(fail)?;
+            writer.record(&abs_from, &abs_to)?;
+            rename_no_replace(from, to).map_err(fail)?;
             renamed += 1;
         }
         writer.finish()?;
@@ -394,12 +401,79 @@ pub fn undo(journal: &Path) -> Result<Undone> {
                 return Err(fail(io::Error::from(io::ErrorKind::AlreadyExists)));
             }
             (true, _) => {
-                fs::rename(to, from).map_err(fail)?;
+                rename_no_replace(to, from).map_err(fail)?;
                 done.restored += 1;
             }
         }
     }
     Ok(done)
+}
+
+/// Renames `from` to `to` but never replaces an existing `to`, even one that appears after
+/// the plan was checked: where the system has it, the check and the rename are one call
+/// (`renameat2(RENAME_NOREPLACE)` on Linux, `renameatx_np(RENAME_EXCL)` on macOS); otherwise
+/// a hard link (which fails if `to` exists) then the unlink of `from`; for directories on
+/// such systems, a check then a plain rename. `to` naming `from` itself (a case-only rename
+/// on a case-insensitive file system) is a plain rename.
+fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(to).is_ok() {
+        if same_entry(from, to) {
+            return fs::rename(from, to);
+        }
+        return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+    }
+    match rename_exclusive(from, to) {
+        Ok(()) => return Ok(()),
+        Err(Fallback::No(err)) => return Err(err),
+        Err(Fallback::Unsupported) => {}
+    }
+    match link_then_unlink(from, to) {
+        Ok(()) => return Ok(()),
+        Err(Fallback::No(err)) => return Err(err),
+        Err(Fallback::Unsupported) => {}
+    }
+    fs::rename(from, to)
+}
+
+/// Why a no-replace strategy did not rename: a real error, or a system that cannot do it.
+#[derive(Debug)]
+enum Fallback {
+    No(io::Error),
+    Unsupported,
+}
+
+#[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+fn rename_exclusive(from: &Path, to: &Path) -> std::result::Result<(), Fallback> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use rustix::io::Errno;
+    match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(()),
+        // An old kernel, a seccomp filter or a file system without the flag.
+        Err(e) if [Errno::INVAL, Errno::NOSYS, Errno::NOTSUP, Errno::OPNOTSUPP].contains(&e) => {
+            Err(Fallback::Unsupported)
+        }
+        Err(e) => Err(Fallback::No(e.into())),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
+fn rename_exclusive(_: &Path, _: &Path) -> std::result::Result<(), Fallback> {
+    Err(Fallback::Unsupported)
+}
+
+/// A rename as a hard link (atomic, failing if `to` exists) then an unlink of `from`.
+/// Directories and file systems without hard links are `Unsupported`.
+fn link_then_unlink(from: &Path, to: &Path) -> std::result::Result<(), Fallback> {
+    match fs::hard_link(from, to) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(Fallback::No(e)),
+        Err(_) => return Err(Fallback::Unsupported),
+    }
+    fs::remove_file(from).map_err(|err| {
+        // Both names point at the file: drop the new one so nothing changed.
+        let _ = fs::remove_file(to);
+        Fallback::No(err)
+    })
 }
 
 fn conflict_source(conflict: &Conflict) -> &Path {
@@ -494,6 +568,48 @@ mod tests {
         assert_eq!(invalid_name(OsStr::new("")), Some("is empty"));
         assert_eq!(invalid_name(OsStr::new("..")), Some("is reserved"));
         assert_eq!(invalid_name(OsStr::new("fine")), None);
+    }
+
+    #[test]
+    fn no_replace_renames_never_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("c"),
+        );
+        fs::write(&a, "a").unwrap();
+        fs::write(&b, "b").unwrap();
+        let taken = |r: io::Result<()>| {
+            assert_eq!(r.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+            assert_eq!(fs::read_to_string(&a).unwrap(), "a");
+            assert_eq!(fs::read_to_string(&b).unwrap(), "b");
+        };
+        // Each strategy on its own, as if `b` had appeared after the existence check.
+        taken(rename_no_replace(&a, &b));
+        match rename_exclusive(&a, &b) {
+            Err(Fallback::No(err)) => taken(Err(err)),
+            Err(Fallback::Unsupported) => {}
+            Ok(()) => panic!("renamed onto an existing file"),
+        }
+        match link_then_unlink(&a, &b) {
+            Err(Fallback::No(err)) => taken(Err(err)),
+            other => panic!("{other:?}"),
+        }
+        // And each renames when the target is free.
+        link_then_unlink(&a, &c).unwrap();
+        assert!(!a.exists() && fs::read_to_string(&c).unwrap() == "a");
+        if rename_exclusive(&c, &a).is_ok() {
+            assert!(!c.exists() && fs::read_to_string(&a).unwrap() == "a");
+        } else {
+            fs::rename(&c, &a).unwrap();
+        }
+        rename_no_replace(&a, &c).unwrap();
+        assert!(!a.exists() && fs::read_to_string(&c).unwrap() == "a");
+        // Directories fall through to the last strategy.
+        fs::create_dir(dir.path().join("d")).unwrap();
+        rename_no_replace(&dir.path().join("d"), &dir.path().join("e")).unwrap();
+        assert!(dir.path().join("e").is_dir());
     }
 
     #[cfg(unix)]

@@ -63,14 +63,14 @@ pub struct Warning {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = self.path.display();
+        let path = crate::Escaped(&self.path);
         match &self.problem {
             Problem::Unreadable(err) => write!(f, "cannot read {path}: {err}"),
             Problem::Vanished => write!(f, "{path} vanished after being listed"),
             Problem::Loop { ancestor } => write!(
                 f,
                 "{path} is a link back to {}; not followed again",
-                ancestor.display()
+                crate::Escaped(ancestor)
             ),
         }
     }

@@ -72,6 +72,7 @@ impl ConciseDuration {
     ///
     /// A duration is an optional sign then one or more `<number><unit>` parts, largest unit
     /// first, each unit at most once; whitespace may surround and separate everything.
+    /// A lone number without a unit is seconds (`"4186"` is `"4186s"`).
     /// Numbers are decimal with an optional fraction (`1.5`, `.25`); units are `d`, `h`, `m`,
     /// `s`, `ms`, `us` (or `µs`) and `ns`. Fractions finer than a nanosecond are truncated.
     ///
@@ -415,6 +416,13 @@ fn parse_nanos(input: &str, allow_sign: bool) -> Result<i128> {
         cur.skip_while(char::is_whitespace);
         let unit_column = cur.column;
         let unit = cur.skip_while(char::is_alphabetic);
+        if unit.is_empty() && last.is_none() && cur.peek().is_none() {
+            // A lone number is seconds, as `sleep 5` and systemd read it. After other parts
+            // (`"1h 30"`) it stays an error: 30 minutes or 30 seconds is anyone's guess.
+            return part_nanos(whole, fraction, NANOS_PER_SEC)
+                .map(|v| if negative { -v } else { v })
+                .ok_or_else(|| cur.error(number_column, ParseErrorKind::TooLarge));
+        }
         if unit.is_empty() {
             let number = number.to_owned();
             return Err(cur.error(unit_column, ParseErrorKind::MissingUnit { number }));
@@ -504,6 +512,11 @@ mod tests {
         check("-1h 9m 46s", -4_186.0, "-1h  9m 46s");
         check("+2m", 120.0, " 0h  2m  0s");
         check("- 30s", -30.0, "-0h  0m 30s");
+        // A lone number is seconds.
+        check("4186", 4_186.0, " 1h  9m 46s");
+        check(" 4186.5 ", 4_186.5, " 1h  9m 47s");
+        check("-90", -90.0, "-0h  1m 30s");
+        check("0", 0.0, " 0h  0m  0s");
         check("1s 500ms 250us 125ns", 1.500_250_125, " 0h  0m  2s");
         check("3µs 2ns", 0.000_003_002, " 0h  0m  0s");
         check("1μs", 0.000_001, " 0h  0m  0s");
@@ -541,8 +554,8 @@ mod tests {
                 "expected a number, found the end of the input at column 2",
             ),
             (
-                "4186",
-                r#"missing unit after "4186" at column 5 (units: d, h, m, s, ms, us, ns)"#,
+                "4186 1s",
+                r#"missing unit after "4186" at column 6 (units: d, h, m, s, ms, us, ns)"#,
             ),
             (
                 "1h 30",

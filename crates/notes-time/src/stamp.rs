@@ -38,6 +38,9 @@ impl Default for StampOptions {
 
 /// `name` prefixed with the current local time: `"2022-10-10 19-23-18.975783 Output.txt"`.
 ///
+/// A path gets the stamp on its last component: `"results/x.txt"` becomes
+/// `"results/2022-10-10 19-23-18.975783 x.txt"`.
+///
 /// The Rust counterpart of the notes' `"%s Output.txt" % datetime.datetime.now()`, without
 /// the `:` that Windows refuses in file names.
 ///
@@ -48,15 +51,30 @@ impl Default for StampOptions {
 /// ```
 pub fn timestamped_name(name: &str) -> String {
     // The default format is valid and yields only digits, `-`, ` ` and `.`: nothing to check.
-    let mut text = SystemClock.now().format(DEFAULT_STAMP_FORMAT).to_string();
-    if !name.is_empty() {
-        text.push(' ');
-        text.push_str(name);
+    let stamp = SystemClock.now().format(DEFAULT_STAMP_FORMAT).to_string();
+    prefixed(name, &stamp, " ")
+}
+
+/// `name` with `stamp` and `separator` put before its last path component, so that
+/// `results/x.txt` becomes `results/<stamp> x.txt` rather than a name under `<stamp> results`.
+/// An empty last component (`""`, `results/`) gets the stamp alone.
+fn prefixed(name: &str, stamp: &str, separator: &str) -> String {
+    let split = name
+        .rfind(|c| c == '/' || (cfg!(windows) && c == '\\'))
+        .map_or(0, |i| i + 1);
+    let (dir, file) = name.split_at(split);
+    let mut text = String::with_capacity(name.len() + stamp.len() + separator.len());
+    text.push_str(dir);
+    text.push_str(stamp);
+    if !file.is_empty() {
+        text.push_str(separator);
+        text.push_str(file);
     }
     text
 }
 
-/// `name` prefixed with a stamp of `clock`'s time in `options.format`.
+/// `name` prefixed with a stamp of `clock`'s time in `options.format` (on the last component
+/// when `name` is a path, as in [`timestamped_name`]).
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -82,12 +100,8 @@ pub fn timestamped_name_with<C: Clock>(
 where
     <C::Tz as TimeZone>::Offset: std::fmt::Display,
 {
-    let mut text = stamp(&clock.now(), &options.format)?;
-    if !name.is_empty() {
-        text.push_str(&options.separator);
-        text.push_str(name);
-    }
-    Ok(text)
+    let stamp = stamp(&clock.now(), &options.format)?;
+    Ok(prefixed(name, &stamp, &options.separator))
 }
 
 /// `time` in the strftime pattern `format`, checked to be safe in a file name.
@@ -137,6 +151,23 @@ mod tests {
         assert_eq!(name, "2022-10-10 19-23-18.975783 Output.txt");
         let bare = timestamped_name_with("", &StampOptions::default(), &clock()).unwrap();
         assert_eq!(bare, "2022-10-10 19-23-18.975783");
+    }
+
+    #[test]
+    fn paths_get_the_stamp_on_their_last_component() {
+        let options = StampOptions::default();
+        let check = |name: &str, want: &str| {
+            assert_eq!(
+                timestamped_name_with(name, &options, &clock()).unwrap(),
+                want,
+                "{name:?}"
+            );
+        };
+        check("results/x.txt", "results/2022-10-10 19-23-18.975783 x.txt");
+        check("/tmp/a b/x", "/tmp/a b/2022-10-10 19-23-18.975783 x");
+        check("results/", "results/2022-10-10 19-23-18.975783");
+        check("/", "/2022-10-10 19-23-18.975783");
+        assert!(timestamped_name("out/Output.txt").starts_with("out/2"));
     }
 
     #[test]

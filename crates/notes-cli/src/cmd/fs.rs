@@ -81,7 +81,7 @@ fn shown<'a>(root: &Path, path: &'a Path) -> &'a Path {
 
 /// A conflict as [`notes_fs::Conflict`]'s `Display` has it, with paths as [`shown`].
 fn describe(root: &Path, conflict: &notes_fs::Conflict) -> String {
-    let q = |p: &Path| format!("'{}'", shown(root, p).display());
+    let q = |p: &Path| format!("{:#}", notes_fs::Escaped(shown(root, p)));
     match conflict {
         notes_fs::Conflict::SameTarget { target, sources } => {
             let sources: Vec<_> = sources.iter().map(|s| q(s)).collect();
@@ -330,11 +330,12 @@ pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
     let mut planned = 0;
     for r in plan.renames().iter().filter(|r| !r.conflicted) {
         planned += 1;
+        // Escaped: a control character or a byte that is not UTF-8 must show, not vanish.
         writeln!(
             out,
             "{} -> {}",
-            shown(&args.root, &r.from).display(),
-            shown(&args.root, &r.to).display()
+            notes_fs::Escaped(shown(&args.root, &r.from)),
+            notes_fs::Escaped(shown(&args.root, &r.to))
         )?;
     }
     let conflicts = plan.conflicts();
@@ -380,7 +381,7 @@ pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
             out,
             "renamed {}; undo with: notes rename --undo {}",
             applied.renamed,
-            journal.display()
+            notes_fs::Escaped(&journal)
         )?;
     }
     Ok(())
@@ -420,11 +421,14 @@ pub(crate) fn delete(args: &DeleteArgs, out: &mut Out) -> anyhow::Result<()> {
     for warning in plan.warnings() {
         warn(warning);
     }
-    let mut raw = raw_stdout(out)?;
+    // Escaped, as in `rename`: a name with a newline must not read as two files.
     for doomed in plan.files() {
-        write_path(&mut raw, shown(&args.root, &doomed.path), b'\n')?;
+        writeln!(
+            out,
+            "{}",
+            notes_fs::Escaped(shown(&args.root, &doomed.path))
+        )?;
     }
-    raw.flush()?;
     let count = plan.files().len();
     let size = HumanBytes(plan.total_size());
     if !args.apply {

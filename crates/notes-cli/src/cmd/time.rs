@@ -73,9 +73,9 @@ enum DurationCommand {
     },
     /// Print a number of seconds (fractional or negative too) as a concise duration.
     Format {
-        /// The number of seconds, e.g. 4186 or -0.5.
-        #[arg(allow_negative_numbers = true)]
-        seconds: f64,
+        /// The number of seconds, e.g. 4186 or -0.5, or any duration, e.g. 4186s or 1.5h.
+        #[arg(value_parser = parse_duration, allow_hyphen_values = true)]
+        seconds: ConciseDuration,
         #[command(flatten)]
         format: FormatArgs,
     },
@@ -127,7 +127,7 @@ impl FormatArgs {
 /// Arguments of `notes stamp`.
 #[derive(Debug, Args)]
 pub(crate) struct StampArgs {
-    /// The file name to prefix with the time, e.g. "Output.txt" (none: print the stamp alone).
+    /// The file name to prefix with the time, e.g. "Output.txt" or "results/x.txt" (none: the stamp alone).
     #[arg(value_name = "NAME")]
     name: Option<String>,
 
@@ -218,10 +218,7 @@ pub(crate) fn duration(args: &DurationArgs, out: &mut Out) -> anyhow::Result<()>
             notes_time::sum(*a, *b, *times).context("cannot add the durations")?,
             format,
         ),
-        DurationCommand::Format { seconds, format } => (
-            ConciseDuration::from_secs_f64(*seconds).context("cannot format the duration")?,
-            format,
-        ),
+        DurationCommand::Format { seconds, format } => (*seconds, format),
     };
     let options = format.options();
     if out.json {

@@ -130,3 +130,78 @@ fn delete_can_move_files_to_the_trash() {
     assert!(root.join("keep.txt").exists());
     assert!(data.join("Trash/files/old.tmp").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn names_with_control_characters_or_bad_bytes_show_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    fs::create_dir(&root).unwrap();
+    for name in [
+        &b"ctl\x01 name.txt"[..],
+        b"bad\xff name.txt",
+        b"two\nlines x",
+    ] {
+        fs::write(root.join(std::ffi::OsStr::from_bytes(name)), "x").unwrap();
+    }
+    let out = notes_in(dir.path(), &["rename", "tree"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "$'tree/bad\\xff name.txt' -> $'tree/bad\\xff_name.txt'\n\
+         $'tree/ctl\\x01 name.txt' -> $'tree/ctl\\x01_name.txt'\n\
+         $'tree/two\\nlines x' -> $'tree/two\\nlines_x'\n\
+         dry run: 3 rename(s) planned; pass --apply to rename\n"
+    );
+    let out = notes_in(dir.path(), &["delete", "tree", "-k", "pdf"]);
+    assert!(text(&out.stdout).starts_with(
+        "$'tree/bad\\xff name.txt'\n$'tree/ctl\\x01 name.txt'\n$'tree/two\\nlines x'\n"
+    ));
+    // A conflict between such names shows them too.
+    fs::write(
+        root.join(std::ffi::OsStr::from_bytes(b"CTL\x01 NAME.txt")),
+        "y",
+    )
+    .unwrap();
+    let out = notes_in(dir.path(), &["rename", "tree"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            "conflict: $'tree/CTL\\x01 NAME.txt', $'tree/ctl\\x01 name.txt' would all become $'tree/ctl\\x01_name.txt'"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn undo_works_from_another_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    tree(&root, &["A B.txt", "Sub Dir/C D.txt"]);
+    let journal = dir.path().join("j.journal");
+    let out = notes_in(
+        &root,
+        &[
+            "rename",
+            "--dirs",
+            "--apply",
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(root.join("sub_dir/c_d.txt").exists());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = notes_in(
+        elsewhere.path(),
+        &["rename", "--undo", journal.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "restored 3 name(s), 0 already restored\n"
+    );
+    assert!(root.join("A B.txt").exists() && root.join("Sub Dir/C D.txt").exists());
+}

@@ -83,9 +83,24 @@ fn stamp_is_now_without_colons() {
 
 #[test]
 fn bad_numbers_are_errors_not_panics() {
+    // Durations that do not parse are usage errors that name the input, like `diff 6x 1h`.
+    for (bad, why) in [
+        ("nan", r#"expected a number, found "nan" at column 1"#),
+        ("1e300", r#"unknown unit "e" at column 2"#),
+        (
+            "99999999999999999999999",
+            "the duration is too large (over 292 million years) at column 1",
+        ),
+    ] {
+        let out = notes(&["duration", "format", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("invalid duration {bad:?}: {why}")),
+            "{bad}: {stderr}"
+        );
+    }
     for args in [
-        &["duration", "format", "nan"][..],
-        &["duration", "format", "1e300"],
         &[
             "duration",
             "sum",
@@ -93,7 +108,7 @@ fn bad_numbers_are_errors_not_panics() {
             "1d",
             "--times",
             "18446744073709551615",
-        ],
+        ][..],
         &[
             "eta",
             "--complete",
@@ -112,6 +127,49 @@ fn bad_numbers_are_errors_not_panics() {
         assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn lone_numbers_are_seconds_everywhere() {
+    for args in [
+        &["duration", "format", "4186"][..],
+        &["duration", "format", "4186s"],
+        &["duration", "format", "69.77m"],
+        &["duration", "diff", "21670", "4h 51m 24s"],
+        &["duration", "sum", "4186", "0", "--times", "3"],
+    ] {
+        assert_eq!(stdout(&notes(args)), " 1h  9m 46s\n", "{args:?}");
+    }
+    assert_eq!(
+        stdout(&notes(&["duration", "format", "-0.5", "--round", "floor"])),
+        "-0h  0m  1s\n"
+    );
+    let eta = notes(&[
+        "eta",
+        "--complete",
+        "21670",
+        "--current",
+        "17484",
+        "--done",
+        "3",
+        "--total",
+        "5",
+    ]);
+    assert!(
+        stdout(&eta)
+            .starts_with("Time left (current) =  1h  9m 46s\nTime left (total)   =  7h 10m 56s\n"),
+        "{eta:?}"
+    );
+}
+
+#[test]
+fn stamp_prefixes_the_last_component_of_a_path() {
+    let name = stdout(&notes(&["stamp", "results/x.txt"]));
+    let rest = name.strip_prefix("results/").expect("the directory kept");
+    assert!(rest.ends_with(" x.txt\n") && !rest.contains('/'), "{name}");
+    let name = stdout(&notes(&["stamp", "results/"]));
+    assert!(!name[..name.len() - 1].ends_with(' '), "{name:?}");
+    assert!(name.starts_with("results/2"), "{name:?}");
 }
 
 #[test]
