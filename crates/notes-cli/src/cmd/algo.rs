@@ -73,11 +73,11 @@ pub(crate) enum MethodArg {
     allow_negative_numbers = true
 )]
 pub(crate) struct PrimesArgs {
-    /// Print the primes below N, one per line (N may be 100, 1e9, 10_000_000 or 2^32).
+    /// Print the primes below N (N excluded), one per line; N may be 100, 1e9, 10_000_000, 2^32.
     #[arg(value_name = "N", value_parser = number)]
     n: Option<u64>,
 
-    /// Print π(N), how many primes are ≤ N.
+    /// Print π(N), how many primes are ≤ N (N included: `--count 7` is 4, `notes primes 7` lists 3).
     #[arg(long, value_name = "N", value_parser = number)]
     count: Option<u64>,
 
