@@ -427,26 +427,43 @@ fn transform_file(
     force: bool,
     out: &mut Out,
 ) -> anyhow::Result<()> {
-    let data = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
-    let bar = progress_bar(data.len() as u64, "bwt");
+    // Streamed: memory holds one batch of blocks, not the whole file.
+    let file =
+        std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    let len = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", input.display()))?
+        .len();
+    let bar = progress_bar(len, "bwt");
     write_atomically(output, force, |w| {
-        notes_algo::write_container(&data, options, w, &mut |done| bar.set_position(done))
-            .with_context(|| format!("cannot write {}", output.display()))
+        notes_algo::write_container_from(
+            std::io::BufReader::with_capacity(1 << 20, file),
+            len,
+            options,
+            w,
+            &mut |done| bar.set_position(done),
+        )
+        .with_context(|| {
+            format!(
+                "cannot transform {} into {}",
+                input.display(),
+                output.display()
+            )
+        })
     })?;
     bar.finish_and_clear();
-    let blocks = data.len().div_ceil(options.get_block_size());
+    let blocks = len.div_ceil(options.get_block_size() as u64);
     let written = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
     if out.json {
         return out.json(&serde_json::json!({
-            "input": input, "output": output, "bytes": data.len(), "container_bytes": written,
+            "input": input, "output": output, "bytes": len, "container_bytes": written,
             "blocks": blocks,
         }));
     }
     writeln!(
         out,
-        "{}: {} bytes in {blocks} block{} -> {} ({written} bytes)",
+        "{}: {len} bytes in {blocks} block{} -> {} ({written} bytes)",
         input.display(),
-        data.len(),
         if blocks == 1 { "" } else { "s" },
         output.display()
     )?;
