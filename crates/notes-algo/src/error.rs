@@ -112,7 +112,8 @@ pub enum Error {
     /// The reader given to [`write_container_from`](crate::write_container_from) ended
     /// before, or went on after, the length it was announced with.
     #[error(
-        "the input has {found} bytes, not the {expected} bytes announced (did it change while being read?)"
+        "the input has {} bytes, not the {expected} bytes announced (did it change while being read?)",
+        if found > expected { format!("more than {expected}") } else { found.to_string() }
     )]
     InputLength {
         /// The announced length.

@@ -501,6 +501,8 @@ mod tests {
             ),
             "{long:?}"
         );
+        let message = long.unwrap_err().to_string();
+        assert!(message.contains("has more than 799 bytes"), "{message}");
     }
 
     #[test]

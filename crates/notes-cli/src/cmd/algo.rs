@@ -427,22 +427,34 @@ fn transform_file(
     force: bool,
     out: &mut Out,
 ) -> anyhow::Result<()> {
-    // Streamed: memory holds one batch of blocks, not the whole file.
-    let file =
+    // A regular file is streamed (memory holds one batch of blocks, not the whole file);
+    // a pipe such as /dev/stdin has no length up front, so it is read whole.
+    let mut file =
         std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
-    let len = file
+    let meta = file
         .metadata()
-        .with_context(|| format!("cannot read {}", input.display()))?
-        .len();
+        .with_context(|| format!("cannot read {}", input.display()))?;
+    let (len, data) = if meta.is_file() {
+        (meta.len(), None)
+    } else {
+        let mut data = Vec::new();
+        file.read_to_end(&mut data)
+            .with_context(|| format!("cannot read {}", input.display()))?;
+        (data.len() as u64, Some(data))
+    };
     let bar = progress_bar(len, "bwt");
     write_atomically(output, force, |w| {
-        notes_algo::write_container_from(
-            std::io::BufReader::with_capacity(1 << 20, file),
-            len,
-            options,
-            w,
-            &mut |done| bar.set_position(done),
-        )
+        let mut progress = |done| bar.set_position(done);
+        match &data {
+            Some(data) => notes_algo::write_container(data, options, w, &mut progress),
+            None => notes_algo::write_container_from(
+                std::io::BufReader::with_capacity(1 << 20, file),
+                len,
+                options,
+                w,
+                &mut progress,
+            ),
+        }
         .with_context(|| {
             format!(
                 "cannot transform {} into {}",

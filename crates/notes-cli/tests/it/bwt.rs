@@ -124,3 +124,25 @@ fn damage_that_still_inverts_is_caught_and_nothing_is_written() {
     );
     assert!(!dir.path().join("x").exists());
 }
+
+#[test]
+fn a_pipe_as_input_is_read_whole() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["bwt", "-i", "/dev/stdin", "-o", "c.nbwt"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"^BANANA|").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = notes(
+        dir.path(),
+        &["bwt", "--inverse", "-i", "c.nbwt", "-o", "back"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(dir.path().join("back")).unwrap(), b"^BANANA|");
+}
