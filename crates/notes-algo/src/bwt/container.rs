@@ -14,7 +14,8 @@
 //! Nothing may follow the last block.
 //! The CRC-32 catches damage that still inverts (most changes to a last column or an index
 //! give another valid BWT, so without it a flipped byte would decode silently to wrong
-//! bytes); it costs well under 1% of the transform's time.
+//! bytes); it is one sequential pass over each block, small beside the suffix sort (not
+//! measured separately).
 
 use std::io::{Read, Write};
 
