@@ -12,8 +12,8 @@
 //! | 21 | | `ceil(N / B)` blocks: the block's index (8 bytes), the CRC-32 (ISO-HDLC, as zlib and bzip2's) of the block's original bytes (4 bytes), then its last column (`min(B, rest)` bytes) |
 //!
 //! Nothing may follow the last block.
-//! The CRC-32 catches damage that still inverts (most changes to a last column or an index
-//! give another valid BWT, so without it a flipped byte would decode silently to wrong
+//! The CRC-32 catches damage that still inverts (any in-range change of an index, and some
+//! changes to a last column, give another valid BWT, which would decode silently to wrong
 //! bytes); it is one sequential pass over each block, small beside the suffix sort (not
 //! measured separately).
 
