@@ -73,7 +73,7 @@ pub enum Error {
     },
     /// A BWT container of a format version this crate does not read.
     #[error(
-        "unsupported BWT container version {}: this version of notes-algo reads version 1",
+        "unsupported BWT container version {}: this version of notes-algo reads versions 1 and 2",
         version.map_or_else(|| "(missing)".to_owned(), |v| v.to_string())
     )]
     ContainerVersion {
@@ -95,9 +95,31 @@ pub enum Error {
         block: u64,
         /// Byte offset of the block in the container.
         offset: u64,
-        /// Why it does not invert ([`Error::BwtIndex`] or [`Error::NotBwt`]).
+        /// Why it does not invert ([`Error::BwtIndex`], [`Error::NotBwt`] or
+        /// [`Error::Checksum`]).
         #[source]
         source: Box<Error>,
+    },
+    /// A block of a BWT container inverted to bytes whose CRC-32 is not the one stored with
+    /// it: the container was damaged after it was written.
+    #[error("the restored bytes have CRC-32 {found:08x}, but the container stored {expected:08x}")]
+    Checksum {
+        /// The CRC-32 stored in the container.
+        expected: u32,
+        /// The CRC-32 of the bytes the block inverted to.
+        found: u32,
+    },
+    /// The reader given to [`write_container_from`](crate::write_container_from) ended
+    /// before, or went on after, the length it was announced with.
+    #[error(
+        "the input has {} bytes, not the {expected} bytes announced (did it change while being read?)",
+        if found > expected { format!("more than {expected}") } else { found.to_string() }
+    )]
+    InputLength {
+        /// The announced length.
+        expected: u64,
+        /// How many bytes were read (at least `expected + 1` when it went on).
+        found: u64,
     },
     /// A block size of zero was requested.
     #[error("invalid block size {size}: a block holds at least 1 byte")]

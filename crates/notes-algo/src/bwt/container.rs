@@ -6,12 +6,16 @@
 //! | offset | size | field |
 //! | --- | --- | --- |
 //! | 0 | 4 | magic `NBWT` (`4e 42 57 54`) |
-//! | 4 | 1 | format version, 1 |
+//! | 4 | 1 | format version, 2 (version 1 is still read: the same without the CRC-32s) |
 //! | 5 | 8 | block size `B` (at least 1) |
 //! | 13 | 8 | length `N` of the original |
-//! | 21 | | `ceil(N / B)` blocks: the block's index (8 bytes), then its last column (`min(B, rest)` bytes) |
+//! | 21 | | `ceil(N / B)` blocks: the block's index (8 bytes), the CRC-32 (ISO-HDLC, as zlib and bzip2's) of the block's original bytes (4 bytes), then its last column (`min(B, rest)` bytes) |
 //!
 //! Nothing may follow the last block.
+//! The CRC-32 catches damage that still inverts (any in-range change of an index, and some
+//! changes to a last column, give another valid BWT, which would decode silently to wrong
+//! bytes); it is one sequential pass over each block, small beside the suffix sort (not
+//! measured separately).
 
 use std::io::{Read, Write};
 
@@ -20,8 +24,9 @@ use crate::Error;
 
 /// The four bytes every container starts with.
 pub const CONTAINER_MAGIC: [u8; 4] = *b"NBWT";
-/// The container format version this crate writes and reads.
-pub const CONTAINER_VERSION: u8 = 1;
+/// The container format version this crate writes (it also reads version 1, which has no
+/// CRC-32s).
+pub const CONTAINER_VERSION: u8 = 2;
 /// The default block size, bzip2's largest (900 kB).
 pub const DEFAULT_BLOCK_SIZE: usize = 900_000;
 const HEADER_LEN: usize = 21;
@@ -109,6 +114,25 @@ fn write_err(source: std::io::Error) -> Error {
 pub fn write_container<W: Write>(
     input: &[u8],
     options: &BlockOptions,
+    out: W,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), Error> {
+    write_container_from(input, input.len() as u64, options, out, progress)
+}
+
+/// [`write_container`] reading its input from `input`, which must yield exactly `len`
+/// bytes (a file's length, say), so that memory stays at one batch of blocks (twice the
+/// thread count) rather than the whole input.
+///
+/// # Errors
+///
+/// [`Error::BlockSize`] for a zero block size, [`Error::InputLength`] if `input` does not
+/// yield exactly `len` bytes, [`Error::Io`] if reading or writing fails.
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
+pub fn write_container_from<R: Read, W: Write>(
+    mut input: R,
+    len: u64,
+    options: &BlockOptions,
     mut out: W,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), Error> {
@@ -119,19 +143,60 @@ pub fn write_container<W: Write>(
     header.extend_from_slice(&CONTAINER_MAGIC);
     header.push(CONTAINER_VERSION);
     header.extend_from_slice(&(options.block_size as u64).to_le_bytes());
-    header.extend_from_slice(&(input.len() as u64).to_le_bytes());
+    header.extend_from_slice(&len.to_le_bytes());
     out.write_all(&header).map_err(write_err)?;
-    let blocks: Vec<&[u8]> = input.chunks(options.block_size).collect();
+    let read_err = |source| Error::Io {
+        action: "read the input",
+        source,
+    };
     let mut done = 0u64;
-    for batch in blocks.chunks(options.batch()) {
-        let transformed = map_blocks(batch, options.parallel, |block| bwt_bytes(block));
-        for (last, index) in transformed {
+    while done < len {
+        // Read a batch; a block's buffer grows only as bytes arrive, so a wrong `len`
+        // cannot make this allocate more than the input holds.
+        let mut batch: Vec<Vec<u8>> = Vec::new();
+        let mut planned = done;
+        while batch.len() < options.batch() && planned < len {
+            let want = (options.block_size as u64).min(len - planned);
+            let mut block = Vec::new();
+            let got = (&mut input)
+                .take(want)
+                .read_to_end(&mut block)
+                .map_err(read_err)? as u64;
+            if got < want {
+                return Err(Error::InputLength {
+                    expected: len,
+                    found: planned + got,
+                });
+            }
+            planned += got;
+            batch.push(block);
+        }
+        let transformed = map_blocks(&batch, options.parallel, |block| {
+            let (last, index) = bwt_bytes(block);
+            (last, index, crc32fast::hash(block))
+        });
+        for (last, index, crc) in transformed {
             out.write_all(&(index as u64).to_le_bytes())
+                .and_then(|()| out.write_all(&crc.to_le_bytes()))
                 .and_then(|()| out.write_all(&last))
                 .map_err(write_err)?;
             done += last.len() as u64;
         }
         progress(done);
+    }
+    let mut extra = [0u8; 1];
+    let more = loop {
+        match input.read(&mut extra) {
+            Ok(k) => break k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(read_err(e)),
+        }
+    };
+    if more > 0 {
+        return Err(Error::InputLength {
+            expected: len,
+            found: len + 1,
+        });
     }
     out.flush().map_err(write_err)
 }
@@ -149,7 +214,10 @@ pub fn encode_container(input: &[u8], options: &BlockOptions) -> Result<Vec<u8>,
 
 /// The header of a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ContainerHeader {
+    /// Format version (1: no CRC-32s, 2: a CRC-32 per block).
+    pub version: u8,
     /// Block size in bytes.
     pub block_size: u64,
     /// Length of the original in bytes.
@@ -197,7 +265,7 @@ pub fn read_container_header<R: Read>(input: &mut R) -> Result<ContainerHeader, 
             found: header[..got.min(4)].to_vec(),
         });
     }
-    if got < 5 || header[4] != CONTAINER_VERSION {
+    if got < 5 || !(1..=CONTAINER_VERSION).contains(&header[4]) {
         return Err(Error::ContainerVersion {
             version: (got >= 5).then_some(header[4]),
         });
@@ -210,8 +278,16 @@ pub fn read_container_header<R: Read>(input: &mut R) -> Result<ContainerHeader, 
     if block_size == 0 {
         return Err(corrupt(5, "the block size is 0"));
     }
-    Ok(ContainerHeader { block_size, len })
+    Ok(ContainerHeader {
+        version: header[4],
+        block_size,
+        len,
+    })
 }
+
+/// A block as read from a container: its number, byte offset, index, CRC-32 (version 2)
+/// and last column.
+type StoredBlock = (u64, u64, usize, Option<u32>, Vec<u8>);
 
 /// Reads a container from `input` and writes the restored original to `out`, block by block
 /// (memory stays at a batch of blocks); returns the number of bytes written.
@@ -222,7 +298,8 @@ pub fn read_container_header<R: Read>(input: &mut R) -> Result<ContainerHeader, 
 /// # Errors
 ///
 /// Those of [`read_container_header`]; [`Error::Block`] (wrapping [`Error::BwtIndex`] or
-/// [`Error::NotBwt`]) for a block that is not a valid BWT, [`Error::Container`] for a
+/// [`Error::NotBwt`]) for a block that is not a valid BWT, or wrapping [`Error::Checksum`]
+/// for one that inverts to bytes other than those written, [`Error::Container`] for a
 /// truncated container or bytes after its last block, [`Error::Io`] if reading or writing
 /// fails.
 #[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
@@ -239,7 +316,7 @@ pub fn read_container<R: Read, W: Write>(
     while done < header.len {
         // Read a batch of blocks; a block's buffer grows only as its bytes arrive, so a
         // forged block size cannot make this allocate more than the input holds.
-        let mut batch: Vec<(u64, u64, usize, Vec<u8>)> = Vec::new();
+        let mut batch: Vec<StoredBlock> = Vec::new();
         let mut planned = done;
         while batch.len() < options.batch() && planned < header.len {
             let len = header.block_size.min(header.len - planned);
@@ -248,6 +325,16 @@ pub fn read_container<R: Read, W: Write>(
                 return Err(corrupt(offset, format!("block {number} is missing")));
             }
             let index = u64::from_le_bytes(index);
+            let crc = if header.version >= 2 {
+                let mut crc = [0u8; 4];
+                if read_full(&mut input, &mut crc)? < 4 {
+                    return Err(corrupt(offset + 8, format!("block {number} is truncated")));
+                }
+                Some(u32::from_le_bytes(crc))
+            } else {
+                None
+            };
+            let head = if crc.is_some() { 12 } else { 8 };
             let mut last = Vec::new();
             let got = (&mut input)
                 .take(len)
@@ -258,20 +345,31 @@ pub fn read_container<R: Read, W: Write>(
                 })?;
             if (got as u64) < len {
                 return Err(corrupt(
-                    offset + 8,
+                    offset + head,
                     format!("block {number} is truncated: {got} of its {len} bytes are there"),
                 ));
             }
             let index = usize::try_from(index).unwrap_or(usize::MAX);
-            batch.push((number, offset, index, last));
-            offset += 8 + len;
+            batch.push((number, offset, index, crc, last));
+            offset += head + len;
             planned += len;
             number += 1;
         }
-        let restored = map_blocks(&batch, options.parallel, |(_, _, index, last)| {
-            inverse_bwt_bytes(last, *index)
+        let restored = map_blocks(&batch, options.parallel, |(_, _, index, crc, last)| {
+            let text = inverse_bwt_bytes(last, *index)?;
+            match *crc {
+                Some(expected) => {
+                    let found = crc32fast::hash(&text);
+                    if found == expected {
+                        Ok(text)
+                    } else {
+                        Err(Error::Checksum { expected, found })
+                    }
+                }
+                None => Ok(text),
+            }
         });
-        for ((number, offset, _, _), text) in batch.iter().zip(restored) {
+        for ((number, offset, ..), text) in batch.iter().zip(restored) {
             let text = text.map_err(|source| Error::Block {
                 block: *number,
                 offset: *offset,
@@ -335,12 +433,77 @@ mod tests {
     #[test]
     fn layout_of_the_notes_example() {
         let c = encode_container(b"^BANANA|", &BlockOptions::default()).unwrap();
-        let mut expected = b"NBWT\x01".to_vec();
+        let mut expected = b"NBWT\x02".to_vec();
         expected.extend_from_slice(&900_000u64.to_le_bytes());
         expected.extend_from_slice(&8u64.to_le_bytes());
         expected.extend_from_slice(&6u64.to_le_bytes());
+        // CRC-32 of "^BANANA|" (zlib.crc32(b"^BANANA|") in Python).
+        expected.extend_from_slice(&0x3ca0_b9edu32.to_le_bytes());
         expected.extend_from_slice(b"BNN^AA|A");
         assert_eq!(c, expected);
+        // Version 1, the same without the CRC-32, still reads.
+        let mut v1 = expected[..29].to_vec();
+        v1[4] = 1;
+        v1.extend_from_slice(b"BNN^AA|A");
+        assert_eq!(decode_container(&v1).unwrap(), b"^BANANA|");
+    }
+
+    #[test]
+    fn damage_that_still_inverts_is_caught_by_the_crc() {
+        // "BNN^AA|A" with index 5 instead of 6 is a valid BWT (of a rotation of the
+        // original), so only the CRC-32 can tell.
+        let mut c = encode_container(b"^BANANA|", &BlockOptions::default()).unwrap();
+        c[HEADER_LEN] = 5;
+        let e = decode_container(&c).unwrap_err();
+        assert!(
+            matches!(&e, Error::Block { block: 0, source, .. } if matches!(**source, Error::Checksum { expected: 0x3ca0_b9ed, .. })),
+            "{e:?}"
+        );
+        let chain = format!("{e}: {}", std::error::Error::source(&e).unwrap());
+        assert!(
+            chain.contains("block 0") && chain.contains("CRC-32"),
+            "{chain}"
+        );
+    }
+
+    #[test]
+    fn streamed_input_must_have_the_announced_length() {
+        let text = b"^BANANA|".repeat(100);
+        let options = BlockOptions::default().block_size(64);
+        let mut streamed = Vec::new();
+        write_container_from(
+            &text[..],
+            text.len() as u64,
+            &options,
+            &mut streamed,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(streamed, encode_container(&text, &options).unwrap());
+        let short = write_container_from(&text[..], 801, &options, Vec::new(), &mut |_| {});
+        assert!(
+            matches!(
+                short,
+                Err(Error::InputLength {
+                    expected: 801,
+                    found: 800
+                })
+            ),
+            "{short:?}"
+        );
+        let long = write_container_from(&text[..], 799, &options, Vec::new(), &mut |_| {});
+        assert!(
+            matches!(
+                long,
+                Err(Error::InputLength {
+                    expected: 799,
+                    found: 800
+                })
+            ),
+            "{long:?}"
+        );
+        let message = long.unwrap_err().to_string();
+        assert!(message.contains("has more than 799 bytes"), "{message}");
     }
 
     #[test]
@@ -352,7 +515,8 @@ mod tests {
         };
         check(b"", "expected the magic bytes");
         check(b"PK\x03\x04rest", "found 50 4b 03 04");
-        check(b"NBWT\x02", "version 2");
+        check(b"NBWT\x03", "version 3");
+        check(b"NBWT\x00", "version 0");
         check(&good[..10], "header is truncated");
         check(&good[..good.len() - 1], "block 2 is truncated");
         check(&good[..HEADER_LEN + 4], "block 0 is missing");
@@ -391,8 +555,8 @@ mod tests {
             let at = at % c.len();
             c[at] = byte;
             if let Ok(back) = decode_container(&c) {
-                // A change that still decodes must still be a valid container of the same size.
-                proptest::prop_assert_eq!(back.len(), text.len());
+                // The CRC-32s let no change through that alters the restored bytes.
+                proptest::prop_assert_eq!(back, text);
             }
         }
     }

@@ -17,6 +17,7 @@ mod inverse;
 pub use container::{
     BlockOptions, CONTAINER_MAGIC, CONTAINER_VERSION, ContainerHeader, DEFAULT_BLOCK_SIZE,
     decode_container, encode_container, read_container, read_container_header, write_container,
+    write_container_from,
 };
 
 use crate::Error;

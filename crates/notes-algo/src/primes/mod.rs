@@ -104,7 +104,13 @@ pub fn primes_in(lo: u64, hi: u64) -> Primes {
 
 /// π(n): how many primes are ≤ `n`, with [`Method::Auto`] on all cores.
 ///
+/// Note the bound: `n` itself is counted when it is prime, whereas [`primes_below`]`(n)`
+/// stops before `n` (as the notes' `get_primes(n)` does), so
+/// `count_primes(n) == primes_below(n + 1).len()`.
+///
 /// ```
+/// assert_eq!(notes_algo::count_primes(7), 4); // 2, 3, 5, 7
+/// assert_eq!(notes_algo::primes_below(7).len(), 3); // 2, 3, 5
 /// assert_eq!(notes_algo::count_primes(100), 25);
 /// assert_eq!(notes_algo::count_primes(10_000_000_000), 455_052_511);
 /// ```
@@ -153,6 +159,17 @@ pub fn nth_prime_with(k: u64, options: &PrimeOptions) -> Result<u64, Error> {
     if k <= 3 {
         return Ok([2, 3, 5][k as usize - 1]);
     }
+    let from_top = PRIMES_BELOW_2_POW_64 - k; // primes above p_k
+    if options.method != Method::Sieve && from_top < 100_000 {
+        // One of the last primes below 2^64: count down from the top (the last 100,000
+        // primes lie well within 2^64 − TOP_GAP).
+        let top: Vec<u64> = primes_in(u64::MAX - TOP_GAP, u64::MAX).collect();
+        return top
+            .len()
+            .checked_sub(1 + from_top as usize)
+            .map(|i| top[i])
+            .ok_or(Error::NthPrime { k });
+    }
     // Start from Cipolla's estimate p_k ≈ k (ln k + ln ln k − 1 + (ln ln k − 2) / ln k),
     // count exactly there, then walk the few primes between the estimate and p_k.
     let kf = k as f64;
@@ -194,6 +211,10 @@ fn check_threads(threads: Option<usize>) -> Result<(), Error> {
     }
 }
 
+/// Counts and n-th primes within this distance of 2^64 come from [`PRIMES_BELOW_2_POW_64`]
+/// and a short sieve down from the top (about 380,000 primes, a fraction of a second).
+const TOP_GAP: u64 = 1 << 24;
+
 /// π(n) by the chosen method.
 fn count(n: u64, method: Method, threads: Option<usize>) -> u64 {
     let combinatorial = match method {
@@ -201,7 +222,12 @@ fn count(n: u64, method: Method, threads: Option<usize>) -> u64 {
         Method::Sieve => false,
         Method::Combinatorial => true,
     };
-    if combinatorial {
+    if combinatorial && n >= u64::MAX - TOP_GAP {
+        // Near 2^64 Meissel's formula would run for days; π(2^64 − 1) is known, so count
+        // the few primes in (n, 2^64) instead.
+        let n_plus = n.saturating_add(1);
+        PRIMES_BELOW_2_POW_64 - primes_in(n_plus, u64::MAX).count() as u64
+    } else if combinatorial {
         pi::meissel(n)
     } else {
         count_sieve_threads(n, threads)

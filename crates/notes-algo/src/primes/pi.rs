@@ -254,19 +254,26 @@ impl Meissel<'_> {
 /// primes up to it and their quotients) grows with x: ~10 MB at 1e13, ~20 MB at 1e14.
 const TABLE_CAP: u64 = 1 << 23;
 
+/// ⌊∛x⌋ for any `u64`.
+fn icbrt(x: u64) -> u64 {
+    let mut cube = (x as f64).cbrt() as u64;
+    // checked_pow: 2642246^3 (∛(2^64) rounded up, cubed) does not fit in a u64.
+    while (cube + 1).checked_pow(3).is_some_and(|c| c <= x) {
+        cube += 1;
+    }
+    while cube.checked_pow(3).is_none_or(|c| c > x) {
+        cube -= 1;
+    }
+    cube
+}
+
 /// π(x) by Meissel's formula.
 pub(crate) fn meissel(x: u64) -> u64 {
     if x < 1_000_000 {
         return super::count_sieve(x, 1);
     }
     let root = x.isqrt();
-    let mut cube = (x as f64).cbrt() as u64;
-    while (cube + 1).pow(3) <= x {
-        cube += 1;
-    }
-    while cube.pow(3) > x {
-        cube -= 1;
-    }
+    let cube = icbrt(x);
     // The π table answers φ(y, b) = π(y) − b + 1 for every y ≤ its limit with p_{b+1}² > y,
     // which cuts most of φ's recursion; past √x it costs 1 bit per 30 numbers plus counts,
     // so it grows towards x^(2/3) (which also answers all of P2) up to TABLE_CAP.
@@ -382,6 +389,22 @@ mod tests {
             1 << 30,
         ] {
             assert_eq!(meissel(x), super::super::count_sieve(x, 1), "{x}");
+        }
+    }
+
+    #[test]
+    fn integer_cube_roots_up_to_u64_max() {
+        for (x, want) in [
+            (0u64, 0u64),
+            (7, 1),
+            (8, 2),
+            (26, 2),
+            (27, 3),
+            (2_642_245u64.pow(3) - 1, 2_642_244),
+            (2_642_245u64.pow(3), 2_642_245),
+            (u64::MAX, 2_642_245),
+        ] {
+            assert_eq!(icbrt(x), want, "{x}");
         }
     }
 }

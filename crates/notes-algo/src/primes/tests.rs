@@ -165,6 +165,26 @@ fn ranges_near_two_to_the_64() {
 }
 
 #[test]
+fn counts_and_nth_primes_at_the_top_of_u64() {
+    // π(2^64 − 1) overflowed in Meissel's cube root, and near 2^64 it would take days.
+    let top = u64::MAX;
+    assert_eq!(count_primes(top), PRIMES_BELOW_2_POW_64);
+    assert_eq!(count_primes(top - 58), PRIMES_BELOW_2_POW_64);
+    assert_eq!(count_primes(top - 59), PRIMES_BELOW_2_POW_64 - 1);
+    let comb = PrimeOptions::default().method(Method::Combinatorial);
+    assert_eq!(count_primes_with(top - 300, &comb).unwrap(), {
+        PRIMES_BELOW_2_POW_64 - primes_in(top - 299, top).count() as u64
+    });
+    assert_eq!(nth_prime(PRIMES_BELOW_2_POW_64).unwrap(), top - 58);
+    let last: Vec<u64> = primes_in(top - 300, top).collect();
+    assert_eq!(
+        nth_prime(PRIMES_BELOW_2_POW_64 - 2).unwrap(),
+        last[last.len() - 3]
+    );
+    assert!(nth_prime(PRIMES_BELOW_2_POW_64 + 1).is_err());
+}
+
+#[test]
 fn tiny_limits() {
     for n in 0..=3u64 {
         assert_eq!(

@@ -73,11 +73,11 @@ pub(crate) enum MethodArg {
     allow_negative_numbers = true
 )]
 pub(crate) struct PrimesArgs {
-    /// Print the primes below N, one per line (N may be 100, 1e9, 10_000_000 or 2^32).
+    /// Print the primes below N (N excluded), one per line; N may be 100, 1e9, 10_000_000, 2^32.
     #[arg(value_name = "N", value_parser = number)]
     n: Option<u64>,
 
-    /// Print π(N), how many primes are ≤ N.
+    /// Print π(N), how many primes are ≤ N (N included: `--count 7` is 4, `notes primes 7` lists 3).
     #[arg(long, value_name = "N", value_parser = number)]
     count: Option<u64>,
 
@@ -427,26 +427,55 @@ fn transform_file(
     force: bool,
     out: &mut Out,
 ) -> anyhow::Result<()> {
-    let data = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
-    let bar = progress_bar(data.len() as u64, "bwt");
+    // A regular file is streamed (memory holds one batch of blocks, not the whole file);
+    // a pipe such as /dev/stdin has no length up front, so it is read whole.
+    let mut file =
+        std::fs::File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", input.display()))?;
+    let (len, data) = if meta.is_file() {
+        (meta.len(), None)
+    } else {
+        let mut data = Vec::new();
+        file.read_to_end(&mut data)
+            .with_context(|| format!("cannot read {}", input.display()))?;
+        (data.len() as u64, Some(data))
+    };
+    let bar = progress_bar(len, "bwt");
     write_atomically(output, force, |w| {
-        notes_algo::write_container(&data, options, w, &mut |done| bar.set_position(done))
-            .with_context(|| format!("cannot write {}", output.display()))
+        let mut progress = |done| bar.set_position(done);
+        match &data {
+            Some(data) => notes_algo::write_container(data, options, w, &mut progress),
+            None => notes_algo::write_container_from(
+                std::io::BufReader::with_capacity(1 << 20, file),
+                len,
+                options,
+                w,
+                &mut progress,
+            ),
+        }
+        .with_context(|| {
+            format!(
+                "cannot transform {} into {}",
+                input.display(),
+                output.display()
+            )
+        })
     })?;
     bar.finish_and_clear();
-    let blocks = data.len().div_ceil(options.get_block_size());
+    let blocks = len.div_ceil(options.get_block_size() as u64);
     let written = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
     if out.json {
         return out.json(&serde_json::json!({
-            "input": input, "output": output, "bytes": data.len(), "container_bytes": written,
+            "input": input, "output": output, "bytes": len, "container_bytes": written,
             "blocks": blocks,
         }));
     }
     writeln!(
         out,
-        "{}: {} bytes in {blocks} block{} -> {} ({written} bytes)",
+        "{}: {len} bytes in {blocks} block{} -> {} ({written} bytes)",
         input.display(),
-        data.len(),
         if blocks == 1 { "" } else { "s" },
         output.display()
     )?;

@@ -104,3 +104,45 @@ fn a_corrupt_block_is_an_error_not_a_panic() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("block 0"), "{}", stderr(&out));
 }
+
+#[test]
+fn damage_that_still_inverts_is_caught_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.txt"), "^BANANA|").unwrap();
+    let out = notes(dir.path(), &["bwt", "-i", "in.txt", "-o", "c.nbwt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut c = std::fs::read(dir.path().join("c.nbwt")).unwrap();
+    // Index 6 -> 5: still a valid BWT (of a rotation), so only the CRC-32 can tell.
+    c[21] = 5;
+    std::fs::write(dir.path().join("c.nbwt"), &c).unwrap();
+    let out = notes(dir.path(), &["bwt", "--inverse", "-i", "c.nbwt", "-o", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot restore c.nbwt: corrupt BWT container: block 0 (at byte 21): the restored bytes have CRC-32"),
+        "{err}"
+    );
+    assert!(!dir.path().join("x").exists());
+}
+
+#[test]
+fn a_pipe_as_input_is_read_whole() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["bwt", "-i", "/dev/stdin", "-o", "c.nbwt"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"^BANANA|").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = notes(
+        dir.path(),
+        &["bwt", "--inverse", "-i", "c.nbwt", "-o", "back"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(dir.path().join("back")).unwrap(), b"^BANANA|");
+}
