@@ -63,3 +63,12 @@ impl Write for Out {
         self.stream.flush()
     }
 }
+
+/// Prints `warning: <text>` on stderr (yellow when colour is on). A closed stderr must not stop
+/// the command, so write errors are ignored.
+pub(crate) fn warn(warning: &impl std::fmt::Display) {
+    let style = Style::new()
+        .bold()
+        .fg_color(Some(anstyle::AnsiColor::Yellow.into()));
+    let _ = writeln!(anstream::stderr(), "{style}warning:{style:#} {warning}");
+}

@@ -102,6 +102,31 @@ pub(crate) struct PrimesArgs {
     threads: Option<u64>,
 }
 
+/// Warns on stderr before a count that will take more than a few seconds, with a rough estimate
+/// from this machine's measurements (docs/benchmarks.md): Meissel's method took 3.3 s for
+/// π(1e14) and grows about 9x per power of ten; the sieve took 1.2 s for 1e10 and grows linearly.
+/// Counts within 2^24 of 2^64 are answered at once from the known π(2^64).
+fn warn_if_slow(n: u64, method: MethodArg) {
+    let near_top = n >= u64::MAX - (1 << 24);
+    let x = n as f64;
+    let seconds = match method {
+        MethodArg::Sieve => 1.2 * x / 1e10,
+        MethodArg::Auto | MethodArg::Combinatorial => 3.3 * 9f64.powf(x.log10() - 14.0),
+    };
+    if seconds >= 10.0 && !near_top {
+        let estimate = if seconds < 120.0 {
+            format!("{seconds:.0} seconds")
+        } else if seconds < 7200.0 {
+            format!("{:.0} minutes", seconds / 60.0)
+        } else {
+            format!("{:.0} hours", seconds / 3600.0)
+        };
+        crate::output::warn(&format_args!(
+            "counting the primes up to {n} will take roughly {estimate} here (Ctrl-C stops it)"
+        ));
+    }
+}
+
 /// `notes primes N | --count N | --nth K | --range LO HI | --is-prime N`.
 pub(crate) fn primes(args: &PrimesArgs, out: &mut Out) -> anyhow::Result<()> {
     let mut options = notes_algo::PrimeOptions::default().method(match args.method {
@@ -113,10 +138,16 @@ pub(crate) fn primes(args: &PrimesArgs, out: &mut Out) -> anyhow::Result<()> {
         options = options.threads(t as usize);
     }
     if let Some(n) = args.count {
+        warn_if_slow(n, args.method);
         let pi = notes_algo::count_primes_with(n, &options)
             .with_context(|| format!("cannot count the primes up to {n}"))?;
         writeln!(out, "{pi}")?;
     } else if let Some(k) = args.nth {
+        // The k-th prime is about k ln k, and finding it costs about a count up to there.
+        warn_if_slow(
+            (k as f64 * (k as f64).ln().max(1.0)).min(u64::MAX as f64) as u64,
+            args.method,
+        );
         let p = notes_algo::nth_prime_with(k, &options)
             .with_context(|| format!("cannot find prime number {k}"))?;
         writeln!(out, "{p}")?;

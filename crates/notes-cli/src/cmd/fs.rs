@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
-use crate::output::Out;
+use crate::output::{Out, warn};
 
 /// Arguments of `notes clean-filename`.
 #[derive(Debug, Args)]
@@ -62,14 +62,6 @@ pub(crate) fn extract(args: &ExtractArgs, out: &mut Out) -> anyhow::Result<()> {
 }
 
 /// Prints a warning of a walk on stderr (the library returns them, it never prints).
-fn warn(warning: &impl std::fmt::Display) {
-    let style = anstyle::Style::new()
-        .bold()
-        .fg_color(Some(anstyle::AnsiColor::Yellow.into()));
-    // A closed stderr must not stop the command.
-    let _ = writeln!(anstream::stderr(), "{style}warning:{style:#} {warning}");
-}
-
 /// `path` without the `./` of a `.` root, as fd and `notes find` print it.
 fn shown<'a>(root: &Path, path: &'a Path) -> &'a Path {
     if root == Path::new(".") {

@@ -326,3 +326,30 @@ fn profile_flag_writes_a_profile_that_prof_show_reads() {
     let out = notes(&["prof", "show", path, "--fraction", "1.5"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_count_that_takes_long_says_so_before_it_starts() {
+    use std::io::BufRead;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["primes", "--count", "1e17"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn notes");
+    let mut line = String::new();
+    let stderr = child.stderr.take().expect("stderr");
+    std::io::BufReader::new(stderr)
+        .read_line(&mut line)
+        .expect("read stderr");
+    // The count itself would take tens of minutes: stop it once the warning is there.
+    child.kill().expect("kill notes");
+    child.wait().expect("reap notes");
+    assert!(
+        line.starts_with("warning: counting the primes up to 100000000000000000 will take roughly"),
+        "{line}"
+    );
+    let quick = notes(&["primes", "--count", "1e9"]);
+    assert!(quick.stderr.is_empty(), "{}", text(&quick.stderr));
+}
