@@ -143,11 +143,12 @@ pub(crate) fn primes(args: &PrimesArgs, out: &mut Out) -> anyhow::Result<()> {
             .with_context(|| format!("cannot count the primes up to {n}"))?;
         writeln!(out, "{pi}")?;
     } else if let Some(k) = args.nth {
-        // The k-th prime is about k ln k, and finding it costs about a count up to there.
-        warn_if_slow(
-            (k as f64 * (k as f64).ln().max(1.0)).min(u64::MAX as f64) as u64,
-            args.method,
-        );
+        // The k-th prime is about k ln k, and finding it costs about a count up to there; the
+        // last 100,000 primes below 2^64 are found by counting down from the top, at once.
+        if notes_algo::PRIMES_BELOW_2_POW_64.saturating_sub(k) >= 100_000 {
+            let near = (k as f64 * (k as f64).ln().max(1.0)).min(u64::MAX as f64);
+            warn_if_slow(near as u64, args.method);
+        }
         let p = notes_algo::nth_prime_with(k, &options)
             .with_context(|| format!("cannot find prime number {k}"))?;
         writeln!(out, "{p}")?;
