@@ -153,11 +153,11 @@ fn run(mode: &str, contenders: &[Contender]) {
     }
     println!("## {mode}: median of {ROUNDS} alternated runs");
     let medians: Vec<Duration> = times.iter_mut().map(|t| median(t)).collect();
-    // Every fd present is a base: "fd 10.3.0" -> "fd 10.3".
+    // Every fd present is a base: "fd 10.5.0" -> "fd 10.5", "fdfind 8.6.0" -> "fd 8.6".
     let bases: Vec<(String, Duration)> = contenders
         .iter()
         .zip(&medians)
-        .filter(|((name, _), _)| name.starts_with("fd "))
+        .filter(|((name, _), _)| name.starts_with("fd"))
         .map(|((name, _), &m)| {
             let version = name.split_whitespace().nth(1).unwrap_or("?");
             let short: Vec<&str> = version.split('.').take(2).collect();
