@@ -33,11 +33,7 @@ struct Frame {
 /// Walks everything under `root` (the root itself excluded, descending at most `max_depth`
 /// levels), calling `visit` with `Ok((path, is_dir))` in walk order and with a warning for each
 /// entry that could not be read.
-pub(crate) fn walk(
-    root: &Path,
-    max_depth: Option<usize>,
-    visit: &mut Visit<'_>,
-) {
+pub(crate) fn walk(root: &Path, max_depth: Option<usize>, visit: &mut Visit<'_>) {
     if max_depth == Some(0) {
         return;
     }
