@@ -1,6 +1,8 @@
-//! `notes find` against fd and GNU find on a synthetic tree, side by side in one run.
+//! `notes find` against fd 10 (the issue's peer), Debian's fd 8.6 (`fdfind`) and GNU find on a
+//! synthetic tree, side by side in one run.
 //!
 //! ```sh
+//! cargo install fd-find --locked                  # fd 10 in ~/.cargo/bin; optional
 //! cargo build --release -p notes-cli
 //! cargo bench -p notes-fs --bench find            # 100k files; NOTES_FS_BENCH_FILES=500000 for more
 //! ```
@@ -38,7 +40,18 @@ fn main() {
         eprintln!("built {} in {:.1?}", root.display(), start.elapsed());
     }
     let notes = target.join("release/notes");
-    let fd = ["fd", "fdfind"].into_iter().find(|b| installed(b));
+    // fd 10 from `cargo install` (~/.cargo/bin/fd) and Debian's fdfind, whichever are there.
+    let cargo_fd = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .map(|c| c.join("bin/fd"))
+        .filter(|p| p.exists())
+        .map(|p| p.to_str().expect("a UTF-8 fd path").to_owned());
+    let fds: Vec<String> = cargo_fd
+        .into_iter()
+        .chain(["fdfind".to_owned()])
+        .filter(|b| installed(b))
+        .collect();
     let root_s = root.to_str().expect("a UTF-8 bench path");
 
     for unrestricted in [false, true] {
@@ -66,8 +79,13 @@ fn main() {
             args.extend(&u);
             args.push(root_s);
             contenders.push(command(notes.to_str().unwrap(), &args));
+            if unrestricted {
+                // The parallel walker, chosen explicitly.
+                args.splice(3..3, ["-j", "2"]);
+                contenders.push(command(notes.to_str().unwrap(), &args));
+            }
         }
-        if let Some(fd) = fd {
+        for fd in &fds {
             let mut args = vec!["-e", "wav"];
             args.extend(&u);
             args.extend([".", root_s]);
@@ -87,13 +105,26 @@ fn installed(bin: &str) -> bool {
     Command::new(bin).arg("--version").output().is_ok()
 }
 
+/// The first line of `bin --version` (`fd 10.3.0`), or the binary's name.
+fn version(bin: &str) -> String {
+    Command::new(bin)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.lines().next().map(str::to_owned))
+        .unwrap_or_else(|| Path::new(bin).file_name().unwrap().to_string_lossy().into())
+}
+
 /// A contender that runs a command and counts the lines it prints.
 fn command(bin: &str, args: &[&str]) -> Contender {
-    let name = format!(
-        "{} {}",
-        Path::new(bin).file_name().unwrap().to_string_lossy(),
-        args.join(" ")
-    );
+    let shown = Path::new(bin).file_name().unwrap().to_string_lossy();
+    let name = if shown.starts_with("fd") {
+        // fd and fdfind: name the version, the ratios are taken against each.
+        format!("{} ({shown}) {}", version(bin), args.join(" "))
+    } else {
+        format!("{shown} {}", args.join(" "))
+    };
     let bin = bin.to_owned();
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let run = move || {
@@ -122,16 +153,23 @@ fn run(mode: &str, contenders: &[Contender]) {
     }
     println!("## {mode}: median of {ROUNDS} alternated runs");
     let medians: Vec<Duration> = times.iter_mut().map(|t| median(t)).collect();
-    let base = medians
+    // Every fd present is a base: "fd 10.5.0" -> "fd 10.5", "fdfind 8.6.0" -> "fd 8.6".
+    let bases: Vec<(String, Duration)> = contenders
         .iter()
-        .zip(contenders)
-        .position(|(_, (name, _))| name.starts_with("fd"))
-        .map(|i| medians[i]);
+        .zip(&medians)
+        .filter(|((name, _), _)| name.starts_with("fd"))
+        .map(|((name, _), &m)| {
+            let version = name.split_whitespace().nth(1).unwrap_or("?");
+            let short: Vec<&str> = version.split('.').take(2).collect();
+            (format!("fd {}", short.join(".")), m)
+        })
+        .collect();
     for ((name, _), (median, count)) in contenders.iter().zip(medians.iter().zip(&counts)) {
-        let ratio = base.map_or(String::new(), |b| {
-            format!("  {:.2}x fd", median.as_secs_f64() / b.as_secs_f64())
-        });
-        println!("{:>9.1?}  {count:>7} paths{ratio}  {name}", median);
+        let ratios: String = bases
+            .iter()
+            .map(|(fd, b)| format!("  {:.2}x {fd}", median.as_secs_f64() / b.as_secs_f64()))
+            .collect();
+        println!("{:>9.1?}  {count:>7} paths{ratios}  {name}", median);
     }
     assert!(
         counts.windows(2).all(|w| w[0] == w[1]),

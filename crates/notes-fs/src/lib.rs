@@ -4,6 +4,8 @@
 mod delete;
 mod display;
 mod error;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod fastwalk;
 mod journal;
 mod rename;
 mod text;

@@ -216,8 +216,23 @@ pub fn find_each<S: AsRef<OsStr>>(
             visit(Event::Seen(path));
         }
     };
-    if options.unrestricted {
-        // Everything, like os.walk: plain walkdir is the fastest walker measured here
+    let threads = match options.threads {
+        // Serial for -u: see FindOptions::threads.
+        0 if options.unrestricted => 1,
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if options.unrestricted && threads == 1 && !options.follow_links {
+        // The fewest system calls (docs/benchmarks.md); walkdir below follows links.
+        crate::fastwalk::walk(&base, options.max_depth, &mut |step| match step {
+            Ok((path, is_dir)) => report(&mut visit, path, is_dir),
+            Err(warning) => visit(Event::Warning(warning)),
+        });
+        return Ok(());
+    }
+    if options.unrestricted && threads == 1 {
+        // Everything, like os.walk: plain walkdir is the fastest serial walker measured here
         // (docs/benchmarks.md), and there is no ignore file to read.
         let mut walk = walkdir::WalkDir::new(&base)
             .min_depth(1)
@@ -233,21 +248,22 @@ pub fn find_each<S: AsRef<OsStr>>(
         }
     } else {
         let mut walk = ignore::WalkBuilder::new(&base);
-        walk.hidden(!options.hidden)
-            .ignore(!options.no_ignore)
-            .git_ignore(!options.no_ignore)
-            .git_exclude(!options.no_ignore)
-            .git_global(!options.no_ignore)
-            .parents(!options.no_ignore)
-            .follow_links(options.follow_links)
+        if options.unrestricted {
+            // No hidden filter, no ignore file of any kind read.
+            walk.standard_filters(false);
+        } else {
+            walk.hidden(!options.hidden)
+                .ignore(!options.no_ignore)
+                .git_ignore(!options.no_ignore)
+                .git_exclude(!options.no_ignore)
+                .git_global(!options.no_ignore)
+                .parents(!options.no_ignore);
+        }
+        walk.follow_links(options.follow_links)
             .max_depth(options.max_depth);
-        let threads = match options.threads {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
-            n => n,
-        };
         if threads > 1 {
             walk.threads(threads);
-            walk_parallel(walk.build_parallel(), &set, strip_dot, &mut visit);
+            walk_parallel(walk.build_parallel(), &base, &set, strip_dot, &mut visit);
             return Ok(());
         }
         let mut warnings = Vec::new();
@@ -283,6 +299,7 @@ enum Item {
 /// one, so `visit` needs no `Send`. Matching happens on the walker threads.
 fn walk_parallel(
     walker: ignore::WalkParallel,
+    root: &Path,
     set: &ExtensionSet,
     strip_dot: bool,
     visit: &mut dyn FnMut(Event<'_>),
@@ -323,7 +340,7 @@ fn walk_parallel(
                         }
                         Err(err) => {
                             let mut warnings = Vec::new();
-                            Warning::from_ignore(err, Path::new(""), &mut warnings);
+                            Warning::from_ignore(err, root, &mut warnings);
                             batch.items.extend(warnings.into_iter().map(Item::Warning));
                         }
                     }
