@@ -25,8 +25,9 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
-/// Flags every subcommand accepts.
+/// Flags every subcommand accepts, listed under their own heading in every `--help`.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub(crate) struct GlobalArgs {
     /// Log more (repeat for more detail: -v info, -vv debug, -vvv trace). Overrides RUST_LOG.
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
