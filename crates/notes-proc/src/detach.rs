@@ -60,10 +60,11 @@ impl Detached {
         }
         #[cfg(not(unix))]
         {
-            if let Err(source) = self.child.kill() {
-                if source.kind() != std::io::ErrorKind::InvalidInput {
-                    return Err(self.io("killing it", source));
-                }
+            // InvalidInput means it has already exited, which is what we want.
+            if let Err(source) = self.child.kill()
+                && source.kind() != std::io::ErrorKind::InvalidInput
+            {
+                return Err(self.io("killing it", source));
             }
         }
         self.wait()

@@ -191,6 +191,8 @@ impl Drop for Attached<'_> {
 /// passed on.
 #[derive(Debug)]
 enum Event {
+    /// Only the Unix waiter thread reports the leader's end this way.
+    #[cfg(unix)]
     Exited(io::Result<ExitStatus>),
     Signal(Signal),
 }

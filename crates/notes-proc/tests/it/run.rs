@@ -1,5 +1,7 @@
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(target_os = "linux")]
+use std::time::Instant;
 
 use notes_proc::{Error, Limit, Signal, Status, run, run_text, run_with_timeout};
 

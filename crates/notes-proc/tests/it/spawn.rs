@@ -1,4 +1,6 @@
-use std::process::{Command, Stdio};
+use std::process::Command;
+#[cfg(target_os = "linux")]
+use std::process::Stdio;
 
 use notes_proc::{Status, spawn_detached};
 
