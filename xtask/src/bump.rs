@@ -106,13 +106,13 @@ pub(crate) fn bump(
     }
     date_changelog(&root.join("CHANGELOG.md"), &new, today)?;
     // Keep Cargo.lock in step so `--locked` builds go on working.
-    crate::release::run(crate::cargo().current_dir(root).args([
-        "update",
-        "--workspace",
-        "--offline",
-    ]))
+    crate::run(
+        crate::cargo()
+            .current_dir(root)
+            .args(["update", "--workspace", "--offline"]),
+    )
     .or_else(|_| {
-        crate::release::run(
+        crate::run(
             crate::cargo()
                 .current_dir(root)
                 .args(["update", "--workspace"]),

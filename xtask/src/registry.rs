@@ -177,26 +177,17 @@ fn prefix(name: &str) -> String {
 /// GET with curl (present on Linux, macOS and Windows 10+), so xtask carries no TLS stack.
 /// `Ok(None)` for 404/410 (the name or version does not exist).
 fn http_get(url: &str) -> anyhow::Result<Option<Vec<u8>>> {
-    let output = Command::new("curl")
-        .args([
-            "--silent",
-            "--show-error",
-            "--location",
-            "--max-time",
-            "60",
-            "--write-out",
-            "\n%{http_code}",
-            url,
-        ])
-        .output()
-        .context("cannot run curl (needed to read the registry over HTTP)")?;
-    if !output.status.success() {
-        bail!(
-            "GET {url} failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    let mut body = output.stdout;
+    let mut body = crate::output(Command::new("curl").args([
+        "--silent",
+        "--show-error",
+        "--location",
+        "--max-time",
+        "60",
+        "--write-out",
+        "\n%{http_code}",
+        url,
+    ]))
+    .with_context(|| format!("GET {url} with curl (needed to read the registry over HTTP)"))?;
     let newline = body
         .iter()
         .rposition(|&b| b == b'\n')

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::cargo;
 use crate::registry::{self, Entry, Registry};
 use crate::workspace::{Crate, Workspace};
+use crate::{cargo, output, run};
 
 /// Who holds a crate name on the registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,7 +193,7 @@ pub(crate) fn preflight(root: &Path, registry: &Registry) -> anyhow::Result<Vec<
         // A foreign name is reported above; our own name may already hold this version, and
         // then only an identical package (same checksum) may be "published" again (skipped).
         if let (Some(entry), Owner::Ours) = (status.entry(&krate.version), &status.owner) {
-            let ours = local_checksum(root, name, registry)?;
+            let ours = local_checksum(root, name, &krate.version, registry)?;
             if entry.cksum != ours {
                 problems.push(format!(
                     "{name} {}: already on {} with a different checksum ({}…, ours {}…): bump the version",
@@ -220,25 +220,25 @@ fn versions_list(entries: &[Entry]) -> String {
 
 /// The files `cargo package` would put in the `.crate` of `name`.
 fn package_list(root: &Path, name: &str) -> anyhow::Result<Vec<String>> {
-    let output = cargo()
-        .current_dir(root)
-        .args(["package", "--list", "--allow-dirty", "-p", name])
-        .output()
-        .context("cannot run cargo package --list")?;
-    if !output.status.success() {
-        bail!(
-            "cargo package --list -p {name} failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&output.stdout)
+    let listed =
+        output(
+            cargo()
+                .current_dir(root)
+                .args(["package", "--list", "--allow-dirty", "-p", name]),
+        )?;
+    Ok(String::from_utf8_lossy(&listed)
         .lines()
         .map(str::to_owned)
         .collect())
 }
 
 /// Packages `name` without building it and returns the `.crate` file's checksum.
-fn local_checksum(root: &Path, name: &str, registry: &Registry) -> anyhow::Result<String> {
+fn local_checksum(
+    root: &Path,
+    name: &str,
+    version: &semver::Version,
+    registry: &Registry,
+) -> anyhow::Result<String> {
     let mut command = cargo();
     command.current_dir(root).args([
         "package",
@@ -252,13 +252,7 @@ fn local_checksum(root: &Path, name: &str, registry: &Registry) -> anyhow::Resul
         command.args(["--registry", reg]);
     }
     run(&mut command)?;
-    let workspace = Workspace::load(root)?;
-    let krate = workspace
-        .crates
-        .iter()
-        .find(|c| c.name == name)
-        .context("crate vanished")?;
-    let file = crate_file(root, name, &krate.version)?;
+    let file = crate_file(root, name, version)?;
     Ok(registry::checksum(&std::fs::read(&file)?))
 }
 
@@ -283,9 +277,7 @@ pub(crate) fn package(root: &Path, allow_dirty: bool) -> anyhow::Result<()> {
     command
         .current_dir(root)
         .args(["package", "--workspace", "--locked"]);
-    for krate in workspace.crates.iter().filter(|c| !c.publishable) {
-        command.args(["--exclude", &krate.name]);
-    }
+    command.args(workspace.exclude_unpublishable());
     if allow_dirty {
         command.arg("--allow-dirty");
     }
@@ -366,9 +358,7 @@ pub(crate) fn publish(
             "--locked",
             "--allow-dirty",
         ]);
-        for krate in workspace.crates.iter().filter(|c| !c.publishable) {
-            command.args(["--exclude", &krate.name]);
-        }
+        command.args(workspace.exclude_unpublishable());
         if let Some(reg) = &registry.name {
             command.args(["--registry", reg]);
         }
@@ -571,20 +561,5 @@ pub(crate) fn install_check(
         "==> `notes tour` ran ({} lines)",
         String::from_utf8_lossy(&output.stdout).lines().count()
     );
-    Ok(())
-}
-
-/// Runs a command, failing with its name and status.
-pub(crate) fn run(command: &mut Command) -> anyhow::Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("cannot start {command:?}"))?;
-    if !status.success() {
-        bail!(
-            "{:?} {:?} failed ({status})",
-            command.get_program(),
-            command.get_args().collect::<Vec<_>>()
-        );
-    }
     Ok(())
 }

@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use cargo_metadata::{DependencyKind, MetadataCommand, Package};
 
-use crate::cargo;
+use crate::{cargo, output};
 
 /// The binary crate on top of the graph.
 const CLI: &str = "notes-cli";
@@ -145,30 +145,25 @@ fn check_library(package: &Package, problems: &mut Vec<String>) -> anyhow::Resul
 /// Names of every package that `cargo build -p krate` would compile for the library itself
 /// (normal and build dependencies, all targets), from `cargo tree`.
 fn dependency_closure(manifest: &Path, krate: &str) -> anyhow::Result<BTreeSet<String>> {
-    let output = cargo()
-        .args(["tree", "--manifest-path"])
-        .arg(manifest)
-        .args([
-            "-p",
-            krate,
-            "-e",
-            "normal,build",
-            "--target",
-            "all",
-            "--prefix",
-            "none",
-            "--format",
-            "{p}",
-        ])
-        .output()
-        .context("cannot run cargo tree")?;
-    if !output.status.success() {
-        bail!(
-            "cargo tree -p {krate} failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    let text = String::from_utf8(output.stdout).context("cargo tree printed non-UTF-8")?;
+    let stdout = output(
+        cargo()
+            .args(["tree", "--manifest-path"])
+            .arg(manifest)
+            .args([
+                "-p",
+                krate,
+                "-e",
+                "normal,build",
+                "--target",
+                "all",
+                "--prefix",
+                "none",
+                "--format",
+                "{p}",
+            ]),
+    )
+    .with_context(|| format!("cannot list what {krate} depends on"))?;
+    let text = String::from_utf8(stdout).context("cargo tree printed non-UTF-8")?;
     Ok(text
         .lines()
         .filter_map(|line| line.split_whitespace().next())

@@ -77,6 +77,16 @@ impl Workspace {
         self.crates.iter().filter(|c| c.publishable)
     }
 
+    /// `--exclude NAME` for every crate that must not be published, for workspace-wide
+    /// `cargo package`/`cargo publish`.
+    pub(crate) fn exclude_unpublishable(&self) -> Vec<&str> {
+        self.crates
+            .iter()
+            .filter(|c| !c.publishable)
+            .flat_map(|c| ["--exclude", c.name.as_str()])
+            .collect()
+    }
+
     /// The shared version (`[workspace.package] version`), read from the publishable crates.
     pub(crate) fn version(&self) -> anyhow::Result<semver::Version> {
         let versions: BTreeSet<&semver::Version> = self.publishable().map(|c| &c.version).collect();

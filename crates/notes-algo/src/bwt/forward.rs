@@ -228,20 +228,7 @@ pub(crate) fn bwt_generic<T: Ord + Copy>(s: &[T]) -> (Vec<T>, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The notes' definition, rotations sorted naively.
-    fn naive(s: &[u8]) -> (Vec<u8>, usize) {
-        let n = s.len();
-        if n == 0 {
-            return (Vec::new(), 0);
-        }
-        let mut rots: Vec<Vec<u8>> = (0..n)
-            .map(|i| [&s[n - i..], &s[..n - i]].concat())
-            .collect();
-        rots.sort();
-        let index = rots.iter().position(|x| x == s).unwrap();
-        (rots.iter().map(|x| x[n - 1]).collect(), index)
-    }
+    use crate::bwt::tests::naive;
 
     #[test]
     fn least_rotation_and_period() {

@@ -3,7 +3,7 @@ use proptest::prelude::*;
 use super::*;
 
 /// The notes' definition: sort the rotations, take the last column and `list.index(s)`.
-fn naive<T: Ord + Clone>(s: &[T]) -> (Vec<T>, usize) {
+pub(super) fn naive<T: Ord + Clone>(s: &[T]) -> (Vec<T>, usize) {
     let n = s.len();
     if n == 0 {
         return (Vec::new(), 0);

@@ -97,13 +97,7 @@ impl Montgomery {
 #[cfg(test)]
 mod tests {
     use super::is_prime_u64;
-
-    fn trial(n: u64) -> bool {
-        n >= 2
-            && (2..)
-                .take_while(|d| d * d <= n)
-                .all(|d| !n.is_multiple_of(d))
-    }
+    use crate::primes::tests::trial;
 
     #[test]
     fn agrees_with_trial_division_below_100_000() {

@@ -820,13 +820,7 @@ pub(crate) fn isqrt(n: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn trial(n: u64) -> bool {
-        n >= 2
-            && (2..)
-                .take_while(|d| d * d <= n)
-                .all(|d| !n.is_multiple_of(d))
-    }
+    use crate::primes::tests::trial;
 
     #[test]
     fn extend_range_matches_trial_division_on_many_windows() {

@@ -1,6 +1,7 @@
 use super::*;
 
-fn trial(n: u64) -> bool {
+/// Primality by trial division: the slow, obviously correct reference for every test here.
+pub(super) fn trial(n: u64) -> bool {
     n >= 2
         && (2..)
             .take_while(|d| d * d <= n)
