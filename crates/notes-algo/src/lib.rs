@@ -21,8 +21,9 @@ pub use flatten::{Leaves, List, Nested};
 pub use flatten::{flatten_json, parse_json};
 pub use number::parse_u64;
 pub use permutations::{
-    DistinctPermutations, Permutations, count_distinct_permutations, count_permutations,
-    distinct_permutations, next_permutation, permutations, string_permutations,
+    ArrayPermutations, DistinctPermutations, Permutations, array_permutations,
+    count_distinct_permutations, count_permutations, distinct_permutations, next_permutation,
+    permutations, string_permutations,
 };
 pub use primes::{
     AUTO_COMBINATORIAL_ABOVE, Method, PRIMES_BELOW_2_POW_64, PrimeOptions, Primes, count_primes,

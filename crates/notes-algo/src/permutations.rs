@@ -169,7 +169,7 @@ impl<T> Permutations<T> {
             return None;
         }
         if self.started {
-            if !self.advance() {
+            if !advance(&mut self.items, &mut self.positions, &mut self.phase) {
                 self.done = true;
                 return None;
             }
@@ -185,6 +185,28 @@ impl<T> Permutations<T> {
     /// How many permutations are left, when that fits in a `u128`.
     pub fn remaining(&self) -> Option<u128> {
         if self.done { Some(0) } else { self.remaining }
+    }
+
+    /// Calls `f` on every remaining permutation, lent from the iterator's buffer: the
+    /// fastest way through all of them (no allocation, and the moves between permutations
+    /// run as straight-line code instead of one [`next_slice`](Self::next_slice) call each).
+    ///
+    /// ```
+    /// let mut firsts = String::new();
+    /// notes_algo::permutations(&['x', 'y', 'z']).for_each_slice(|p| firsts.push(p[0]));
+    /// assert_eq!(firsts, "xxyyzz");
+    /// ```
+    pub fn for_each_slice(mut self, mut f: impl FnMut(&[T]))
+    where
+        T: Copy,
+    {
+        fold_rest(
+            &mut self.items,
+            &mut self.positions,
+            (self.phase, self.started, self.done),
+            (),
+            |(), p| f(p),
+        );
     }
 }
 
@@ -234,32 +256,34 @@ const TAIL_STEPS: [[u8; 6]; 119] = {
     t
 };
 
-impl<T> Permutations<T> {
-    /// Moves to the next permutation; `false` after the last.
-    ///
-    /// While the first n − 5 items stay put, the last five run through their 120 orders (by
-    /// position) with fixed moves from a table, three swaps each, and `positions` is left
-    /// alone; only every 120th step needs the general search for a pivot.
-    #[inline]
-    fn advance(&mut self) -> bool {
-        let n = self.items.len();
-        if n >= TAIL {
-            let base = n - TAIL;
-            let phase = usize::from(self.phase);
-            if let Some(&[a, b, c, d, e, f]) = TAIL_STEPS.get(phase) {
-                self.phase += 1;
-                let tail = &mut self.items[base..];
-                tail.swap(usize::from(a), usize::from(b));
-                tail.swap(usize::from(c), usize::from(d));
-                tail.swap(usize::from(e), usize::from(f));
-                return true;
-            }
-            // The last five items are now in decreasing order of position; make `positions`
-            // say so (they still hold the ascending order of the cycle's start).
-            self.phase = 0;
-            self.positions[base..].reverse();
+/// Moves `items` to the next permutation by position; `false` after the last.
+///
+/// While the first n − 5 items stay put, the last five run through their 120 orders (by
+/// position) with fixed moves from a table, three swaps at most, and `positions` is left
+/// alone; only every 120th step needs the general search for a pivot.
+#[inline]
+fn advance<T>(items: &mut [T], positions: &mut [u32], phase: &mut u8) -> bool {
+    let n = items.len();
+    if n >= TAIL {
+        let base = n - TAIL;
+        if let Some(&step) = TAIL_STEPS.get(usize::from(*phase)) {
+            *phase += 1;
+            tail_step(&mut items[base..], step);
+            return true;
         }
-        advance_by_position(&mut self.positions, &mut self.items)
+        // The last five items are now in decreasing order of position; make `positions`
+        // say so (they still hold the ascending order of the cycle's start).
+        *phase = 0;
+        positions[base..].reverse();
+    }
+    advance_by_position(positions, items)
+}
+
+/// The exact `size_hint` for a count of remaining items, when it fits.
+fn size_hint(remaining: Option<u128>) -> (usize, Option<usize>) {
+    match remaining.map(usize::try_from) {
+        Some(Ok(n)) => (n, Some(n)),
+        _ => (usize::MAX, None),
     }
 }
 
@@ -287,6 +311,252 @@ fn advance_by_position<T>(positions: &mut [u32], items: &mut [T]) -> bool {
     true
 }
 
+/// Applies one step of [`TAIL_STEPS`] to the last five items (three swaps, without branches:
+/// a swap of an index with itself changes nothing).
+#[inline(always)]
+fn tail_step<T>(tail: &mut [T], [a, b, c, d, e, f]: [u8; 6]) {
+    tail.swap(usize::from(a), usize::from(b));
+    tail.swap(usize::from(c), usize::from(d));
+    tail.swap(usize::from(e), usize::from(f));
+}
+
+/// Expands `$m!(k)` for every step k of [`TAIL_STEPS`] (0 to 118), as straight-line code in
+/// which each step's indices are constants.
+macro_rules! each_tail_step {
+    ($m:ident) => {
+        $m!(0);
+        $m!(1);
+        $m!(2);
+        $m!(3);
+        $m!(4);
+        $m!(5);
+        $m!(6);
+        $m!(7);
+        $m!(8);
+        $m!(9);
+        $m!(10);
+        $m!(11);
+        $m!(12);
+        $m!(13);
+        $m!(14);
+        $m!(15);
+        $m!(16);
+        $m!(17);
+        $m!(18);
+        $m!(19);
+        $m!(20);
+        $m!(21);
+        $m!(22);
+        $m!(23);
+        $m!(24);
+        $m!(25);
+        $m!(26);
+        $m!(27);
+        $m!(28);
+        $m!(29);
+        $m!(30);
+        $m!(31);
+        $m!(32);
+        $m!(33);
+        $m!(34);
+        $m!(35);
+        $m!(36);
+        $m!(37);
+        $m!(38);
+        $m!(39);
+        $m!(40);
+        $m!(41);
+        $m!(42);
+        $m!(43);
+        $m!(44);
+        $m!(45);
+        $m!(46);
+        $m!(47);
+        $m!(48);
+        $m!(49);
+        $m!(50);
+        $m!(51);
+        $m!(52);
+        $m!(53);
+        $m!(54);
+        $m!(55);
+        $m!(56);
+        $m!(57);
+        $m!(58);
+        $m!(59);
+        $m!(60);
+        $m!(61);
+        $m!(62);
+        $m!(63);
+        $m!(64);
+        $m!(65);
+        $m!(66);
+        $m!(67);
+        $m!(68);
+        $m!(69);
+        $m!(70);
+        $m!(71);
+        $m!(72);
+        $m!(73);
+        $m!(74);
+        $m!(75);
+        $m!(76);
+        $m!(77);
+        $m!(78);
+        $m!(79);
+        $m!(80);
+        $m!(81);
+        $m!(82);
+        $m!(83);
+        $m!(84);
+        $m!(85);
+        $m!(86);
+        $m!(87);
+        $m!(88);
+        $m!(89);
+        $m!(90);
+        $m!(91);
+        $m!(92);
+        $m!(93);
+        $m!(94);
+        $m!(95);
+        $m!(96);
+        $m!(97);
+        $m!(98);
+        $m!(99);
+        $m!(100);
+        $m!(101);
+        $m!(102);
+        $m!(103);
+        $m!(104);
+        $m!(105);
+        $m!(106);
+        $m!(107);
+        $m!(108);
+        $m!(109);
+        $m!(110);
+        $m!(111);
+        $m!(112);
+        $m!(113);
+        $m!(114);
+        $m!(115);
+        $m!(116);
+        $m!(117);
+        $m!(118);
+    };
+}
+
+/// The moves of the walk that `fold` runs: the partial cycle of 120 the walk is in (by table),
+/// then each following cycle as straight-line code with the last five items in registers.
+///
+/// `yielded` says whether the current arrangement was already yielded (then `phase` is the
+/// next step of its cycle); otherwise it is the first of a cycle and not yet yielded.
+/// `visit` sees `items` after every move.
+#[inline(always)]
+fn fold_rest<T: Copy, B>(
+    items: &mut [T],
+    positions: &mut [u32],
+    (phase, yielded, done): (u8, bool, bool),
+    mut acc: B,
+    mut visit: impl FnMut(B, &[T]) -> B,
+) -> B {
+    if done {
+        return acc;
+    }
+    let Some(base) = items.len().checked_sub(TAIL) else {
+        if !yielded {
+            acc = visit(acc, items);
+        }
+        while advance_by_position(positions, items) {
+            acc = visit(acc, items);
+        }
+        return acc;
+    };
+    if yielded {
+        for &step in &TAIL_STEPS[usize::from(phase)..] {
+            tail_step(&mut items[base..], step);
+            acc = visit(acc, items);
+        }
+        positions[base..].reverse();
+        if !advance_by_position(positions, items) {
+            return acc;
+        }
+    }
+    loop {
+        // The tail lives in registers (constant indices only) and is stored, never loaded,
+        // after each move: no step waits for the previous step's stores.
+        let mut tail: [T; TAIL] = match items[base..].try_into() {
+            Ok(tail) => tail,
+            Err(_) => unreachable!("base is len - TAIL"),
+        };
+        acc = visit(acc, items);
+        macro_rules! step {
+            ($k:literal) => {{
+                const STEP: [u8; 6] = TAIL_STEPS[$k];
+                tail_step(&mut tail, STEP);
+                items[base..].copy_from_slice(&tail);
+                acc = visit(acc, items);
+            }};
+        }
+        each_tail_step!(step);
+        positions[base..].reverse();
+        if !advance_by_position(positions, items) {
+            return acc;
+        }
+    }
+}
+
+/// [`fold_rest`] for arrays: the whole array lives in registers through each cycle, and each
+/// permutation goes to `visit` by value.
+#[inline(always)]
+fn fold_rest_array<T: Copy, const N: usize, B>(
+    items: &mut [T; N],
+    positions: &mut [u32; N],
+    (phase, yielded, done): (u8, bool, bool),
+    mut acc: B,
+    mut visit: impl FnMut(B, [T; N]) -> B,
+) -> B {
+    if done {
+        return acc;
+    }
+    let Some(base) = N.checked_sub(TAIL) else {
+        if !yielded {
+            acc = visit(acc, *items);
+        }
+        while advance_by_position(positions, items) {
+            acc = visit(acc, *items);
+        }
+        return acc;
+    };
+    if yielded {
+        for &step in &TAIL_STEPS[usize::from(phase)..] {
+            tail_step(&mut items[base..], step);
+            acc = visit(acc, *items);
+        }
+        positions[base..].reverse();
+        if !advance_by_position(positions, items) {
+            return acc;
+        }
+    }
+    loop {
+        let mut cur = *items;
+        acc = visit(acc, cur);
+        macro_rules! step {
+            ($k:literal) => {{
+                const STEP: [u8; 6] = TAIL_STEPS[$k];
+                tail_step(&mut cur[base..], STEP);
+                acc = visit(acc, cur);
+            }};
+        }
+        each_tail_step!(step);
+        *items = cur;
+        positions[base..].reverse();
+        if !advance_by_position(positions, items) {
+            return acc;
+        }
+    }
+}
+
 impl<T: Clone> Iterator for Permutations<T> {
     type Item = Vec<T>;
 
@@ -295,14 +565,101 @@ impl<T: Clone> Iterator for Permutations<T> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match self.remaining().map(usize::try_from) {
-            Some(Ok(n)) => (n, Some(n)),
-            _ => (usize::MAX, None),
-        }
+        size_hint(self.remaining())
     }
 }
 
 impl<T: Clone> std::iter::FusedIterator for Permutations<T> {}
+
+/// All permutations of an array in the notes' order (lexicographic by position), each
+/// yielded by value as a `[T; N]`: a real [`Iterator`] that allocates nothing per item.
+///
+/// This is the fast way through the iterator API. Consuming it with `fold`, `for_each`,
+/// `count`, `sum`, `max_by_key` and the other methods that drive an iterator internally (also
+/// through `map`, `filter` and most adapters) runs its `fold`, which keeps the permutation in
+/// registers and steps through the orders of the last five items in straight-line code. A
+/// `for` loop or a `next` call works too, with some bookkeeping per item (about twice the time).
+///
+/// ```
+/// let words: Vec<String> = notes_algo::array_permutations(['a', 'b', 'c'])
+///     .map(|p| p.iter().collect())
+///     .collect();
+/// assert_eq!(words, ["abc", "acb", "bac", "bca", "cab", "cba"]);
+///
+/// // The characters of a string, no allocation per permutation.
+/// let chars: [char; 4] = "1234".chars().collect::<Vec<_>>().try_into().unwrap();
+/// let starting_with_3 = notes_algo::array_permutations(chars).filter(|p| p[0] == '3').count();
+/// assert_eq!(starting_with_3, 6);
+/// ```
+pub fn array_permutations<T: Copy, const N: usize>(items: [T; N]) -> ArrayPermutations<T, N> {
+    ArrayPermutations {
+        items,
+        positions: std::array::from_fn(|i| i as u32),
+        phase: 0,
+        started: false,
+        done: false,
+        remaining: count_permutations(N).ok(),
+    }
+}
+
+/// The iterator of [`array_permutations`]: yields `[T; N]` by value.
+#[derive(Debug, Clone)]
+pub struct ArrayPermutations<T, const N: usize> {
+    items: [T; N],
+    /// The original position of each item of `items`; permuted in step with it.
+    positions: [u32; N],
+    /// Where the last five items are in their cycle of 120 orders (N ≥ 5).
+    phase: u8,
+    started: bool,
+    done: bool,
+    /// Permutations not yet yielded, when N! fits in a u128.
+    remaining: Option<u128>,
+}
+
+impl<T: Copy, const N: usize> ArrayPermutations<T, N> {
+    /// How many permutations are left, when that fits in a `u128`.
+    pub fn remaining(&self) -> Option<u128> {
+        if self.done { Some(0) } else { self.remaining }
+    }
+}
+
+impl<T: Copy, const N: usize> Iterator for ArrayPermutations<T, N> {
+    type Item = [T; N];
+
+    fn next(&mut self) -> Option<[T; N]> {
+        if self.done {
+            return None;
+        }
+        if self.started {
+            if !advance(&mut self.items, &mut self.positions, &mut self.phase) {
+                self.done = true;
+                return None;
+            }
+        } else {
+            self.started = true;
+        }
+        if let Some(r) = &mut self.remaining {
+            *r -= 1;
+        }
+        Some(self.items)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        size_hint(self.remaining())
+    }
+
+    fn fold<B, F: FnMut(B, [T; N]) -> B>(mut self, init: B, f: F) -> B {
+        fold_rest_array(
+            &mut self.items,
+            &mut self.positions,
+            (self.phase, self.started, self.done),
+            init,
+            f,
+        )
+    }
+}
+
+impl<T: Copy, const N: usize> std::iter::FusedIterator for ArrayPermutations<T, N> {}
 
 /// Each distinct arrangement of `items` once, in lexicographic order of the items (the
 /// sorted arrangement first): "aab" gives "aab", "aba", "baa".
@@ -365,10 +722,7 @@ impl<T: Ord + Clone> Iterator for DistinctPermutations<T> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match self.remaining().map(usize::try_from) {
-            Some(Ok(n)) => (n, Some(n)),
-            _ => (usize::MAX, None),
-        }
+        size_hint(self.remaining())
     }
 }
 
@@ -419,6 +773,63 @@ mod tests {
             assert_eq!(got, naive(&items), "n = {n}");
             assert_eq!(got.len() as u128, count_permutations(n).unwrap());
         }
+    }
+
+    /// Consumes `skip` items with `next`, then the rest with `fold`.
+    fn next_then_fold<I: Iterator>(mut it: I, skip: usize) -> Vec<I::Item> {
+        let mut got: Vec<I::Item> = it.by_ref().take(skip).collect();
+        it.fold((), |(), p| got.push(p));
+        got
+    }
+
+    #[test]
+    fn for_each_slice_matches_the_naive_recursion_from_any_state() {
+        for n in 0..=8usize {
+            let items: Vec<u8> = (0..n).map(|i| ((i * 5 + 3) % 4) as u8).collect();
+            let want = naive(&items);
+            for skip in [
+                0,
+                1,
+                2,
+                23,
+                24,
+                25,
+                119,
+                120,
+                121,
+                700,
+                want.len() - 1,
+                want.len(),
+            ] {
+                let got = next_then_fold(permutations(&items), skip);
+                assert_eq!(got, want, "n = {n}, {skip} by next");
+            }
+        }
+    }
+
+    macro_rules! check_arrays {
+        ($($n:literal)*) => {$({
+            let items: [u8; $n] = std::array::from_fn(|i| ((i * 5 + 3) % 4) as u8);
+            let want = naive(&items);
+            let by_next: Vec<Vec<u8>> = array_permutations(items).map(Vec::from).collect();
+            assert_eq!(by_next, want, "n = {}", $n);
+            for skip in [0, 1, 2, 24, 119, 120, 121, 5000, want.len() - 1, want.len()] {
+                let got: Vec<Vec<u8>> = next_then_fold(array_permutations(items), skip)
+                    .into_iter()
+                    .map(Vec::from)
+                    .collect();
+                assert_eq!(got, want, "n = {}, {skip} by next", $n);
+            }
+            let mut it = array_permutations(items);
+            assert_eq!(it.size_hint().0, want.len());
+            it.next();
+            assert_eq!(it.remaining(), Some(want.len() as u128 - 1));
+        })*};
+    }
+
+    #[test]
+    fn array_permutations_match_the_naive_recursion() {
+        check_arrays!(0 1 2 3 4 5 6 7 8);
     }
 
     #[test]
