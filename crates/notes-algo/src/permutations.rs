@@ -115,8 +115,11 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
 /// All permutations of `items` in the notes' order: lexicographic by position, like Python's
 /// `itertools.permutations` (equal items are not merged; see [`distinct_permutations`]).
 ///
-/// The iterator yields a `Vec` per permutation; [`Permutations::next_slice`] lends each one
-/// from an internal buffer instead, allocating nothing per permutation.
+/// The iterator yields a `Vec` per permutation (an allocation each, as itertools does);
+/// [`Permutations::next_slice`] lends each one from an internal buffer instead, and
+/// [`Permutations::for_each_slice`] runs a closure on each, allocating nothing per permutation.
+/// For arrays, [`array_permutations`] is a real [`Iterator`] that allocates nothing: the
+/// fastest path.
 ///
 /// ```
 /// let p: Vec<String> = notes_algo::permutations(&['1', '2', '3'])
