@@ -581,7 +581,8 @@ impl<T: Clone> std::iter::FusedIterator for Permutations<T> {}
 /// `count`, `sum`, `max_by_key` and the other methods that drive an iterator internally (also
 /// through `map`, `filter` and most adapters) runs its `fold`, which keeps the permutation in
 /// registers and steps through the orders of the last five items in straight-line code. A
-/// `for` loop or a `next` call works too, with some bookkeeping per item (2.3 times the time in the benchmark).
+/// `for` loop or a `next` call works too, with some bookkeeping per item (2.3 times the time
+/// in the benchmark).
 ///
 /// ```
 /// let words: Vec<String> = notes_algo::array_permutations(['a', 'b', 'c'])
