@@ -18,19 +18,26 @@ const MIB: usize = 1 << 20;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 fn main() {
-    let rust_raw = Server::rust(echo::Mode::Raw);
-    let rust_framed = Server::rust(echo::Mode::Framed);
+    let rust_raw = Server::rust(echo::Mode::Raw, true);
+    let rust_copy = Server::rust(echo::Mode::Raw, false);
+    let rust_framed = Server::rust(echo::Mode::Framed, true);
     let python = Server::python();
 
-    // 1. Throughput: 1 MiB messages for about a second, payload MB/s one way.
+    // 1. Throughput: 1 GiB in 1 MiB writes, payload MB/s one way, echoed bytes verified.
     let mut rust = Vec::new();
+    let mut copy = Vec::new();
     let mut py = Vec::new();
     let mut iperf = Vec::new();
     let mut bidir = Vec::new();
     for _ in 0..ROUNDS {
         rust.push(throughput(rust_raw.addr, 1024));
+        copy.push(throughput(rust_copy.addr, 1024));
         if let Some(server) = &python {
-            py.push(throughput(server.addr, 16));
+            // The Python server runs in its own process: its CPU is not in ours.
+            py.push(Run {
+                server: f64::NAN,
+                ..throughput(server.addr, 16)
+            });
         }
         if let Some(rate) = iperf3(false) {
             iperf.push(rate);
@@ -39,26 +46,32 @@ fn main() {
             bidir.push(rate);
         }
     }
-    let (rust, py, iperf, bidir) = (median(rust), median(py), median(iperf), median(bidir));
-    println!("## throughput, 1 MiB messages, MB/s (payload, one way), median of {ROUNDS}");
-    println!("rust echo (notes-ipc, raw mode)  {rust:10.0}");
-    if !iperf.is_nan() {
-        println!(
-            "iperf3 -l 1M, one way            {iperf:10.0}   rust/iperf3 = {:.2}",
-            rust / iperf
-        );
+    let (rust, copy, py, iperf, bidir) = (
+        Run::median(rust),
+        Run::median(copy),
+        Run::median(py),
+        Run::median(iperf),
+        Run::median(bidir),
+    );
+    println!("## throughput, 1 MiB writes, MB/s (payload, one way), median of {ROUNDS}");
+    println!("{:34} {:>8}   {:>9} {:>9}", "", "MB/s", "client", "server");
+    println!("{:34} {:>8}   {:>9} {:>9}", "", "", "CPU s/GB", "CPU s/GB");
+    rust.print("rust echo, raw, splice (default)");
+    copy.print("rust echo, raw, read/write");
+    iperf.print("iperf3 -l 1M, one way");
+    bidir.print("iperf3 -l 1M --bidir, per way");
+    py.print("python echo-server.py (recv 1024)");
+    for (name, peer) in [("iperf3", &iperf), ("iperf3 bidir", &bidir)] {
+        if peer.rate > 0.0 {
+            println!(
+                "rust splice / {name} = {:.2}, rust read/write / {name} = {:.2}",
+                rust.rate / peer.rate,
+                copy.rate / peer.rate
+            );
+        }
     }
-    if !bidir.is_nan() {
-        println!(
-            "iperf3 -l 1M --bidir, per way    {bidir:10.0}   rust/iperf3 bidir = {:.2}",
-            rust / bidir
-        );
-    }
-    if !py.is_nan() {
-        println!(
-            "python echo-server.py (recv 1024){py:10.0}   rust/python = {:.1}",
-            rust / py
-        );
+    if py.rate > 0.0 {
+        println!("rust splice / python = {:.1}", rust.rate / py.rate);
     }
 
     // 2. 64-byte round trips: a framed message vs a raw write/read, p50 in µs.
@@ -103,6 +116,41 @@ fn main() {
     }
 }
 
+/// One throughput measurement: payload MB/s, and CPU seconds per GB of payload spent by
+/// the client (writer and reader) and by the server.
+#[derive(Clone, Copy, Default)]
+struct Run {
+    rate: f64,
+    client: f64,
+    server: f64,
+}
+
+impl Run {
+    /// The run with the median rate.
+    fn median(mut runs: Vec<Run>) -> Run {
+        runs.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+        runs.get(runs.len() / 2).copied().unwrap_or_default()
+    }
+
+    fn print(&self, name: &str) {
+        let cpu = |x: f64| {
+            if x.is_nan() {
+                "-".to_string()
+            } else {
+                format!("{x:.2}")
+            }
+        };
+        if self.rate > 0.0 {
+            println!(
+                "{name:34} {:8.0}   {:>9} {:>9}",
+                self.rate,
+                cpu(self.client),
+                cpu(self.server)
+            );
+        }
+    }
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     if xs.is_empty() {
         return f64::NAN;
@@ -118,9 +166,10 @@ struct Server {
 }
 
 impl Server {
-    fn rust(mode: echo::Mode) -> Self {
+    fn rust(mode: echo::Mode, zero_copy: bool) -> Self {
         let mut config = echo::ServerConfig::default();
         config.mode = mode;
+        config.zero_copy = zero_copy;
         let server = echo::Server::bind("127.0.0.1:0", config).expect("bind");
         let addr = server.local_addr();
         let stop = Some(server.shutdown_handle());
@@ -198,37 +247,100 @@ fn free_port() -> u16 {
     listener.local_addr().expect("addr").port()
 }
 
-/// Sends `count` MiB through the echo server (a writer thread and a reader), returns MB/s.
-fn throughput(addr: SocketAddr, count: usize) -> f64 {
+/// CPU seconds (user + system) of the calling thread, or of the process with `"self"`,
+/// from `/proc` (Linux); 0 elsewhere.
+fn cpu_secs(which: &str) -> f64 {
+    let path = format!("/proc/{which}/stat");
+    let Ok(stat) = std::fs::read_to_string(path) else {
+        return 0.0;
+    };
+    // Fields 14 and 15 (utime, stime), counted after the parenthesised command name.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: f64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
+}
+
+/// The byte at stream offset `i` of the throughput test: a pattern whose period
+/// (`PERIOD`, prime) matches no read or write size, so a lost, repeated or reordered
+/// chunk shows up at the sampled offsets.
+const PERIOD: usize = MIB + 7;
+
+fn pattern() -> Vec<u8> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let one: Vec<u8> = (0..PERIOD)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    // Twice over, so any window of up to PERIOD bytes is one slice.
+    [one.as_slice(), one.as_slice()].concat()
+}
+
+/// Sends `count` MiB through the echo server (a writer thread and a reader), checks what
+/// comes back (every byte counted; 8 bytes every 509 and the ends of every read compared
+/// with what was sent), returns MB/s and CPU time per GB.
+fn throughput(addr: SocketAddr, count: usize) -> Run {
     let stream = echo::connect(addr, TIMEOUT).expect("connect");
     let mut reader = stream.try_clone().expect("clone");
     let mut writer = stream;
+    let sent = std::sync::Arc::new(pattern());
+    let expect = std::sync::Arc::clone(&sent);
+    let process0 = cpu_secs("self");
     let started = Instant::now();
     let sender = std::thread::spawn(move || {
-        let block = vec![0x5a; MIB];
+        let cpu0 = cpu_secs("thread-self");
+        let mut at = 0;
         for _ in 0..count {
-            writer.write_all(&block).expect("write");
+            writer.write_all(&sent[at..at + MIB]).expect("write");
+            at = (at + MIB) % PERIOD;
         }
         writer
             .shutdown(std::net::Shutdown::Write)
             .expect("half-close");
+        cpu_secs("thread-self") - cpu0
     });
+    let reader_cpu0 = cpu_secs("thread-self");
     let mut buf = vec![0; MIB];
     let mut got = 0;
     while got < count * MIB {
         let n = reader.read(&mut buf).expect("read");
         assert!(n > 0, "server closed early");
+        let want = &expect[got % PERIOD..got % PERIOD + n];
+        let ends = n.min(64);
+        let sampled = (0..n.saturating_sub(8)).step_by(509);
+        assert!(
+            buf[..ends] == want[..ends]
+                && buf[n - ends..n] == want[n - ends..]
+                && sampled.into_iter().all(|i| buf[i..i + 8] == want[i..i + 8]),
+            "the echo differs from what was sent near byte {got}"
+        );
         got += n;
     }
     let secs = started.elapsed().as_secs_f64();
-    sender.join().expect("sender");
-    (count * MIB) as f64 / secs / 1e6
+    let reader_cpu = cpu_secs("thread-self") - reader_cpu0;
+    let writer_cpu = sender.join().expect("sender");
+    let process = cpu_secs("self") - process0;
+    let gb = (count * MIB) as f64 / 1e9;
+    Run {
+        rate: gb * 1e3 / secs,
+        client: (reader_cpu + writer_cpu) / gb,
+        server: (process - reader_cpu - writer_cpu) / gb,
+    }
 }
 
-/// `iperf3 -s -1 -B 127.0.0.1` and `iperf3 -c 127.0.0.1 -l 1M -t 2`: received MB/s. With
-/// `bidir` (`--bidir`, data both ways at once, as an echo moves it) the mean of the two
+/// `iperf3 -s -1 -B 127.0.0.1` and `iperf3 -c 127.0.0.1 -l 1M -t 2`: received MB/s, and
+/// the client's and server's CPU per GB from iperf3's own report. With `bidir`
+/// (`--bidir`, data both ways at once, as an echo moves it) the mean of the two
 /// directions' received MB/s: the like-for-like figure for an echo's one-way payload rate.
-fn iperf3(bidir: bool) -> Option<f64> {
+fn iperf3(bidir: bool) -> Option<Run> {
     let port = free_port().to_string();
     let mut server = Command::new("iperf3")
         .args(["-s", "-1", "-B", "127.0.0.1", "-p", &port])
@@ -246,12 +358,22 @@ fn iperf3(bidir: bool) -> Option<f64> {
     let _ = server.wait();
     let json: serde_json::Value = serde_json::from_slice(&out?.stdout).ok()?;
     let end = &json["end"];
-    let bits = end["sum_received"]["bits_per_second"].as_f64()?;
-    if !bidir {
-        return Some(bits / 8.0 / 1e6);
+    let received = &end["sum_received"];
+    let bits = received["bits_per_second"].as_f64()?;
+    let secs = received["seconds"].as_f64()?;
+    let mut rate = bits / 8.0 / 1e6;
+    if bidir {
+        let back = end["sum_received_bidir_reverse"]["bits_per_second"].as_f64()?;
+        rate = (bits + back) / 2.0 / 8.0 / 1e6;
     }
-    let back = end["sum_received_bidir_reverse"]["bits_per_second"].as_f64()?;
-    Some((bits + back) / 2.0 / 8.0 / 1e6)
+    // CPU percent of one core over the run, for the payload of one direction.
+    let cpu = &end["cpu_utilization_percent"];
+    let per_gb = |pct: Option<f64>| pct.unwrap_or(0.0) / 100.0 * secs / (rate * secs / 1e3);
+    Some(Run {
+        rate,
+        client: per_gb(cpu["host_total"].as_f64()),
+        server: per_gb(cpu["remote_total"].as_f64()),
+    })
 }
 
 /// p50 of `n` framed 64-byte round trips, in µs.
