@@ -2,6 +2,7 @@
 //!
 //! Run with `cargo bench -p notes-ipc --bench echo` (needs `iperf3` and `python3` on PATH;
 //! a missing peer is reported and skipped). Contenders alternate, five rounds each; medians.
+//! Arguments pick sections by name: `-- throughput`, `-- round-trip`, `-- messages`.
 //! Printing the report is this binary's job, hence the one allow below.
 
 #![allow(clippy::print_stdout)]
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use notes_ipc::{echo, frame};
 
-const ROUNDS: usize = 5;
+const DEFAULT_ROUNDS: usize = 5;
 const MIB: usize = 1 << 20;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -22,27 +23,65 @@ fn main() {
     let rust_copy = Server::rust(echo::Mode::Raw, false);
     let rust_framed = Server::rust(echo::Mode::Framed, true);
     let python = Server::python();
+    let sections: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let rounds = std::env::var("ECHO_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(DEFAULT_ROUNDS);
+    let wanted =
+        |name: &str| sections.is_empty() || sections.iter().any(|s| name.contains(s.as_str()));
 
+    if wanted("throughput") {
+        throughput_section(&rust_raw, &rust_copy, python.as_ref(), rounds);
+    }
+    if wanted("round-trip") {
+        round_trip_section(&rust_raw, &rust_framed, python.as_ref(), rounds);
+    }
+    if wanted("messages") {
+        messages_section(&rust_framed, rounds);
+    }
+}
+
+fn throughput_section(
+    rust_raw: &Server,
+    rust_copy: &Server,
+    python: Option<&Server>,
+    rounds: usize,
+) {
     // 1. Throughput: 1 GiB in 1 MiB writes, payload MB/s one way, echoed bytes verified.
     let mut rust = Vec::new();
     let mut copy = Vec::new();
     let mut py = Vec::new();
     let mut iperf = Vec::new();
     let mut bidir = Vec::new();
-    for _ in 0..ROUNDS {
-        rust.push(throughput(rust_raw.addr, 1024));
-        copy.push(throughput(rust_copy.addr, 1024));
-        if let Some(server) = &python {
+    // ECHO_BENCH_ONLY=splice|read/write|python|iperf3|bidir runs one contender (for profiling).
+    let only = std::env::var("ECHO_BENCH_ONLY").ok();
+    let on = |name: &str| only.as_deref().is_none_or(|o| name == o);
+    for _ in 0..rounds {
+        if on("splice") {
+            rust.push(throughput(rust_raw.addr, 1024));
+        }
+        if on("read/write") {
+            copy.push(throughput(rust_copy.addr, 1024));
+        }
+        if let Some(server) = python.filter(|_| on("python")) {
             // The Python server runs in its own process: its CPU is not in ours.
             py.push(Run {
                 server: f64::NAN,
                 ..throughput(server.addr, 16)
             });
         }
-        if let Some(rate) = iperf3(false) {
+        if on("iperf3")
+            && let Some(rate) = iperf3(false)
+        {
             iperf.push(rate);
         }
-        if let Some(rate) = iperf3(true) {
+        if on("bidir")
+            && let Some(rate) = iperf3(true)
+        {
             bidir.push(rate);
         }
     }
@@ -53,9 +92,15 @@ fn main() {
         Run::median(iperf),
         Run::median(bidir),
     );
-    println!("## throughput, 1 MiB writes, MB/s (payload, one way), median of {ROUNDS}");
-    println!("{:34} {:>8}   {:>9} {:>9}", "", "MB/s", "client", "server");
-    println!("{:34} {:>8}   {:>9} {:>9}", "", "", "CPU s/GB", "CPU s/GB");
+    println!("## throughput, 1 MiB writes, MB/s (payload, one way), median of {rounds}");
+    println!(
+        "{:34} {:>8}   {:>9} {:>9} {:>6}",
+        "", "MB/s", "client", "server", "cores"
+    );
+    println!(
+        "{:34} {:>8}   {:>9} {:>9} {:>6}",
+        "", "", "CPU s/GB", "CPU s/GB", "used"
+    );
     rust.print("rust echo, raw, splice (default)");
     copy.print("rust echo, raw, read/write");
     iperf.print("iperf3 -l 1M, one way");
@@ -73,20 +118,28 @@ fn main() {
     if py.rate > 0.0 {
         println!("rust splice / python = {:.1}", rust.rate / py.rate);
     }
+}
 
+fn round_trip_section(
+    rust_raw: &Server,
+    rust_framed: &Server,
+    python: Option<&Server>,
+    rounds: usize,
+) {
     // 2. 64-byte round trips: a framed message vs a raw write/read, p50 in µs.
     let mut framed = Vec::new();
     let mut raw = Vec::new();
     let mut py_rt = Vec::new();
-    for _ in 0..ROUNDS {
-        framed.push(framed_round_trip(rust_framed.addr, 2000));
-        raw.push(raw_round_trip(rust_raw.addr, 2000));
-        if let Some(server) = &python {
+    for _ in 0..rounds {
+        let (f, r) = round_trips(rust_framed.addr, rust_raw.addr, 2000);
+        framed.push(f);
+        raw.push(r);
+        if let Some(server) = python {
             py_rt.push(raw_round_trip(server.addr, 2000));
         }
     }
     let (framed, raw, py_rt) = (median(framed), median(raw), median(py_rt));
-    println!("\n## 64-byte round trip, p50 µs, median of {ROUNDS}");
+    println!("\n## 64-byte round trip, p50 µs, median of {rounds}");
     println!("framed (notes_ipc::frame)        {framed:8.1}");
     println!(
         "raw write/read, rust server      {raw:8.1}   framed/raw = {:.2}",
@@ -95,18 +148,20 @@ fn main() {
     if !py_rt.is_nan() {
         println!("raw write/read, python server    {py_rt:8.1}");
     }
+}
 
+fn messages_section(rust_framed: &Server, rounds: usize) {
     // 3. Small serde messages per second: notes_ipc::send/recv vs multiprocessing.connection.
     let mut rust_msgs = Vec::new();
     let mut py_msgs = Vec::new();
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         rust_msgs.push(rust_messages(rust_framed.addr, 20_000));
         if let Some(rate) = python_messages(20_000) {
             py_msgs.push(rate);
         }
     }
     let (rust_msgs, py_msgs) = (median(rust_msgs), median(py_msgs));
-    println!("\n## small struct round trips per second (send + recv + decode), median of {ROUNDS}");
+    println!("\n## small struct round trips per second (send + recv + decode), median of {rounds}");
     println!("notes_ipc::send/recv (bincode)   {rust_msgs:10.0}");
     if !py_msgs.is_nan() {
         println!(
@@ -116,8 +171,9 @@ fn main() {
     }
 }
 
-/// One throughput measurement: payload MB/s, and CPU seconds per GB of payload spent by
-/// the client (writer and reader) and by the server.
+/// One throughput measurement: payload MB/s, and CPU seconds (user + system, from the
+/// kernel's per-thread accounting, which leaves out time spent in interrupts) per GB of
+/// payload spent by the client (writer and reader) and by the server.
 #[derive(Clone, Copy, Default)]
 struct Run {
     rate: f64,
@@ -140,12 +196,15 @@ impl Run {
                 format!("{x:.2}")
             }
         };
+        // CPU seconds per second of the run: how much of the 2 cores the contender got.
+        let cores = (self.client + self.server) * self.rate / 1e3;
         if self.rate > 0.0 {
             println!(
-                "{name:34} {:8.0}   {:>9} {:>9}",
+                "{name:34} {:8.0}   {:>9} {:>9} {:>6}",
                 self.rate,
                 cpu(self.client),
-                cpu(self.server)
+                cpu(self.server),
+                cpu(cores)
             );
         }
     }
@@ -376,21 +435,29 @@ fn iperf3(bidir: bool) -> Option<Run> {
     })
 }
 
-/// p50 of `n` framed 64-byte round trips, in µs.
-fn framed_round_trip(addr: SocketAddr, n: usize) -> f64 {
-    let mut stream = echo::connect(addr, TIMEOUT).expect("connect");
+/// p50s of `n` framed 64-byte round trips and `n` raw ones, in µs, taken in turn (one
+/// framed, one raw, ...) so both see the same scheduling on this shared machine.
+fn round_trips(framed_addr: SocketAddr, raw_addr: SocketAddr, n: usize) -> (f64, f64) {
+    let mut framed = echo::connect(framed_addr, TIMEOUT).expect("connect");
+    let mut raw = echo::connect(raw_addr, TIMEOUT).expect("connect");
     let body = [7u8; 64];
-    let mut times = Vec::with_capacity(n);
+    let mut back = [0u8; 64];
+    let (mut framed_times, mut raw_times) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for _ in 0..n {
         let started = Instant::now();
-        frame::write_frame(&mut stream, &body).expect("write");
-        let back = frame::read_frame(&mut stream, 1024)
+        frame::write_frame(&mut framed, &body).expect("write");
+        let echoed = frame::read_frame(&mut framed, 1024)
             .expect("read")
             .expect("frame");
-        times.push(started.elapsed().as_secs_f64() * 1e6);
-        assert_eq!(back.len(), 64);
+        framed_times.push(started.elapsed().as_secs_f64() * 1e6);
+        assert_eq!(echoed, body);
+        let started = Instant::now();
+        raw.write_all(&body).expect("write");
+        raw.read_exact(&mut back).expect("read");
+        raw_times.push(started.elapsed().as_secs_f64() * 1e6);
+        assert_eq!(back, body);
     }
-    median(times)
+    (median(framed_times), median(raw_times))
 }
 
 /// p50 of `n` raw 64-byte write/read round trips, in µs.
