@@ -1,5 +1,8 @@
 //! The notes' echo server and client on std sockets: a threaded server with a connection
 //! limit, timeouts and graceful shutdown, and a client that behaves like `echo-client.py`.
+//!
+//! On Linux the raw echo uses `splice(2)` (socket → pipe → socket), so the server copies
+//! nothing through user space; see [`ServerConfig::zero_copy`].
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown as NetShutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -17,7 +20,8 @@ const POLL: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Mode {
-    /// Every byte received, as it arrives: `echo-server.py`'s `recv`/`sendall` loop.
+    /// Every byte received, as it arrives: `echo-server.py`'s `recv`/`sendall` loop
+    /// (with `splice(2)` on Linux, see [`ServerConfig::zero_copy`]).
     #[default]
     Raw,
     /// Whole frames (see [`frame`](crate::frame)), each returned in one write once complete;
