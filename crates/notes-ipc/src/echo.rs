@@ -1,5 +1,8 @@
 //! The notes' echo server and client on std sockets: a threaded server with a connection
 //! limit, timeouts and graceful shutdown, and a client that behaves like `echo-client.py`.
+//!
+//! On Linux the raw echo uses `splice(2)` (socket → pipe → socket), so the server copies
+//! nothing through user space; see [`ServerConfig::zero_copy`].
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown as NetShutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -17,7 +20,8 @@ const POLL: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Mode {
-    /// Every byte received, as it arrives: `echo-server.py`'s `recv`/`sendall` loop.
+    /// Every byte received, as it arrives: `echo-server.py`'s `recv`/`sendall` loop
+    /// (with `splice(2)` on Linux, see [`ServerConfig::zero_copy`]).
     #[default]
     Raw,
     /// Whole frames (see [`frame`](crate::frame)), each returned in one write once complete;
@@ -40,6 +44,10 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Serve one connection, then return (like `echo-server.py`).
     pub once: bool,
+    /// In [`Mode::Raw`] on Linux, move the bytes socket → pipe → socket with `splice(2)`,
+    /// never copying them through user space (default on). Off, or on other systems, or
+    /// when the kernel refuses to splice, the server copies through a 256 KiB buffer.
+    pub zero_copy: bool,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +58,7 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(30),
             limits: Limits::default(),
             once: false,
+            zero_copy: true,
         }
     }
 }
@@ -271,40 +280,180 @@ fn read_some(
             *idle = Instant::now();
             Ok(Some(n))
         }
-        Err(err)
-            if matches!(
-                err.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-            ) =>
-        {
-            if stop.load(Ordering::SeqCst) {
-                return Err(io::Error::new(
-                    io::ErrorKind::Interrupted,
-                    "server shutting down",
-                ));
-            }
-            if idle.elapsed() >= config.idle_timeout {
-                return Err(io::Error::new(io::ErrorKind::TimedOut, "idle timeout"));
-            }
-            Ok(None)
-        }
-        Err(err) => Err(err),
+        Err(err) => quiet(err, idle, config, stop).map(|()| None),
     }
 }
 
+/// Decides what a failed read means: `Ok(())` when the read only timed out (the 100 ms
+/// poll) or was interrupted and the connection goes on; the error when the server is
+/// shutting down, the connection has been idle for `idle_timeout`, or the read really failed.
+fn quiet(
+    err: io::Error,
+    idle: &Instant,
+    config: &ServerConfig,
+    stop: &AtomicBool,
+) -> io::Result<()> {
+    if !matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    ) {
+        return Err(err);
+    }
+    if stop.load(Ordering::SeqCst) {
+        return Err(io::Error::new(
+            io::ErrorKind::Interrupted,
+            "server shutting down",
+        ));
+    }
+    if idle.elapsed() >= config.idle_timeout {
+        return Err(io::Error::new(io::ErrorKind::TimedOut, "idle timeout"));
+    }
+    Ok(())
+}
+
+/// Raw mode: on Linux the bytes go socket → pipe → socket with `splice(2)` and never
+/// enter user space; elsewhere, or when the kernel refuses to splice, `read` and `write_all`
+/// through one 256 KiB buffer.
 fn echo_raw(stream: &mut TcpStream, config: &ServerConfig, stop: &AtomicBool) -> io::Result<u64> {
-    let mut buf = vec![0u8; 256 * 1024];
     let mut total = 0u64;
+    #[cfg(target_os = "linux")]
+    if let Some(pipe) = config.zero_copy.then(splice::Pipe::new).flatten()
+        && splice::echo(stream, &pipe, &mut total, config, stop)?
+    {
+        return Ok(total);
+    }
+    echo_copy(stream, &mut total, config, stop)?;
+    Ok(total)
+}
+
+fn echo_copy(
+    stream: &mut TcpStream,
+    total: &mut u64,
+    config: &ServerConfig,
+    stop: &AtomicBool,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; 256 * 1024];
     let mut idle = Instant::now();
     loop {
         match read_some(stream, &mut buf, &mut idle, config, stop)? {
             None => {}
-            Some(0) => return Ok(total),
+            Some(0) => return Ok(()),
             Some(n) => {
                 stream.write_all(&buf[..n])?;
-                total += n as u64;
+                *total += n as u64;
             }
         }
+    }
+}
+
+/// The zero-copy raw echo: `splice(2)` from the socket into a pipe and from the pipe back
+/// into the socket, so the server copies nothing through user space.
+#[cfg(target_os = "linux")]
+mod splice {
+    use std::io::{self, Read, Write};
+    use std::net::TcpStream;
+    use std::os::fd::OwnedFd;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Instant;
+
+    use rustix::io::Errno;
+    use rustix::pipe::{self, PipeFlags, SpliceFlags};
+
+    use super::{ServerConfig, quiet};
+
+    /// What a pipe grows to once a connection fills its default 64 KiB: bulk transfers then
+    /// take 1 MiB per pair of system calls. Connections that never fill the default
+    /// keep it, so many small clients do not use up the user's pipe allowance
+    /// (`/proc/sys/fs/pipe-user-pages-soft`, 64 MiB by default).
+    const GROWN: usize = 1 << 20;
+
+    pub(super) struct Pipe {
+        read: OwnedFd,
+        write: OwnedFd,
+    }
+
+    impl Pipe {
+        /// A pipe, or `None` (and the copying echo) when none can be made, e.g. out of
+        /// file descriptors.
+        pub(super) fn new() -> Option<Self> {
+            match pipe::pipe_with(PipeFlags::CLOEXEC) {
+                Ok((read, write)) => Some(Self { read, write }),
+                Err(err) => {
+                    tracing::debug!("no pipe for splice, copying instead: {err}");
+                    None
+                }
+            }
+        }
+    }
+
+    /// Echoes until the client closes; `Ok(false)` when the kernel cannot splice this socket
+    /// (`EINVAL`, `ENOSYS`) and the caller should copy instead. Bytes already in the pipe
+    /// are sent before that, so the client never sees a gap.
+    pub(super) fn echo(
+        stream: &mut TcpStream,
+        pipe: &Pipe,
+        total: &mut u64,
+        config: &ServerConfig,
+        stop: &AtomicBool,
+    ) -> io::Result<bool> {
+        let mut capacity = pipe::fcntl_getpipe_size(&pipe.read).unwrap_or(64 * 1024);
+        let mut grown = false;
+        let mut idle = Instant::now();
+        loop {
+            // A blocking splice from a socket honours its SO_RCVTIMEO (the 100 ms poll) and
+            // fails with EAGAIN, which `quiet` treats as a read that timed out.
+            let n = match pipe::splice(
+                &*stream,
+                None,
+                &pipe.write,
+                None,
+                capacity,
+                SpliceFlags::MOVE,
+            ) {
+                Ok(n) => n,
+                Err(Errno::INVAL | Errno::NOSYS) => return Ok(false),
+                Err(err) => {
+                    quiet(err.into(), &idle, config, stop)?;
+                    continue;
+                }
+            };
+            idle = Instant::now();
+            if n == 0 {
+                return Ok(true);
+            }
+            drain(stream, pipe, n)?;
+            *total += n as u64;
+            if n == capacity && !grown {
+                grown = true;
+                // Refused over the user's allowance: the pipe keeps its size, which still works.
+                if let Ok(size) = pipe::fcntl_setpipe_size(&pipe.write, GROWN) {
+                    capacity = size;
+                }
+            }
+        }
+    }
+
+    /// Sends the `n` bytes in the pipe to the socket; a blocked send fails after the
+    /// socket's SO_SNDTIMEO (the idle timeout), as `write_all` does.
+    fn drain(stream: &mut TcpStream, pipe: &Pipe, mut n: usize) -> io::Result<()> {
+        while n > 0 {
+            match pipe::splice(&pipe.read, None, &*stream, None, n, SpliceFlags::MOVE) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(sent) => n -= sent,
+                Err(Errno::INTR) => {}
+                Err(Errno::INVAL | Errno::NOSYS) => return copy_out(stream, pipe, n),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The pipe's last `n` bytes through user space, for a socket that takes no splice.
+    fn copy_out(stream: &mut TcpStream, pipe: &Pipe, n: usize) -> io::Result<()> {
+        let mut buf = vec![0u8; n];
+        let mut read = std::fs::File::from(pipe.read.try_clone()?);
+        read.read_exact(&mut buf)?;
+        stream.write_all(&buf)
     }
 }
 
@@ -429,4 +578,49 @@ pub fn send(
         }
     }
     Ok(reply)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// The zero-copy path really runs here (no silent fallback to copying), grows its pipe
+    /// and returns every byte in order.
+    #[test]
+    fn splice_echoes_a_stream_without_falling_back() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let len = 3 << 20;
+        let sent: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let expected = sent.clone();
+        let client = std::thread::spawn(move || {
+            let stream = connect(addr, Duration::from_secs(10)).expect("connect");
+            let mut reader = stream.try_clone().expect("clone");
+            let writer = std::thread::spawn(move || {
+                let mut stream = stream;
+                stream.write_all(&sent).expect("write");
+                stream.shutdown(NetShutdown::Write).expect("half-close");
+            });
+            let mut back = Vec::new();
+            reader.read_to_end(&mut back).expect("read");
+            writer.join().expect("writer");
+            back
+        });
+        let (mut stream, _) = listener.accept().expect("accept");
+        stream.set_read_timeout(Some(POLL)).expect("timeout");
+        let pipe = splice::Pipe::new().expect("a pipe");
+        let mut total = 0;
+        let config = ServerConfig::default();
+        let spliced = splice::echo(
+            &mut stream,
+            &pipe,
+            &mut total,
+            &config,
+            &AtomicBool::new(false),
+        );
+        assert!(spliced.expect("echo"), "splice was refused");
+        assert_eq!(total, len as u64);
+        stream.shutdown(NetShutdown::Write).expect("close");
+        assert!(client.join().expect("client") == expected);
+    }
 }

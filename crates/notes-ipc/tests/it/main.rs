@@ -25,6 +25,10 @@ impl Running {
         config.mode = mode;
         config.max_conn = max_conn;
         config.idle_timeout = TIMEOUT;
+        Self::with(config)
+    }
+
+    pub(crate) fn with(config: echo::ServerConfig) -> Self {
         let server = echo::Server::bind("127.0.0.1:0", config).expect("bind 127.0.0.1:0");
         let addr = server.local_addr();
         let stop = server.shutdown_handle();

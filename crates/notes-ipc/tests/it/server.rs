@@ -2,6 +2,7 @@
 
 use std::io::{Read, Write};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use notes_ipc::{echo, frame};
 
@@ -126,4 +127,80 @@ fn shutdown_closes_idle_connections() {
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
     assert_eq!(report.connections, 1);
     assert_eq!(idle.read(&mut one).expect("eof"), 0);
+}
+
+/// Both raw paths: zero-copy (`splice` on Linux) and copying.
+fn raw_configs() -> [echo::ServerConfig; 2] {
+    [true, false].map(|zero_copy| {
+        let mut config = echo::ServerConfig::default();
+        config.zero_copy = zero_copy;
+        config.idle_timeout = TIMEOUT;
+        config
+    })
+}
+
+#[test]
+fn a_raw_stream_of_megabytes_comes_back_intact() {
+    for config in raw_configs() {
+        let server = Running::with(config.clone());
+        let len = 16 << 20;
+        let message: Vec<u8> = (0..len).map(|i: usize| (i % 253) as u8).collect();
+        let stream = echo::connect(server.addr, TIMEOUT).expect("connect");
+        let mut reader = stream.try_clone().expect("clone");
+        let sent = message.clone();
+        let writer = thread::spawn(move || {
+            let mut stream = stream;
+            for chunk in sent.chunks(100_003) {
+                stream.write_all(chunk).expect("write");
+            }
+            stream
+                .shutdown(std::net::Shutdown::Write)
+                .expect("half-close");
+        });
+        let mut back = Vec::with_capacity(len);
+        reader.read_to_end(&mut back).expect("read");
+        writer.join().expect("writer");
+        assert!(back == message, "zero_copy {}", config.zero_copy);
+        let report = server.stop();
+        assert_eq!((report.bytes, report.failed), (len as u64, 0));
+    }
+}
+
+#[test]
+fn idle_raw_connections_close_after_the_idle_timeout() {
+    for mut config in raw_configs() {
+        config.idle_timeout = Duration::from_millis(300);
+        let server = Running::with(config.clone());
+        let mut idle = echo::connect(server.addr, TIMEOUT).expect("connect");
+        idle.write_all(b"x").expect("write");
+        let mut one = [0u8; 1];
+        idle.read_exact(&mut one).expect("echo");
+        let started = Instant::now();
+        assert_eq!(idle.read(&mut one).expect("eof"), 0);
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
+            "closed after {waited:?} (zero_copy {})",
+            config.zero_copy
+        );
+        let report = server.stop();
+        assert_eq!((report.connections, report.failed), (1, 1));
+    }
+}
+
+#[test]
+fn a_client_that_never_reads_is_dropped_after_the_idle_timeout() {
+    for mut config in raw_configs() {
+        config.idle_timeout = Duration::from_millis(300);
+        let server = Running::with(config.clone());
+        let mut stream = echo::connect(server.addr, TIMEOUT).expect("connect");
+        // Write without reading until the server gives up on us and the writes fail.
+        let started = Instant::now();
+        let block = vec![1u8; 64 * 1024];
+        let failed = (0..100_000).any(|_| stream.write_all(&block).is_err());
+        assert!(failed, "zero_copy {}", config.zero_copy);
+        assert!(started.elapsed() < Duration::from_secs(8));
+        let report = server.stop();
+        assert_eq!((report.connections, report.failed), (1, 1));
+    }
 }
