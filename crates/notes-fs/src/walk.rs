@@ -221,9 +221,10 @@ pub fn find_each<S: AsRef<OsStr>>(
         n => n,
     };
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    if threads > 1 && !options.follow_links {
-        // Both modes, on several threads, with the fewest system calls (docs/benchmarks.md);
-        // following links keeps the loop-checked walks below.
+    if !options.follow_links && (threads > 1 || !options.unrestricted) {
+        // Both modes with the fewest system calls (docs/benchmarks.md), serial -u excepted
+        // (the walk below keeps walkdir's order); following links keeps the loop-checked
+        // walks below.
         let filter = crate::parwalk::Filter {
             hidden: !options.unrestricted && !options.hidden,
             ignore_files: !options.unrestricted && !options.no_ignore,
