@@ -814,4 +814,58 @@ mod tests {
         fs::create_dir(inner.join(".git")).unwrap();
         same_as_ignore(&inner);
     }
+
+    const DIRS: [&str; 5] = ["", "a/", "a/b/", ".h/", "a/.h/"];
+    const FILES: [&str; 5] = ["x.wav", ".y", "z.tmp", "b", "build"];
+    const LINES: [&str; 12] = [
+        "*.tmp", "!z.tmp", "a/", "/b", ".h", "!.y", "**/x.wav", "b/**", "x*", "!.h/", "/a/b/",
+        "build",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 48,
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        /// Random trees with random rules in `.gitignore` and `.ignore` files at several
+        /// levels, with and without a repository: the same entries as `ignore`'s walker.
+        #[test]
+        fn random_rules_match_ignores_walker(
+            files in proptest::collection::vec((0..DIRS.len(), 0..FILES.len()), 1..12),
+            rules in proptest::collection::vec(
+                (0..3usize, proptest::prelude::any::<bool>(),
+                 proptest::collection::vec(0..LINES.len(), 1..4)),
+                0..4,
+            ),
+            repo in proptest::prelude::any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path();
+            for (d, f) in files {
+                // A name taken by a file stays a file, one taken by a directory stays one.
+                let path = root.join(DIRS[d]).join(FILES[f]);
+                if fs::create_dir_all(path.parent().unwrap()).is_ok() {
+                    let _ = fs::write(&path, "");
+                }
+            }
+            for (d, dot_ignore, lines) in rules {
+                let text: String = lines.iter().map(|&l| format!("{}\n", LINES[l])).collect();
+                let name = if dot_ignore { ".ignore" } else { ".gitignore" };
+                let path = root.join(DIRS[d]).join(name);
+                if fs::create_dir_all(path.parent().unwrap()).is_ok() {
+                    fs::write(path, text).unwrap();
+                }
+            }
+            if repo {
+                fs::create_dir_all(root.join(".git")).unwrap();
+            }
+            for hidden in [true, false] {
+                let filter = Filter { hidden, ignore_files: true };
+                let want = ignores(root, filter, None);
+                proptest::prop_assert_eq!(ours(root, filter, None, 2), want);
+            }
+        }
+    }
 }
