@@ -80,8 +80,8 @@ fn main() {
             args.push(root_s);
             contenders.push(command(notes.to_str().unwrap(), &args));
             if unrestricted {
-                // The parallel walker, chosen explicitly.
-                args.splice(3..3, ["-j", "2"]);
+                // The serial walk, chosen explicitly (the default is one thread per core).
+                args.splice(3..3, ["-j", "1"]);
                 contenders.push(command(notes.to_str().unwrap(), &args));
             }
         }

@@ -17,7 +17,7 @@ use crate::walk::Warning;
 
 /// Directories this deep or deeper are opened by path and closed once read, so a deep tree
 /// never holds more than this many descriptors.
-const OPEN_DEPTH: usize = 64;
+pub(crate) const OPEN_DEPTH: usize = 64;
 
 /// What the walk hands on: an entry (its path, and whether it is a directory) or a warning.
 pub(crate) type Visit<'a> = dyn FnMut(Result<(&Path, bool), Warning>) + 'a;
@@ -62,7 +62,7 @@ pub(crate) fn walk(root: &Path, max_depth: Option<usize>, visit: &mut Visit<'_>)
 }
 
 /// Opens directory `path`, relative to its parent's descriptor when there is one.
-fn open(parent: Option<&OwnedFd>, path: &Path, follow: bool) -> io::Result<OwnedFd> {
+pub(crate) fn open(parent: Option<&OwnedFd>, path: &Path, follow: bool) -> io::Result<OwnedFd> {
     let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     if !follow {
         // A directory replaced by a link since it was listed is not entered.

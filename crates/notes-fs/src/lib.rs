@@ -7,6 +7,8 @@ mod error;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod fastwalk;
 mod journal;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod parwalk;
 mod rename;
 mod text;
 mod walk;

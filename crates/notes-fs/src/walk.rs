@@ -31,9 +31,9 @@ pub struct FindOptions {
     pub sort: bool,
     /// Compare extensions exactly instead of ASCII case-insensitively.
     pub case_sensitive: bool,
-    /// Walker threads: 0 picks by measurement (docs/benchmarks.md): parallel for the
-    /// ignore-respecting walk, where reading ignore files pays for the threads, serial for the
-    /// unrestricted one, which is bound by system calls. 1 is serial and in order.
+    /// Walker threads: 0 is one per core (parallel was measured faster in both modes,
+    /// docs/benchmarks.md). 1 is serial, in the same order from run to run (a directory, then
+    /// its contents); with more, the order varies.
     pub threads: usize,
 }
 
@@ -217,11 +217,30 @@ pub fn find_each<S: AsRef<OsStr>>(
         }
     };
     let threads = match options.threads {
-        // Serial for -u: see FindOptions::threads.
-        0 if options.unrestricted => 1,
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
     };
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if !options.follow_links && (threads > 1 || !options.unrestricted) {
+        // Both modes with the fewest system calls (docs/benchmarks.md), serial -u excepted
+        // (the walk below keeps walkdir's order); following links keeps the loop-checked
+        // walks below.
+        let filter = crate::parwalk::Filter {
+            hidden: !options.unrestricted && !options.hidden,
+            ignore_files: !options.unrestricted && !options.no_ignore,
+        };
+        crate::parwalk::walk(
+            &base,
+            options.max_depth,
+            filter,
+            threads,
+            &mut |step| match step {
+                Ok((path, is_dir)) => report(&mut visit, path, is_dir),
+                Err(warning) => visit(Event::Warning(warning)),
+            },
+        );
+        return Ok(());
+    }
     #[cfg(any(target_os = "linux", target_os = "android"))]
     if options.unrestricted && threads == 1 && !options.follow_links {
         // The fewest system calls (docs/benchmarks.md); walkdir below follows links.
@@ -433,7 +452,7 @@ impl ExtensionSet {
         if self.extensions.is_empty() {
             return true;
         }
-        self.contains(path.extension())
+        self.contains(extension(path))
     }
 
     /// True if `extension` (as from [`Path::extension`]) is in the set.
@@ -449,6 +468,29 @@ impl ExtensionSet {
             }
         })
     }
+}
+
+/// [`Path::extension`] of a path from a walk on Unix, without parsing its components: the
+/// bytes after the last `.` of the last name, unless that `.` starts the name (a name is never
+/// `.` or `..` in a walk, and never ends with `/`). Profiles showed the component parsing.
+#[cfg(unix)]
+fn extension(path: &Path) -> Option<&OsStr> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let name = bytes.rsplit(|&b| b == b'/').next().unwrap_or(bytes);
+    if name.is_empty() || name == b"." || name == b".." {
+        // Not a walk's entry: ask the standard library.
+        return path.extension();
+    }
+    match name.iter().rposition(|&b| b == b'.') {
+        None | Some(0) => None,
+        Some(dot) => Some(OsStr::from_bytes(&name[dot + 1..])),
+    }
+}
+
+#[cfg(not(unix))]
+fn extension(path: &Path) -> Option<&OsStr> {
+    path.extension()
 }
 
 /// One entry of a [`walk_all`]: its path, whether it is a directory, and its depth (root = 0).
@@ -502,5 +544,33 @@ mod tests {
         let exact = ExtensionSet::new(&["pdf"], true);
         assert!(!exact.matches(Path::new("A.PDF")));
         assert!(ExtensionSet::new::<&str>(&[], false).matches(Path::new("any")));
+    }
+
+    #[test]
+    fn extensions_are_the_standard_librarys() {
+        for path in [
+            "a.wav",
+            "dir/a.wav",
+            "dir.d/a",
+            "dir/.a",
+            "dir/.a.b",
+            "a.",
+            "dir/a..b",
+            ".",
+            "..",
+            "a/.",
+            "a/..",
+            "a/b/",
+            "a.b/",
+            "/",
+            "",
+            "a",
+            "x/y.tar.gz",
+            "./.wav",
+            "dir//f.x",
+        ] {
+            let path = Path::new(path);
+            assert_eq!(extension(path), path.extension(), "{path:?}");
+        }
     }
 }

@@ -91,7 +91,11 @@ fn describe(root: &Path, conflict: &notes_fs::Conflict) -> String {
 /// Whatever `out` holds is flushed first, so the order of lines is kept.
 fn raw_stdout(out: &mut Out) -> std::io::Result<std::io::BufWriter<std::io::StdoutLock<'static>>> {
     out.flush()?;
-    Ok(std::io::BufWriter::new(std::io::stdout().lock()))
+    // Tens of thousands of short lines: a large buffer keeps the write calls few.
+    Ok(std::io::BufWriter::with_capacity(
+        64 * 1024,
+        std::io::stdout().lock(),
+    ))
 }
 
 /// Writes a path as its bytes (names that are not UTF-8 are written as they are).
@@ -157,7 +161,7 @@ pub(crate) struct FindArgs {
     #[arg(long)]
     case_sensitive: bool,
 
-    /// Walker threads (0: parallel when respecting ignores, serial with -u; 1: serial).
+    /// Walker threads (0: one per core; 1: serial, the same order in every run).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     threads: usize,
 
@@ -185,6 +189,8 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
     };
     let end = if args.print0 { b'\0' } else { b'\n' };
     let bar = progress();
+    // Suspending a hidden bar still locks it and reads the clock, once per path.
+    let hidden_bar = bar.is_hidden();
     let (mut seen, mut matches) = (0u64, 0u64);
     let mut tick = |matched: bool| {
         seen += 1;
@@ -209,7 +215,11 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
                 tick(true);
                 if stream {
                     if result.is_ok() {
-                        result = bar.suspend(|| write_path(&mut raw, path, end));
+                        result = if hidden_bar {
+                            write_path(&mut raw, path, end)
+                        } else {
+                            bar.suspend(|| write_path(&mut raw, path, end))
+                        };
                     }
                 } else {
                     paths.push(path.to_path_buf());
