@@ -19,7 +19,7 @@
 
 use std::io::{Read, Write};
 
-use super::{bwt_bytes, inverse_bwt_bytes};
+use super::{bwt_bytes_in_place, inverse_bwt_bytes};
 use crate::Error;
 
 /// The four bytes every container starts with.
@@ -79,6 +79,21 @@ impl BlockOptions {
         }
         1
     }
+}
+
+/// [`map_blocks`] consuming `items`.
+fn map_owned_blocks<I: Send, O: Send>(
+    items: Vec<I>,
+    parallel: bool,
+    f: impl Fn(I) -> O + Sync + Send,
+) -> Vec<O> {
+    #[cfg(feature = "parallel")]
+    if parallel && items.len() > 1 {
+        use rayon::prelude::*;
+        return items.into_par_iter().map(f).collect();
+    }
+    let _ = parallel;
+    items.into_iter().map(f).collect()
 }
 
 /// Maps `f` over `items`, on rayon's threads when allowed; results keep their order.
@@ -171,9 +186,11 @@ pub fn write_container_from<R: Read, W: Write>(
             planned += got;
             batch.push(block);
         }
-        let transformed = map_blocks(&batch, options.parallel, |block| {
-            let (last, index) = bwt_bytes(block);
-            (last, index, crc32fast::hash(block))
+        // Each block becomes its last column in place (5 bytes of memory per block byte).
+        let transformed = map_owned_blocks(batch, options.parallel, |mut block| {
+            let crc = crc32fast::hash(&block);
+            let index = bwt_bytes_in_place(&mut block);
+            (block, index, crc)
         });
         for (last, index, crc) in transformed {
             out.write_all(&(index as u64).to_le_bytes())
