@@ -129,7 +129,7 @@ pub(crate) fn bwt_bytes(s: &[u8]) -> (Vec<u8>, usize) {
     let mut t = Vec::with_capacity(n);
     t.extend_from_slice(&s[r..]);
     t.extend_from_slice(&s[..r]);
-    let index = rotation_bwt_of_least(&mut t, r, p, SAMPLE_RATE, OCC_BLOCK);
+    let index = rotation_bwt_of_least(&mut t, r, p, SAMPLE_RATE, OCC_BLOCK, needs_wide(n));
     (t, index)
 }
 
@@ -141,7 +141,7 @@ pub(crate) fn bwt_bytes_in_place(buf: &mut [u8]) -> usize {
     }
     let (r, p) = least_rotation_bytes(buf);
     buf.rotate_left(r);
-    rotation_bwt_of_least(buf, r, p, SAMPLE_RATE, OCC_BLOCK)
+    rotation_bwt_of_least(buf, r, p, SAMPLE_RATE, OCC_BLOCK, needs_wide(buf.len()))
 }
 
 /// Turns `t`, the least rotation of the input (starting at `r` in it, primitive root of length
@@ -179,12 +179,21 @@ pub(crate) fn bwt_bytes_in_place(buf: &mut [u8]) -> usize {
 /// reaches row `i0` itself, the suffix 0, since it stops at `target ≥ 0` before stepping
 /// from it. So `m - target < rate` steps, each counting within one block of an occurrence
 /// table built in one pass over `U`, give the rank of `target` in `t$`; minus one, in `SA`.
-fn rotation_bwt_of_least(t: &mut [u8], r: usize, p: usize, rate: usize, block: usize) -> usize {
+///
+/// `wide` picks libsais64 (8-byte indices), needed from 2^31 bytes on.
+fn rotation_bwt_of_least(
+    t: &mut [u8],
+    r: usize,
+    p: usize,
+    rate: usize,
+    block: usize,
+    wide: bool,
+) -> usize {
     let n = t.len();
     debug_assert!(n > 0 && rate.is_power_of_two() && rate >= 2 && block > 0);
     let target = n - p + ((n - r) % n) % p;
     let sample = target.div_ceil(rate);
-    let (i0, from) = if i32::try_from(n).is_ok() {
+    let (i0, from) = if !wide {
         let aux = sentinel_bwt::<i32>(t, rate);
         (aux[0] as usize, aux.get(sample).map(|&x| x as usize))
     } else {
@@ -206,6 +215,11 @@ fn rotation_bwt_of_least(t: &mut [u8], r: usize, p: usize, rate: usize, block: u
     }
     t[..i0].rotate_left(1);
     row - 1
+}
+
+/// Whether `n` symbols need libsais64: libsais' 32-bit version takes at most `i32::MAX`.
+fn needs_wide(n: usize) -> bool {
+    i32::try_from(n).is_err()
 }
 
 /// Runs libsais' BWT mode on `t` in place (the sentinel BWT, `$` left out) and returns its
@@ -420,7 +434,14 @@ mod tests {
         }
         let (r, p) = least_rotation(s);
         let mut t = [&s[r..], &s[..r]].concat();
-        let index = rotation_bwt_of_least(&mut t, r, p, rate, block);
+        let index = rotation_bwt_of_least(&mut t, r, p, rate, block, false);
+        // libsais64 (used from 2^31 bytes on) must agree.
+        let mut wide = [&s[r..], &s[..r]].concat();
+        assert_eq!(
+            rotation_bwt_of_least(&mut wide, r, p, rate, block, true),
+            index
+        );
+        assert_eq!(wide, t);
         (t, index)
     }
 
