@@ -1,4 +1,5 @@
-//! The forward transform in the notes' rotation form, in linear time through a suffix array.
+//! The forward transform in the notes' rotation form, in linear time: libsais' sentinel BWT of
+//! the least rotation, turned into the rotation BWT.
 //!
 //! # Why the suffix array of the least rotation orders the rotations
 //!
