@@ -3,8 +3,9 @@
 //! python3) and rust-bio (`suffix_array` + `bwt`, `invert_bwt`, built from the standalone
 //! project in `benches/peers/bio-bwt`, so that bio never enters notes-algo's dependencies).
 //! The outputs are in different forms (sentinel vs rotation), so only time and memory are
-//! compared. notes runs twice: `bwt_bytes` (input borrowed, output a new vector) and
-//! `bwt_bytes_in_place` (what `notes bwt -i` does with each block).
+//! compared. notes runs each way twice: `bwt_bytes` / `inverse_bwt_bytes` (input borrowed,
+//! output a new vector) and `bwt_bytes_in_place` / `inverse_bwt_bytes_in_place` (what
+//! `notes bwt` does with each block).
 //!
 //! Every measurement runs in its own child process (this binary with `--child`), so its
 //! peak memory (`VmHWM`, or `ru_maxrss` for Python) is its own; contenders alternate within
@@ -251,6 +252,16 @@ fn child(name: &str, file: &Path) {
             let secs = start.elapsed().as_secs_f64();
             assert_eq!(text.len(), last.len());
             secs
+        }
+        "notes-inv-in-place" => {
+            let mut last = std::fs::read(with("notes.bwt")).expect("read");
+            let index: usize = std::fs::read_to_string(with("notes.idx"))
+                .expect("read")
+                .parse()
+                .expect("index");
+            let start = Instant::now();
+            notes_algo::inverse_bwt_bytes_in_place(&mut last, index).expect("a valid BWT");
+            start.elapsed().as_secs_f64()
         }
         "libsais-bwt" => {
             let text = std::fs::read(file).expect("read");
