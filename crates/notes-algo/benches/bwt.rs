@@ -85,6 +85,7 @@ fn main() {
     ];
     let backward: &[&str] = &[
         "notes-inverse",
+        "notes-inv-in-place",
         "libsais-unbwt",
         "py-inverse",
         "bio-inverse",
@@ -123,15 +124,15 @@ fn main() {
         for (name, m) in group.iter().zip(&medians) {
             match m {
                 Some((secs, peak_kb)) => println!(
-                    "  {name:<16} {secs:>8.2} s   peak {:>7.0} MB = {:>5.2} bytes/byte   peer/notes {:>5.2}",
+                    "  {name:<18} {secs:>8.2} s   peak {:>7.0} MB = {:>5.2} bytes/byte   peer/notes {:>5.2}",
                     peak_kb * 1024.0 / 1e6,
                     peak_kb * 1024.0 / n,
                     secs / base
                 ),
                 None if name.starts_with("py") => {
-                    println!("  {name:<16} not available (python3 -m pip install pydivsufsort)")
+                    println!("  {name:<18} not available (python3 -m pip install pydivsufsort)")
                 }
-                None => println!("  {name:<16} not available (see the message above)"),
+                None => println!("  {name:<18} not available (see the message above)"),
             }
         }
     }
