@@ -1,7 +1,11 @@
 //! The BWT against its peers on a 100 MB English-like text, side by side in one run:
-//! libsais (the `libsais` crate, sentinel BWT and unBWT) and libdivsufsort (`pydivsufsort`,
-//! python3). The outputs are in different forms (sentinel vs rotation), so only time and
-//! memory are compared.
+//! libsais (the `libsais` crate, sentinel BWT and unBWT), libdivsufsort (`pydivsufsort`,
+//! python3) and rust-bio (`suffix_array` + `bwt`, `invert_bwt`, built from the standalone
+//! project in `benches/peers/bio-bwt`, so that bio never enters notes-algo's dependencies).
+//! The outputs are in different forms (sentinel vs rotation), so only time and memory are
+//! compared. notes runs each way twice: `bwt_bytes` / `inverse_bwt_bytes` (input borrowed,
+//! output a new vector) and `bwt_bytes_in_place` / `inverse_bwt_bytes_in_place` (what
+//! `notes bwt` does with each block).
 //!
 //! Every measurement runs in its own child process (this binary with `--child`), so its
 //! peak memory (`VmHWM`, or `ru_maxrss` for Python) is its own; contenders alternate within
@@ -9,7 +13,9 @@
 //! is faster) and the peak in bytes per input byte.
 //!
 //! `cargo bench -p notes-algo --bench bwt`; `BWT_BENCH_MB` (default 100) sets the size,
-//! `BWT_BENCH_ROUNDS` (default 3) the rounds. The text is an order-1 word Markov chain
+//! `BWT_BENCH_ROUNDS` (default 3) the rounds, `BWT_BENCH_GROUPS` (default `forward,inverse`)
+//! which halves run. rust-bio is slow (about 10 times libsais), so it runs in the first round
+//! only; without cargo or network the bench says so and goes on without it. The text is an order-1 word Markov chain
 //! trained on /usr/share/common-licenses and driven by a fixed xorshift seed, so it is the same
 //! on every run on the same machine.
 
@@ -60,24 +66,49 @@ fn main() {
     }
     let n = (mb * 1_000_000) as f64;
     println!("# BWT of {} ({mb} MB), {rounds} rounds", file.display());
+    let groups = std::env::var("BWT_BENCH_GROUPS").unwrap_or_else(|_| "forward,inverse".into());
     let python = python_ok();
-    // Produce each contender's transform once, so the inverses have input from the start.
-    for prep in ["notes-bwt", "libsais-bwt"] {
-        run(prep, &file);
+    let bio = if groups.contains("forward") || groups.contains("inverse") {
+        build_bio()
+    } else {
+        None
+    };
+    let available = |name: &str| {
+        (!name.starts_with("py") || python) && (!name.starts_with("bio") || bio.is_some())
+    };
+    let forward: &[&str] = &[
+        "notes-bwt",
+        "notes-in-place",
+        "libsais-bwt",
+        "py-bwt",
+        "bio-bwt",
+    ];
+    let backward: &[&str] = &[
+        "notes-inverse",
+        "notes-inv-in-place",
+        "libsais-unbwt",
+        "py-inverse",
+        "bio-inverse",
+    ];
+    if groups.contains("inverse") {
+        // Produce each contender's transform once, so the inverses have input from the start.
+        for prep in ["notes-bwt", "libsais-bwt", "py-bwt", "bio-bwt"] {
+            if available(prep) {
+                run(prep, &file, bio.as_deref());
+            }
+        }
     }
-    if python {
-        run("py-bwt", &file);
-    }
-    let forward = ["notes-bwt", "libsais-bwt", "py-bwt"];
-    let backward = ["notes-inverse", "libsais-unbwt", "py-inverse"];
-    for group in [forward, backward] {
+    for (label, group) in [("forward", forward), ("inverse", backward)] {
+        if !groups.contains(label) {
+            continue;
+        }
         let mut results: Vec<Vec<(f64, f64)>> = vec![Vec::new(); group.len()];
-        for _ in 0..rounds {
+        for round in 0..rounds {
             for (i, name) in group.iter().enumerate() {
-                if name.starts_with("py") && !python {
+                if !available(name) || (name.starts_with("bio") && round > 0) {
                     continue;
                 }
-                results[i].push(run(name, &file));
+                results[i].push(run(name, &file, bio.as_deref()));
             }
         }
         let medians: Vec<Option<(f64, f64)>> = results
@@ -93,14 +124,15 @@ fn main() {
         for (name, m) in group.iter().zip(&medians) {
             match m {
                 Some((secs, peak_kb)) => println!(
-                    "  {name:<16} {secs:>8.2} s   peak {:>7.0} MB = {:>5.2} bytes/byte   peer/notes {:>5.2}",
+                    "  {name:<18} {secs:>8.2} s   peak {:>7.0} MB = {:>5.2} bytes/byte   peer/notes {:>5.2}",
                     peak_kb * 1024.0 / 1e6,
                     peak_kb * 1024.0 / n,
                     secs / base
                 ),
-                None => {
-                    println!("  {name:<16} not available (python3 -m pip install pydivsufsort)")
+                None if name.starts_with("py") => {
+                    println!("  {name:<18} not available (python3 -m pip install pydivsufsort)")
                 }
+                None => println!("  {name:<18} not available (see the message above)"),
             }
         }
     }
@@ -120,9 +152,38 @@ fn python_ok() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Builds the rust-bio peer (`benches/peers/bio-bwt`, its own workspace) in release mode
+/// under this target directory; returns its binary, or `None` with a message if cargo
+/// cannot build it (no network for the first download, say).
+fn build_bio() -> Option<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/bio-bwt/Cargo.toml");
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../peers");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target)
+        .status()
+        .is_ok_and(|s| s.success());
+    let bin = target.join("release/bio-bwt");
+    if built && bin.exists() {
+        Some(bin)
+    } else {
+        println!(
+            "  rust-bio skipped: cargo could not build {}",
+            manifest.display()
+        );
+        None
+    }
+}
+
 /// Runs one measurement in a child process; returns (seconds, peak KiB).
-fn run(name: &str, file: &Path) -> (f64, f64) {
-    let output = if let Some(mode) = name.strip_prefix("py-") {
+fn run(name: &str, file: &Path, bio: Option<&Path>) -> (f64, f64) {
+    let output = if let (Some(mode), Some(bio)) = (name.strip_prefix("bio-"), bio) {
+        let mode = if mode == "bwt" { "bwt" } else { "inverse" };
+        Command::new(bio).arg(mode).arg(file).output()
+    } else if let Some(mode) = name.strip_prefix("py-") {
         let mode = if mode == "bwt" { "bwt" } else { "inverse" };
         Command::new("python3")
             .args(["-c", PYTHON, mode])
@@ -173,6 +234,14 @@ fn child(name: &str, file: &Path) {
             std::fs::write(with("notes.idx"), index.to_string()).expect("write");
             secs
         }
+        "notes-in-place" => {
+            let mut text = std::fs::read(file).expect("read");
+            let start = Instant::now();
+            let index = notes_algo::bwt_bytes_in_place(&mut text);
+            let secs = start.elapsed().as_secs_f64();
+            assert!(index < text.len());
+            secs
+        }
         "notes-inverse" => {
             let last = std::fs::read(with("notes.bwt")).expect("read");
             let index: usize = std::fs::read_to_string(with("notes.idx"))
@@ -184,6 +253,16 @@ fn child(name: &str, file: &Path) {
             let secs = start.elapsed().as_secs_f64();
             assert_eq!(text.len(), last.len());
             secs
+        }
+        "notes-inv-in-place" => {
+            let mut last = std::fs::read(with("notes.bwt")).expect("read");
+            let index: usize = std::fs::read_to_string(with("notes.idx"))
+                .expect("read")
+                .parse()
+                .expect("index");
+            let start = Instant::now();
+            notes_algo::inverse_bwt_bytes_in_place(&mut last, index).expect("a valid BWT");
+            start.elapsed().as_secs_f64()
         }
         "libsais-bwt" => {
             let text = std::fs::read(file).expect("read");

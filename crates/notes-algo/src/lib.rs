@@ -12,8 +12,9 @@ mod primes;
 #[cfg(feature = "bwt")]
 pub use bwt::{
     BlockOptions, CONTAINER_MAGIC, CONTAINER_VERSION, ContainerHeader, DEFAULT_BLOCK_SIZE, bwt,
-    bwt_bytes, bwt_of, decode_container, encode_container, inverse_bwt, inverse_bwt_bytes,
-    inverse_bwt_of, read_container, read_container_header, write_container, write_container_from,
+    bwt_bytes, bwt_bytes_in_place, bwt_of, decode_container, encode_container, inverse_bwt,
+    inverse_bwt_bytes, inverse_bwt_bytes_in_place, inverse_bwt_of, read_container,
+    read_container_header, write_container, write_container_from,
 };
 pub use error::Error;
 pub use flatten::{Leaves, List, Nested};

@@ -19,7 +19,7 @@
 
 use std::io::{Read, Write};
 
-use super::{bwt_bytes, inverse_bwt_bytes};
+use super::{bwt_bytes_in_place, inverse_bwt_bytes_in_place};
 use crate::Error;
 
 /// The four bytes every container starts with.
@@ -82,18 +82,18 @@ impl BlockOptions {
 }
 
 /// Maps `f` over `items`, on rayon's threads when allowed; results keep their order.
-fn map_blocks<I: Sync, O: Send>(
-    items: &[I],
+fn map_blocks<I: Send, O: Send>(
+    items: Vec<I>,
     parallel: bool,
-    f: impl Fn(&I) -> O + Sync + Send,
+    f: impl Fn(I) -> O + Sync + Send,
 ) -> Vec<O> {
     #[cfg(feature = "parallel")]
     if parallel && items.len() > 1 {
         use rayon::prelude::*;
-        return items.par_iter().map(f).collect();
+        return items.into_par_iter().map(f).collect();
     }
     let _ = parallel;
-    items.iter().map(f).collect()
+    items.into_iter().map(f).collect()
 }
 
 fn write_err(source: std::io::Error) -> Error {
@@ -171,9 +171,11 @@ pub fn write_container_from<R: Read, W: Write>(
             planned += got;
             batch.push(block);
         }
-        let transformed = map_blocks(&batch, options.parallel, |block| {
-            let (last, index) = bwt_bytes(block);
-            (last, index, crc32fast::hash(block))
+        // Each block becomes its last column in place (5 bytes of memory per block byte).
+        let transformed = map_blocks(batch, options.parallel, |mut block| {
+            let crc = crc32fast::hash(&block);
+            let index = bwt_bytes_in_place(&mut block);
+            (block, index, crc)
         });
         for (last, index, crc) in transformed {
             out.write_all(&(index as u64).to_le_bytes())
@@ -355,24 +357,30 @@ pub fn read_container<R: Read, W: Write>(
             planned += len;
             number += 1;
         }
-        let restored = map_blocks(&batch, options.parallel, |(_, _, index, crc, last)| {
-            let text = inverse_bwt_bytes(last, *index)?;
-            match *crc {
-                Some(expected) => {
-                    let found = crc32fast::hash(&text);
-                    if found == expected {
-                        Ok(text)
-                    } else {
-                        Err(Error::Checksum { expected, found })
-                    }
-                }
-                None => Ok(text),
-            }
-        });
-        for ((number, offset, ..), text) in batch.iter().zip(restored) {
+        // Each block is restored in place (5 bytes of memory per block byte).
+        let restored = map_blocks(
+            batch,
+            options.parallel,
+            |(number, offset, index, crc, mut text)| {
+                let checked =
+                    inverse_bwt_bytes_in_place(&mut text, index).and_then(|()| match crc {
+                        Some(expected) => {
+                            let found = crc32fast::hash(&text);
+                            if found == expected {
+                                Ok(())
+                            } else {
+                                Err(Error::Checksum { expected, found })
+                            }
+                        }
+                        None => Ok(()),
+                    });
+                (number, offset, checked.map(|()| text))
+            },
+        );
+        for (number, offset, text) in restored {
             let text = text.map_err(|source| Error::Block {
-                block: *number,
-                offset: *offset,
+                block: number,
+                offset,
                 source: Box::new(source),
             })?;
             out.write_all(&text).map_err(|source| Error::Io {

@@ -1,4 +1,5 @@
-//! The forward transform in the notes' rotation form, in linear time through a suffix array.
+//! The forward transform in the notes' rotation form, in linear time: libsais' sentinel BWT of
+//! the least rotation, turned into the rotation BWT.
 //!
 //! # Why the suffix array of the least rotation orders the rotations
 //!
@@ -33,75 +34,280 @@
 //! `list.index`) is the row of the largest start in the class of `s`, which begins at
 //! `q = (n - r) mod n` in `t`: the start `n - p + q mod p`.
 
-use libsais::SuffixArrayConstruction;
+use libsais::bwt::AuxIndicesSamplingRate;
+use libsais::{BwtConstruction, SuffixArrayConstruction};
 
 /// Start `r` of the least rotation of `s` (the smallest `r` if several are equal) and the
 /// length `p` of its primitive root, both in O(n) time and O(1) extra memory.
 ///
 /// Duval's Lyndon factorisation of `s + s` (read cyclically, never built) starts its last
-/// factor run at or before `n` with the least rotation; the smallest period of that rotation
-/// is the length of its first Lyndon factor.
+/// factor run at or before `n` with the least rotation `t = u^k`. From there the rest of
+/// `s + s` is `t` followed by a prefix of `t`, a prefix of `u^ω` with `u` Lyndon, so Duval's
+/// inner loop runs to the end with period `j - k = |u| = p`.
 pub(crate) fn least_rotation<T: Ord>(s: &[T]) -> (usize, usize) {
+    least_rotation_skipping(s, |xs, c| {
+        xs.iter().position(|x| x <= c).unwrap_or(xs.len())
+    })
+}
+
+/// [`least_rotation`] for bytes, skipping runs of symbols above the factor's first one 32
+/// bytes at a time.
+pub(crate) fn least_rotation_bytes(s: &[u8]) -> (usize, usize) {
+    least_rotation_skipping(s, |xs, &c| greater_prefix(xs, c))
+}
+
+/// Number of leading bytes of `xs` above `c`, in 32-byte steps that the compiler vectorises.
+fn greater_prefix(xs: &[u8], c: u8) -> usize {
+    let mut done = 0;
+    for chunk in xs.chunks_exact(32) {
+        if chunk.iter().fold(false, |seen, &x| seen | (x <= c)) {
+            break;
+        }
+        done += 32;
+    }
+    done + xs[done..]
+        .iter()
+        .position(|&x| x <= c)
+        .unwrap_or(xs.len() - done)
+}
+
+/// Duval's algorithm on `s + s`; `skip(xs, c)` is the number of leading symbols of `xs` above
+/// `c`. While `k = i` every symbol above `s[i]` sets `k` to `i` again, so such runs are skipped
+/// at once; this is where natural text spends most of the scan.
+fn least_rotation_skipping<T: Ord>(s: &[T], skip: impl Fn(&[T], &T) -> usize) -> (usize, usize) {
     let n = s.len();
     debug_assert!(n > 0);
     let at = |x: usize| if x < n { &s[x] } else { &s[x - n] };
-    let (mut i, mut start) = (0, 0);
+    let (mut i, mut start, mut period) = (0, 0, n);
     while i < n {
         start = i;
         let (mut j, mut k) = (i + 1, i);
-        while j < 2 * n && at(k) <= at(j) {
-            if at(k) < at(j) {
-                k = i;
-            } else {
-                k += 1;
+        while j < 2 * n {
+            if k == i {
+                let c = &s[i];
+                if j < n {
+                    j += skip(&s[j..], c);
+                }
+                if j >= n && j < 2 * n {
+                    j += skip(&s[j - n..], c);
+                }
+                if j == 2 * n {
+                    break;
+                }
             }
+            let (a, b) = (at(k), at(j));
+            if a > b {
+                break;
+            }
+            k = if a < b { i } else { k + 1 };
             j += 1;
         }
+        period = j - k;
         while i <= k {
             i += j - k;
         }
     }
-    // The least rotation t = u^k; Duval's first step on t runs to its end, and j - k is |u|.
-    let t = |x: usize| at(start + x);
-    let (mut j, mut k) = (1, 0);
-    while j < n && t(k) <= t(j) {
-        if t(k) < t(j) {
-            k = 0;
-        } else {
-            k += 1;
-        }
-        j += 1;
-    }
-    (start, j - k)
+    (start, period)
 }
 
-/// A suffix array with the narrowest index type libsais offers for the length.
+/// Rate of libsais' sampled ranks (its "aux indexes"): the rank of every `SAMPLE_RATE`-th
+/// suffix, 4 bytes (8 above 2^31) per sample, so 1/1024 of a byte per input byte.
+const SAMPLE_RATE: usize = 4096;
+
+/// Block of the occurrence table that the short LF walk to the original's row counts in.
+const OCC_BLOCK: usize = 16384;
+
+/// The rotation BWT of bytes: last column and the first row holding `s`.
+///
+/// Memory: `s`, one copy of the least rotation (which becomes the output) and libsais'
+/// 4-byte work array below 2^31 bytes: 6 bytes per input byte (and 1/1024 for the samples).
+pub(crate) fn bwt_bytes(s: &[u8]) -> (Vec<u8>, usize) {
+    let n = s.len();
+    if n == 0 {
+        return (Vec::new(), 0);
+    }
+    let (r, p) = least_rotation_bytes(s);
+    let mut t = Vec::with_capacity(n);
+    t.extend_from_slice(&s[r..]);
+    t.extend_from_slice(&s[..r]);
+    let index = rotation_bwt_of_least(&mut t, r, p, SAMPLE_RATE, OCC_BLOCK, needs_wide(n));
+    (t, index)
+}
+
+/// [`bwt_bytes`] in place: `buf` becomes its last column; returns the index. Memory: `buf`
+/// and libsais' work array, 5 bytes per input byte below 2^31 bytes (9 above).
+pub(crate) fn bwt_bytes_in_place(buf: &mut [u8]) -> usize {
+    if buf.is_empty() {
+        return 0;
+    }
+    let (r, p) = least_rotation_bytes(buf);
+    buf.rotate_left(r);
+    rotation_bwt_of_least(buf, r, p, SAMPLE_RATE, OCC_BLOCK, needs_wide(buf.len()))
+}
+
+/// Turns `t`, the least rotation of the input (starting at `r` in it, primitive root of length
+/// `p`), into the input's rotation BWT in place and returns the index.
+///
+/// # From the sentinel BWT of `t` to its rotation BWT
+///
+/// Let `SA` be the suffix array of `t` (`n` suffixes, a proper prefix first). By the proof at
+/// the top of this module, row `k` of the sorted rotations is the rotation starting at
+/// `SA[k]`, so the rotation BWT is `L[k] = t[SA[k] - 1]`, read cyclically: `L[k] = t[n - 1]`
+/// for the row `k = i0 - 1` where `SA[i0 - 1] = 0`.
+///
+/// libsais' BWT mode sorts the suffixes of `t$` (`$` a unique least sentinel), which are
+/// `$` (row 0, preceded by `t[n - 1]`) and then `t[SA[k]..]$` (row `k + 1`, preceded by
+/// `t[SA[k] - 1]`, or by `$` when `SA[k] = 0`). Its output `U` is that column with the `$`
+/// left out, and `i0` (its "primary index") is the row holding the `$`:
+///
+/// ```text
+/// U = t[n-1], t[SA[0]-1], …, t[SA[i0-2]-1], t[SA[i0]-1], …, t[SA[n-1]-1]
+/// L =         t[SA[0]-1], …, t[SA[i0-2]-1], t[n-1], t[SA[i0]-1], …, t[SA[n-1]-1]
+/// ```
+///
+/// so `L` is `U` with its first symbol moved to position `i0 - 1`: `U[..i0].rotate_left(1)`.
+///
+/// # The index
+///
+/// The first row holding the input is the row of the suffix `target = n - p + (q mod p)`
+/// where `q = (n - r) mod n` (module proof), which is its rank in `SA`. libsais samples
+/// ranks: `aux[i]` is the row (of `t$`) of the suffix `i·rate`. From the nearest sample
+/// `m ≥ target` (or from the `$` row, row 0, standing for the suffix `n`, when no sample
+/// lies at or after `target`), the LF mapping of the sentinel BWT steps from the row of the
+/// suffix `j` to that of `j - 1` (`j ≥ 1`): `LF(x) = C[c] + occ(c, x)` where `c` is the symbol
+/// in row `x`, `C[c]` counts the `$` and the symbols below `c`, and `occ(c, x)` the `c`s in
+/// rows `0..x`. Rows after `i0` hold `U[x - 1]` (the `$` is missing from `U`); the walk never
+/// reaches row `i0` itself, the suffix 0, since it stops at `target ≥ 0` before stepping
+/// from it. So `m - target < rate` steps, each counting within one block of an occurrence
+/// table built in one pass over `U`, give the rank of `target` in `t$`; minus one, in `SA`.
+///
+/// `wide` picks libsais64 (8-byte indices), needed from 2^31 bytes on.
+fn rotation_bwt_of_least(
+    t: &mut [u8],
+    r: usize,
+    p: usize,
+    rate: usize,
+    block: usize,
+    wide: bool,
+) -> usize {
+    let n = t.len();
+    debug_assert!(n > 0 && rate.is_power_of_two() && rate >= 2 && block > 0);
+    let target = n - p + ((n - r) % n) % p;
+    let sample = target.div_ceil(rate);
+    let (i0, from) = if !wide {
+        let aux = sentinel_bwt::<i32>(t, rate);
+        (aux[0] as usize, aux.get(sample).map(|&x| x as usize))
+    } else {
+        let aux = sentinel_bwt::<i64>(t, rate);
+        (aux[0] as usize, aux.get(sample).map(|&x| x as usize))
+    };
+    // libsais' ranks are in 1..=n.
+    let (mut suffix, mut row) = match from {
+        Some(row) => (sample * rate, row),
+        None => (n, 0),
+    };
+    if suffix > target {
+        let occ = Occurrences::new(t, block);
+        while suffix > target {
+            let y = if row < i0 { row } else { row - 1 };
+            row = occ.lf(t, y);
+            suffix -= 1;
+        }
+    }
+    t[..i0].rotate_left(1);
+    row - 1
+}
+
+/// Whether `n` symbols need libsais64: libsais' 32-bit version takes at most `i32::MAX`.
+fn needs_wide(n: usize) -> bool {
+    i32::try_from(n).is_err()
+}
+
+/// Runs libsais' BWT mode on `t` in place (the sentinel BWT, `$` left out) and returns its
+/// sampled ranks at `rate`.
+fn sentinel_bwt<O: libsais::OutputElement>(t: &mut [u8], rate: usize) -> Vec<O> {
+    let rate = O::from(rate).unwrap_or_else(|| unreachable!("the rate fits any index type"));
+    let bwt = BwtConstruction::replace_text(t)
+        .with_owned_temporary_array_buffer::<O>()
+        .single_threaded()
+        .with_aux_indices(AuxIndicesSamplingRate::from(rate))
+        .run()
+        .unwrap_or_else(|e| sais_failed(&e));
+    let (_, aux, _) = bwt.into_parts();
+    aux
+}
+
+/// Symbol counts of a text at every `block` positions, for `occ(c, x)` in O(block).
+struct Occurrences {
+    block: usize,
+    /// `before[b * 256 + c]`: number of `c` in `text[..b * block]`.
+    before: Vec<u64>,
+    /// `C` of the LF mapping: 1 (the `$`) plus the number of symbols below `c`.
+    first: [u64; 256],
+}
+
+impl Occurrences {
+    fn new(text: &[u8], block: usize) -> Self {
+        let blocks = text.len().div_ceil(block);
+        let mut before = Vec::with_capacity((blocks + 1) * 256);
+        let mut count = [0u64; 256];
+        for chunk in text.chunks(block) {
+            before.extend_from_slice(&count);
+            histogram_into(chunk, &mut count);
+        }
+        let mut first = [0u64; 256];
+        let mut sum = 1;
+        for (f, c) in first.iter_mut().zip(count) {
+            *f = sum;
+            sum += c;
+        }
+        Occurrences {
+            block,
+            before,
+            first,
+        }
+    }
+
+    /// `C[c] + occ(c, y)` for `c = text[y]`: the LF step from the row holding `text[y]`.
+    fn lf(&self, text: &[u8], y: usize) -> usize {
+        let c = text[y];
+        let b = y / self.block;
+        let within = text[b * self.block..y].iter().filter(|&&x| x == c).count();
+        (self.first[c as usize] + self.before[b * 256 + c as usize]) as usize + within
+    }
+}
+
+/// Adds the byte counts of `chunk` to `count`, with four tables so that runs of one byte do
+/// not serialise on a single counter.
+fn histogram_into(chunk: &[u8], count: &mut [u64; 256]) {
+    let mut part = [[0u32; 256]; 4];
+    // A chunk is at most OCC_BLOCK bytes in practice; split longer ones so u32 cannot wrap.
+    for piece in chunk.chunks(1 << 30) {
+        let mut quads = piece.chunks_exact(4);
+        for q in &mut quads {
+            part[0][q[0] as usize] += 1;
+            part[1][q[1] as usize] += 1;
+            part[2][q[2] as usize] += 1;
+            part[3][q[3] as usize] += 1;
+        }
+        for &x in quads.remainder() {
+            part[0][x as usize] += 1;
+        }
+        for (c, total) in count.iter_mut().enumerate() {
+            *total += u64::from(part[0][c] + part[1][c] + part[2][c] + part[3][c]);
+        }
+        part = [[0u32; 256]; 4];
+    }
+}
+
+/// A suffix array with the narrowest index type libsais offers for the length (the
+/// generic path, for more than 256 distinct symbols).
 enum SuffixArray {
     Narrow(Vec<i32>),
     Wide(Vec<i64>),
 }
 
 impl SuffixArray {
-    fn for_bytes(t: &[u8]) -> Self {
-        if i32::try_from(t.len()).is_ok() {
-            let mut sa = vec![0i32; t.len()];
-            SuffixArrayConstruction::for_text(t)
-                .in_borrowed_buffer(&mut sa)
-                .single_threaded()
-                .run()
-                .unwrap_or_else(|e| sais_failed(&e));
-            SuffixArray::Narrow(sa)
-        } else {
-            let mut sa = vec![0i64; t.len()];
-            SuffixArrayConstruction::for_text(t)
-                .in_borrowed_buffer(&mut sa)
-                .single_threaded()
-                .run()
-                .unwrap_or_else(|e| sais_failed(&e));
-            SuffixArray::Wide(sa)
-        }
-    }
-
     /// For ranks of more than 256 distinct symbols, below 2^31 of them; libsais needs a
     /// mutable text, which it restores.
     fn for_ranks32(t: &mut [i32]) -> Self {
@@ -148,24 +354,6 @@ impl SuffixArray {
 /// failure too, so this is not an input error.
 fn sais_failed(e: &libsais::LibsaisError) -> ! {
     panic!("libsais could not build the suffix array (out of memory?): {e:?}")
-}
-
-/// The rotation BWT of bytes: last column and the first row holding `s`.
-///
-/// Memory: `s`, one copy of the least rotation (reused for the output) and a 4-byte suffix
-/// array below 2^31 bytes: 6 bytes per input byte.
-pub(crate) fn bwt_bytes(s: &[u8]) -> (Vec<u8>, usize) {
-    let n = s.len();
-    if n == 0 {
-        return (Vec::new(), 0);
-    }
-    let (r, p) = least_rotation(s);
-    let mut t = Vec::with_capacity(n);
-    t.extend_from_slice(&s[r..]);
-    t.extend_from_slice(&s[..r]);
-    let sa = SuffixArray::for_bytes(&t);
-    let index = finish(&sa, n, r, p, |k, x| t[k] = s[x]);
-    (t, index)
 }
 
 /// Writes the last column through `put(row, position in s)` and returns the index.
@@ -238,6 +426,93 @@ mod tests {
         assert_eq!(least_rotation(b"aaaa"), (0, 1));
         assert_eq!(least_rotation(b"x"), (0, 1));
         assert_eq!(least_rotation(b"cabcab"), (1, 3));
+    }
+
+    /// The rotation BWT through [`rotation_bwt_of_least`] with the given sampling.
+    fn sampled(s: &[u8], rate: usize, block: usize) -> (Vec<u8>, usize) {
+        if s.is_empty() {
+            return (Vec::new(), 0);
+        }
+        let (r, p) = least_rotation(s);
+        let mut t = [&s[r..], &s[..r]].concat();
+        let index = rotation_bwt_of_least(&mut t, r, p, rate, block, false);
+        // libsais64 (used from 2^31 bytes on) must agree.
+        let mut wide = [&s[r..], &s[..r]].concat();
+        assert_eq!(
+            rotation_bwt_of_least(&mut wide, r, p, rate, block, true),
+            index
+        );
+        assert_eq!(wide, t);
+        (t, index)
+    }
+
+    #[test]
+    fn every_sample_rate_and_block_gives_the_same_index() {
+        // Small rates make the walk start from real samples (not only from the `$` row),
+        // small blocks make it count across blocks.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut texts: Vec<Vec<u8>> = vec![b"^BANANA|".to_vec(), b"abab".to_vec(), b"x".to_vec()];
+        for n in [2usize, 3, 7, 64, 65, 200] {
+            texts.push(
+                (0..n)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        b"abc"[(x % 3) as usize]
+                    })
+                    .collect(),
+            );
+        }
+        texts.push(b"abcab".repeat(13));
+        texts.push(b"ba".repeat(50));
+        texts.push(vec![b'z'; 100]);
+        for s in &texts {
+            let expected = naive(s);
+            for rate in [2, 4, 8, 64, 4096] {
+                for block in [1, 2, 5, 64, 16384] {
+                    assert_eq!(sampled(s, rate, block), expected, "{s:?} {rate} {block}");
+                }
+            }
+            let mut buf = s.clone();
+            let index = bwt_bytes_in_place(&mut buf);
+            assert_eq!((buf, index), expected);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sampled_walk_agrees_with_the_naive_sort(
+            w in proptest::collection::vec(0u8..3, 1..40),
+            k in 1usize..6,
+            tail in proptest::collection::vec(0u8..3, 0..5),
+            rate_log in 1u32..7,
+            block in 1usize..70,
+        ) {
+            let s = [w.repeat(k), tail].concat();
+            proptest::prop_assert_eq!(sampled(&s, 1 << rate_log, block), naive(&s));
+        }
+    }
+
+    #[test]
+    fn least_rotation_agrees_with_brute_force() {
+        for n in 1..=9u32 {
+            for code in 0..3u32.pow(n) {
+                let s: Vec<u8> = (0..n).map(|i| ((code / 3u32.pow(i)) % 3) as u8).collect();
+                let n = s.len();
+                let rot = |r: usize| [&s[r..], &s[..r]].concat();
+                let r = (0..n).min_by_key(|&r| rot(r)).unwrap_or(0);
+                let t = rot(r);
+                let p = (1..=n)
+                    .find(|&p| n.is_multiple_of(p) && t == rot((r + p) % n))
+                    .unwrap_or(n);
+                assert_eq!(least_rotation_bytes(&s), (r, p), "{s:?}");
+                assert_eq!(least_rotation(&s), (r, p), "{s:?}");
+            }
+        }
+        let long: Vec<u8> = b"the cat sat on the mat\n".repeat(5);
+        assert_eq!(least_rotation_bytes(&long), least_rotation(&long));
+        assert_eq!(least_rotation_bytes(&long).1, 23);
     }
 
     #[test]

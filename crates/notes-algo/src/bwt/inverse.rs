@@ -110,24 +110,75 @@ pub(crate) fn inverse<S: Symbol>(last: &[S], k: usize, index: usize) -> Result<V
     } else {
         walk::<S, u64>(last, &starts, index)
     };
-    validate(last, index, period)?;
+    validate(n, index, period, |k| first_mixed_run(last, k))?;
     Ok(out)
 }
 
-/// Inverts the BWT of bytes, two symbols per step of the walk (see [`walk_pairs`]).
+/// Inverts the BWT of bytes, two symbols per step of the walk (see [`PairWalk`]).
 pub(crate) fn inverse_bytes(last: &[u8], index: usize) -> Result<Vec<u8>, Error> {
     let n = last.len();
     check_index(n, index)?;
     if n == 0 {
         return Ok(Vec::new());
     }
-    let (out, period) = if u32::try_from(n).is_ok() {
-        walk_pairs::<u32>(last, index)
+    let mut out = vec![0u8; n];
+    let period = if u32::try_from(n).is_ok() {
+        PairWalk::<u32>::new(last, index).run(index, &mut out)
     } else {
-        walk_pairs::<u64>(last, index)
+        PairWalk::<u64>::new(last, index).run(index, &mut out)
     };
-    validate(last, index, period)?;
+    validate(n, index, period, |k| first_mixed_run(last, k))?;
     Ok(out)
+}
+
+/// [`inverse_bytes`] in place: `buf` (the last column) becomes the text. The walk never reads
+/// the last column (only the tables built from it), so it can write over it; what validation
+/// needs from it afterwards is kept first, as the gcd of `n` and the rows where the symbol
+/// changes (the runs of `k` equal symbols at multiples of `k` are there iff `k` divides it).
+/// On error `buf` holds unspecified bytes.
+pub(crate) fn inverse_bytes_in_place(buf: &mut [u8], index: usize) -> Result<(), Error> {
+    let n = buf.len();
+    check_index(n, index)?;
+    if n == 0 {
+        return Ok(());
+    }
+    let runs = run_gcd(buf);
+    let period = if u32::try_from(n).is_ok() {
+        let walk = PairWalk::<u32>::new(buf, index);
+        walk.run(index, buf)
+    } else {
+        let walk = PairWalk::<u64>::new(buf, index);
+        walk.run(index, buf)
+    };
+    validate(n, index, period, |k| {
+        if runs.is_multiple_of(k) {
+            None
+        } else {
+            Some(format!(
+                "its rows must come in runs of {k} equal symbols, and they do not"
+            ))
+        }
+    })
+}
+
+/// The gcd of `last.len()` and every row `i` where `last[i] != last[i - 1]`.
+fn run_gcd(last: &[u8]) -> usize {
+    let gcd = |mut a: usize, mut b: usize| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    let mut g = last.len();
+    for (i, w) in (1..).zip(last.windows(2)) {
+        if w[0] != w[1] {
+            g = gcd(g, i);
+            if g == 1 {
+                break;
+            }
+        }
+    }
+    g
 }
 
 /// The walk over `ψ²` for bytes: each step emits the first two symbols of its row and jumps
@@ -138,77 +189,105 @@ pub(crate) fn inverse_bytes(last: &[u8], index: usize) -> Result<Vec<u8>, Error>
 /// (which end in `ab`), so `ψ²` fills bucket `ab` with the rows `j` in increasing order whose
 /// last two symbols are `ab`: `b = L[j]` and `a = L[LF(j)]`, where `LF(j)` comes from a
 /// sequential count. Reading `L[LF(j)]` is random but independent from step to step, unlike the
-/// walk. Returns the text and the length of the cycle of `ψ` through `index`: a return at an
-/// odd step shows as reaching `ψ(index)` after an even one.
-fn walk_pairs<X: Row>(last: &[u8], index: usize) -> (Vec<u8>, usize) {
-    let n = last.len();
-    let starts = bucket_starts(last, 256);
-    // One pass per use: the pair counts, then the rows; both recompute LF sequentially.
-    let pairs = |f: &mut dyn FnMut(usize, usize, usize)| {
-        let mut next = starts.clone();
-        for (j, &b) in last.iter().enumerate() {
-            let lf = next[b as usize];
-            next[b as usize] += 1;
-            f(j, lf, (last[lf] as usize) << 8 | b as usize);
-        }
-    };
-    let mut start2 = vec![0usize; (1 << 16) + 1];
-    let (mut psi_index, mut lf_index) = (index, index);
-    pairs(&mut |j, lf, ab| {
-        start2[ab + 1] += 1;
-        if lf == index {
-            psi_index = j;
-        }
-        if j == index {
-            lf_index = lf;
-        }
-    });
-    for c in 0..1 << 16 {
-        start2[c + 1] += start2[c];
-    }
-    let mut psi2 = vec![X::ZERO; n];
-    {
-        let mut next2 = start2.clone();
-        pairs(&mut |j, _, ab| {
-            psi2[next2[ab]] = X::from_usize(j);
-            next2[ab] += 1;
+/// walk, which reads only `ψ²` and the pair buckets, never `L`.
+struct PairWalk<X> {
+    psi2: Vec<X>,
+    start2: Vec<usize>,
+    /// `table[row >> shift]` is the pair bucket of the first row of that slice of rows.
+    table: Vec<u16>,
+    shift: u32,
+    psi_index: usize,
+    lf_index: usize,
+}
+
+impl<X: Row> PairWalk<X> {
+    /// Builds `ψ²` and the pair buckets from `last` (two sequential passes).
+    fn new(last: &[u8], index: usize) -> Self {
+        let n = last.len();
+        let starts = bucket_starts(last, 256);
+        // One pass per use: the pair counts, then the rows; both recompute LF sequentially.
+        let pairs = |f: &mut dyn FnMut(usize, usize, usize)| {
+            let mut next = starts.clone();
+            for (j, &b) in last.iter().enumerate() {
+                let lf = next[b as usize];
+                next[b as usize] += 1;
+                f(j, lf, (last[lf] as usize) << 8 | b as usize);
+            }
+        };
+        let mut start2 = vec![0usize; (1 << 16) + 1];
+        let (mut psi_index, mut lf_index) = (index, index);
+        pairs(&mut |j, lf, ab| {
+            start2[ab + 1] += 1;
+            if lf == index {
+                psi_index = j;
+            }
+            if j == index {
+                lf_index = lf;
+            }
         });
+        for c in 0..1 << 16 {
+            start2[c + 1] += start2[c];
+        }
+        let mut psi2 = vec![X::ZERO; n];
+        {
+            let mut next2 = start2.clone();
+            pairs(&mut |j, _, ab| {
+                psi2[next2[ab]] = X::from_usize(j);
+                next2[ab] += 1;
+            });
+        }
+        let shift = (usize::BITS - n.leading_zeros()).saturating_sub(16);
+        let table: Vec<u16> = (0..=((n - 1) >> shift))
+            .map(|t| (start2.partition_point(|&s| s <= t << shift) - 1) as u16)
+            .collect();
+        PairWalk {
+            psi2,
+            start2,
+            table,
+            shift,
+            psi_index,
+            lf_index,
+        }
     }
-    // The first two symbols of a row: `table[row >> shift]` is the pair bucket of the first
-    // row of that slice of rows, and a short scan skips to the right one.
-    let shift = (usize::BITS - n.leading_zeros()).saturating_sub(16);
-    let table: Vec<u16> = (0..=((n - 1) >> shift))
-        .map(|t| (start2.partition_point(|&s| s <= t << shift) - 1) as u16)
-        .collect();
-    let pair_of = |row: usize| {
-        let mut c = table[row >> shift] as usize;
-        while start2[c + 1] <= row {
+
+    /// The first two symbols of a row: its slice's first bucket, then a short scan.
+    #[inline]
+    fn pair_of(&self, row: usize) -> usize {
+        let mut c = self.table[row >> self.shift] as usize;
+        while self.start2[c + 1] <= row {
             c += 1;
         }
         c
-    };
-    let mut out = Vec::with_capacity(n);
-    let (mut row, mut period) = (index, 0);
-    for m in 1..=n / 2 {
-        let ab = pair_of(row);
-        out.push((ab >> 8) as u8);
-        out.push(ab as u8);
-        row = psi2[row].to_usize();
-        if period == 0 {
-            if row == psi_index {
-                period = 2 * m - 1;
-            } else if row == index {
-                period = 2 * m;
+    }
+
+    /// Writes the text into `out` (as long as the last column); returns the length of the
+    /// cycle of `ψ` through `index`: a return at an odd step shows as reaching `ψ(index)`
+    /// after an even one.
+    fn run(&self, index: usize, out: &mut [u8]) -> usize {
+        let n = out.len();
+        let (mut row, mut period) = (index, 0);
+        let mut pairs = out.chunks_exact_mut(2);
+        for (m, pair) in (1..).zip(&mut pairs) {
+            let ab = self.pair_of(row);
+            pair[0] = (ab >> 8) as u8;
+            pair[1] = ab as u8;
+            row = self.psi2[row].to_usize();
+            if period == 0 {
+                if row == self.psi_index {
+                    period = 2 * m - 1;
+                } else if row == index {
+                    period = 2 * m;
+                }
             }
         }
-    }
-    if n % 2 == 1 {
-        out.push((pair_of(row) >> 8) as u8);
-        if period == 0 && row == lf_index {
-            period = n;
+        if let [single] = pairs.into_remainder() {
+            *single = (self.pair_of(row) >> 8) as u8;
+            if period == 0 && row == self.lf_index {
+                period = n;
+            }
         }
+        period
     }
-    (out, period)
 }
 
 fn check_index(n: usize, index: usize) -> Result<(), Error> {
@@ -266,9 +345,14 @@ fn walk<S: Symbol, X: Row>(last: &[S], starts: &[usize], index: usize) -> (Vec<S
 }
 
 /// Accepts `(last, index)` iff it is the BWT of the text the walk produced (see the module
-/// docs); `period` is the length of the cycle through `index`.
-fn validate<S: Symbol>(last: &[S], index: usize, period: usize) -> Result<(), Error> {
-    let n = last.len();
+/// docs); `period` is the length of the cycle through `index`, and `mixed_run(k)` describes a
+/// run of `k` rows (at a multiple of `k`) that does not hold one symbol, if there is one.
+fn validate(
+    n: usize,
+    index: usize,
+    period: usize,
+    mixed_run: impl FnOnce(usize) -> Option<String>,
+) -> Result<(), Error> {
     let invalid = |reason: String| Error::NotBwt {
         len: n,
         index,
@@ -286,15 +370,24 @@ fn validate<S: Symbol>(last: &[S], index: usize, period: usize) -> Result<(), Er
                 "the text would repeat a {period}-symbol word {k} times, so its row must be a multiple of {k}"
             )));
         }
-        for (run, chunk) in last.chunks_exact(k).enumerate() {
-            if chunk.iter().any(|&c| c != chunk[0]) {
-                return Err(invalid(format!(
-                    "the text would repeat a {period}-symbol word {k} times, so rows {} to {} must hold one symbol",
-                    run * k,
-                    run * k + k - 1
-                )));
-            }
+        if let Some(why) = mixed_run(k) {
+            return Err(invalid(format!(
+                "the text would repeat a {period}-symbol word {k} times, so {why}"
+            )));
         }
     }
     Ok(())
+}
+
+/// The first run of `k` rows of `last` (at a multiple of `k`) with two different symbols.
+fn first_mixed_run<S: Symbol>(last: &[S], k: usize) -> Option<String> {
+    let (run, _) = last
+        .chunks_exact(k)
+        .enumerate()
+        .find(|(_, chunk)| chunk.iter().any(|&c| c != chunk[0]))?;
+    Some(format!(
+        "rows {} to {} must hold one symbol",
+        run * k,
+        run * k + k - 1
+    ))
 }

@@ -41,8 +41,8 @@ pub fn bwt(s: &str) -> (String, usize) {
     (last.into_iter().collect(), index)
 }
 
-/// The BWT of bytes (the fast path: suffix sorting with libsais, 6 bytes of memory per input
-/// byte below 2^31 bytes).
+/// The BWT of bytes (the fast path: libsais' BWT mode on the least rotation, 6 bytes of
+/// memory per input byte below 2^31 bytes, 10 above; [`bwt_bytes_in_place`] needs one less).
 ///
 /// ```
 /// assert_eq!(notes_algo::bwt_bytes(b"^BANANA|"), (b"BNN^AA|A".to_vec(), 6));
@@ -50,6 +50,21 @@ pub fn bwt(s: &str) -> (String, usize) {
 #[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn bwt_bytes(s: &[u8]) -> (Vec<u8>, usize) {
     forward::bwt_bytes(s)
+}
+
+/// [`bwt_bytes`] in place: `buf` is replaced by its last column and the index is returned.
+///
+/// This saves the copy of the input: 5 bytes of memory per input byte below 2^31 bytes
+/// (libsais' 4-byte work array besides `buf`), 9 above.
+///
+/// ```
+/// let mut buf = b"^BANANA|".to_vec();
+/// assert_eq!(notes_algo::bwt_bytes_in_place(&mut buf), 6);
+/// assert_eq!(buf, b"BNN^AA|A");
+/// ```
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
+pub fn bwt_bytes_in_place(buf: &mut [u8]) -> usize {
+    forward::bwt_bytes_in_place(buf)
 }
 
 /// The BWT of any ordered symbols.
@@ -95,6 +110,27 @@ pub fn inverse_bwt(last: &str, index: usize) -> Result<String, Error> {
 #[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn inverse_bwt_bytes(last: &[u8], index: usize) -> Result<Vec<u8>, Error> {
     inverse::inverse_bytes(last, index)
+}
+
+/// [`inverse_bwt_bytes`] in place: `buf`, the last column, becomes the restored bytes.
+///
+/// This saves the output vector: 5 bytes of memory per byte below 2^32 bytes (`buf` and a
+/// 4-byte row table), 9 above.
+///
+/// ```
+/// let mut buf = b"BNN^AA|A".to_vec();
+/// notes_algo::inverse_bwt_bytes_in_place(&mut buf, 6)?;
+/// assert_eq!(buf, b"^BANANA|");
+/// # Ok::<(), notes_algo::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`inverse_bwt`]; the message names the rows that break a repetition less precisely.
+/// After an error `buf` holds unspecified bytes.
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
+pub fn inverse_bwt_bytes_in_place(buf: &mut [u8], index: usize) -> Result<(), Error> {
+    inverse::inverse_bytes_in_place(buf, index)
 }
 
 /// Restores any ordered symbols from their BWT.

@@ -65,6 +65,16 @@ fn every_short_binary_and_ternary_last_column_is_judged_right() {
                 .map(|i| b'a' + ((code / 3u32.pow(i)) % 3) as u8)
                 .collect();
             for index in 0..n as usize {
+                // The in-place inverse judges alike and restores the same text.
+                let mut buf = last.clone();
+                match (
+                    inverse_bwt_bytes(&last, index),
+                    inverse_bwt_bytes_in_place(&mut buf, index),
+                ) {
+                    (Ok(text), Ok(())) => assert_eq!(buf, text),
+                    (Err(_), Err(_)) => {}
+                    (a, b) => panic!("{last:?} {index}: {a:?} vs {b:?}"),
+                }
                 match inverse_bwt_bytes(&last, index) {
                     Ok(text) => assert_eq!(bwt_bytes(&text), (last.clone(), index)),
                     Err(Error::NotBwt { .. }) => {
@@ -117,8 +127,10 @@ fn a_16_mib_text_round_trips() {
             b"etaoin shrdlu"[(x % 13) as usize]
         })
         .collect();
-    let (last, index) = bwt_bytes(&text);
+    let (mut last, index) = bwt_bytes(&text);
     assert_eq!(inverse_bwt_bytes(&last, index).unwrap(), text);
+    inverse_bwt_bytes_in_place(&mut last, index).unwrap();
+    assert_eq!(last, text);
 }
 
 fn texts() -> impl Strategy<Value = Vec<u8>> {
@@ -163,6 +175,13 @@ proptest! {
         prop_assert_eq!(&last, &expected.into_iter().collect::<String>());
         prop_assert_eq!(index, expected_index);
         prop_assert_eq!(inverse_bwt(&last, index).unwrap(), s);
+    }
+
+    #[test]
+    fn inverse_in_place_restores(s in texts()) {
+        let (mut buf, index) = bwt_bytes(&s);
+        inverse_bwt_bytes_in_place(&mut buf, index).unwrap();
+        prop_assert_eq!(buf, s);
     }
 
     #[test]
