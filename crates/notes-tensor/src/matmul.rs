@@ -264,7 +264,7 @@ macro_rules! float_element {
                 let work = macs(&[b, m, d, n]);
                 let head = |w_i, out_i, par| gemm_head(x, w_i, out_i, 0.0, 1.0, par);
                 if work < SMALL_MACS {
-                    naive_batched(x, w, out, |acc, a, b| acc + a * b);
+                    small_batched(x, w, out, |acc, a, b| acc + a * b);
                 } else if work < PARALLEL_MACS || rayon::current_num_threads() == 1 {
                     for (w_i, out_i) in w.outer_iter().zip(out.axis_iter_mut(Axis(1))) {
                         head(w_i, out_i, gemm::Parallelism::None);
@@ -312,8 +312,8 @@ macro_rules! float_element {
 float_element!(f32);
 float_element!(f64);
 
-/// The direct loop for tiny products (and the reference the tests compare against).
-fn naive_batched<A: Copy + Default>(
+/// The direct loop for tiny products: no packing, no set-up, nothing allocated.
+fn small_batched<A: Copy + Default>(
     x: ArrayView2<'_, A>,
     w: ArrayView3<'_, A>,
     mut out: ArrayViewMut3<'_, A>,
@@ -498,7 +498,7 @@ fn int_batched<T: IntOps>(
     let (m, _, n) = w.dim();
     let work = macs(&[b, m, d, n]);
     if work < SMALL_MACS {
-        naive_batched(x, w, out, T::mac);
+        small_batched(x, w, out, T::mac);
         return;
     }
     let a_packed = pack_a(x);
@@ -577,11 +577,11 @@ mod tests {
         w: ArrayView3<'_, A>,
         mac: impl Fn(A, A, A) -> A,
     ) -> Array3<A> {
-        let (b, _) = x.dim();
+        let (b, d) = x.dim();
         let (m, _, n) = w.dim();
-        let mut out = Array3::default((b, m, n));
-        naive_batched(x, w, out.view_mut(), mac);
-        out
+        Array3::from_shape_fn((b, m, n), |(bi, i, j)| {
+            (0..d).fold(A::default(), |acc, k| mac(acc, x[[bi, k]], w[[i, k, j]]))
+        })
     }
 
     #[test]
@@ -749,6 +749,22 @@ mod tests {
                 }
             });
         }
+    }
+
+    #[test]
+    fn tiny_integer_products_read_reversed_and_strided_views() {
+        let x_big = Array::from_shape_fn((4, 7), |(i, k)| (i * 7 + k) as i64 - 9);
+        let x = x_big.slice(s![..;-2, 1..;2]);
+        let w_big = Array::from_shape_fn((5, 8, 3), |(i, k, j)| (i * 24 + k * 3 + j) as i64 % 11);
+        let w = w_big.slice(s![..;-1, ..;-2, ..]);
+        assert_eq!(x.dim(), (2, 3));
+        assert_eq!(w.dim(), (5, 4, 3));
+        let w = w.slice(s![.., 1.., ..]);
+        let expect = reference_batched(x, w, i64::mac);
+        assert_eq!(batched(&x, &w).unwrap(), expect);
+        let mut out = Array3::<i64>::zeros((3, 5, 2));
+        batched_into(&x, &w, out.view_mut().permuted_axes([2, 1, 0])).unwrap();
+        assert_eq!(out.view().permuted_axes([2, 1, 0]), expect);
     }
 
     #[test]
