@@ -1,11 +1,13 @@
 //! Multi-head matrix multiplication: the notes' `(w @ x).squeeze(-1)` and `(x @ w).squeeze(-2)`.
 //!
-//! Floats run one GEMM per head (ndarray's `general_mat_mul`, which handles any strides) written
-//! straight into the head's strided `(b, n)` slice of the `(b, m, n)` output; heads run in parallel
-//! on rayon's pool once the product is big enough to pay for it. Integers run a register- and
+//! Floats run one GEMM per head (the `gemm` crate, whose run-time dispatched kernels use AVX-512
+//! where the CPU has it and which handles any strides) written straight into the head's strided
+//! `(b, n)` slice of the `(b, m, n)` output; heads run in parallel on rayon's pool once the product
+//! is big enough to pay for it. The heads-first form (one matrix-vector product per head) uses
+//! ndarray's `general_mat_vec_mul`. Integers run a register- and
 //! cache-blocked kernel of this module: ndarray's integer matmul is a naive triple loop.
 
-use ndarray::linalg::{general_mat_mul, general_mat_vec_mul};
+use ndarray::linalg::general_mat_vec_mul;
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, Array3, ArrayBase, ArrayView1, ArrayView2, ArrayView3, ArrayViewMut2};
 use ndarray::{ArrayViewMut3, Axis, Data, Ix1, Ix2, Ix3};
@@ -195,7 +197,59 @@ fn macs(dims: &[usize]) -> usize {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Floats: ndarray's GEMM per head.
+// Floats: the `gemm` crate per head.
+//
+// matrixmultiply (ndarray's `general_mat_mul`) has AVX2 kernels only; gemm picks AVX-512 kernels
+// at run time where the CPU has them, which on a core with 512-bit FMA datapaths (Zen 5, recent
+// Xeons) doubles the FLOP rate. gemm takes any row and column strides, including negative ones,
+// so it reads views in place and writes each head straight into its strided slice of the output.
+
+/// One head: `out (b×n) = x (b×d) · w_i (d×n)`, every operand in place with its own strides.
+fn gemm_head<T: Copy + 'static>(
+    x: ArrayView2<'_, T>,
+    w_i: ArrayView2<'_, T>,
+    mut out: ArrayViewMut2<'_, T>,
+    zero: T,
+    one: T,
+    parallelism: gemm::Parallelism,
+) {
+    let (b, d) = x.dim();
+    let (dw, n) = w_i.dim();
+    assert!(
+        dw == d && out.dim() == (b, n),
+        "gemm_head: shapes checked by the caller"
+    );
+    let (xs, ws, os) = (x.strides(), w_i.strides(), out.strides());
+    let (xs, ws, os) = ([xs[0], xs[1]], [ws[0], ws[1]], [os[0], os[1]]);
+    // SAFETY: the pointers and element strides describe the three views exactly (ndarray
+    // guarantees every index within their dimensions is in bounds), the shapes agree (asserted
+    // above), `out` is a unique mutable view so it overlaps neither input, and with
+    // `read_dst = false` gemm writes `beta · x·w_i` (beta = 1) without reading `out`. gemm is only
+    // called with T = f32 or f64, which it implements.
+    unsafe {
+        gemm::gemm(
+            b,
+            n,
+            d,
+            out.as_mut_ptr(),
+            os[1],
+            os[0],
+            false,
+            x.as_ptr(),
+            xs[1],
+            xs[0],
+            w_i.as_ptr(),
+            ws[1],
+            ws[0],
+            zero,
+            one,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
 
 macro_rules! float_element {
     ($t:ty) => {
@@ -208,20 +262,24 @@ macro_rules! float_element {
                 let (b, d) = x.dim();
                 let (m, _, n) = w.dim();
                 let work = macs(&[b, m, d, n]);
+                let head = |w_i, out_i, par| gemm_head(x, w_i, out_i, 0.0, 1.0, par);
                 if work < SMALL_MACS {
-                    naive_batched(x, w, out, |acc, a, b| acc + a * b);
-                } else if work < PARALLEL_MACS || m == 1 {
+                    small_batched(x, w, out, |acc, a, b| acc + a * b);
+                } else if work < PARALLEL_MACS || rayon::current_num_threads() == 1 {
                     for (w_i, out_i) in w.outer_iter().zip(out.axis_iter_mut(Axis(1))) {
-                        let mut out_i = out_i;
-                        general_mat_mul(1.0, &x, &w_i, 0.0, &mut out_i);
+                        head(w_i, out_i, gemm::Parallelism::None);
+                    }
+                } else if m < rayon::current_num_threads() {
+                    // Fewer heads than threads: split inside each product instead.
+                    let par = gemm::Parallelism::Rayon(rayon::current_num_threads());
+                    for (w_i, out_i) in w.outer_iter().zip(out.axis_iter_mut(Axis(1))) {
+                        head(w_i, out_i, par);
                     }
                 } else {
                     out.axis_iter_mut(Axis(1))
                         .into_par_iter()
                         .zip(w.outer_iter().into_par_iter())
-                        .for_each(|(mut out_i, w_i)| {
-                            general_mat_mul(1.0, &x, &w_i, 0.0, &mut out_i)
-                        });
+                        .for_each(|(out_i, w_i)| head(w_i, out_i, gemm::Parallelism::None));
                 }
             }
 
@@ -254,8 +312,8 @@ macro_rules! float_element {
 float_element!(f32);
 float_element!(f64);
 
-/// The direct loop for tiny products (and the reference the tests compare against).
-fn naive_batched<A: Copy + Default>(
+/// The direct loop for tiny products: no packing, no set-up, nothing allocated.
+fn small_batched<A: Copy + Default>(
     x: ArrayView2<'_, A>,
     w: ArrayView3<'_, A>,
     mut out: ArrayViewMut3<'_, A>,
@@ -440,7 +498,7 @@ fn int_batched<T: IntOps>(
     let (m, _, n) = w.dim();
     let work = macs(&[b, m, d, n]);
     if work < SMALL_MACS {
-        naive_batched(x, w, out, T::mac);
+        small_batched(x, w, out, T::mac);
         return;
     }
     let a_packed = pack_a(x);
@@ -519,11 +577,11 @@ mod tests {
         w: ArrayView3<'_, A>,
         mac: impl Fn(A, A, A) -> A,
     ) -> Array3<A> {
-        let (b, _) = x.dim();
+        let (b, d) = x.dim();
         let (m, _, n) = w.dim();
-        let mut out = Array3::default((b, m, n));
-        naive_batched(x, w, out.view_mut(), mac);
-        out
+        Array3::from_shape_fn((b, m, n), |(bi, i, j)| {
+            (0..d).fold(A::default(), |acc, k| mac(acc, x[[bi, k]], w[[i, k, j]]))
+        })
     }
 
     #[test]
@@ -630,6 +688,93 @@ mod tests {
         for ((i, j), &v) in y.indexed_iter() {
             let e: f64 = (0..d).map(|k| wv[[i, j, k]] * xv[k]).sum();
             assert!((v - e).abs() < 1e-9);
+        }
+    }
+
+    /// Checks `batched` and `batched_into` for f64 and f32 against the reference, with reversed
+    /// (negative-stride) and transposed inputs and a non-contiguous, reversed output view.
+    fn check_float_paths(b: usize, m: usize, d: usize, n: usize) {
+        let x_t = Array::from_shape_fn((d, b), |(k, i)| ((i * 5 + k * 3) % 7) as f64 - 3.0);
+        let x = x_t.slice(s![..;-1, ..]).reversed_axes();
+        let w_big = Array::from_shape_fn((m, n, d + 2), |(i, j, k)| {
+            ((i + 3 * j + k) % 5) as f64 * 0.5 - 1.0
+        });
+        let w = w_big
+            .slice(s![..;-1, .., 1..d + 1])
+            .permuted_axes([0, 2, 1]);
+        let expect = reference_batched(x, w, |acc, a, b| acc + a * b);
+        let close64 =
+            |got: &Array3<f64>| got.iter().zip(&expect).all(|(a, b)| (a - b).abs() < 1e-9);
+        assert!(close64(&batched(&x, &w).unwrap()), "f64 {b} {m} {d} {n}");
+        let mut out_big = Array3::<f64>::from_elem((b, 2 * m, n + 1), f64::NAN);
+        batched_into(&x, &w, out_big.slice_mut(s![.., ..;-2, 1..])).unwrap();
+        assert!(close64(&out_big.slice(s![.., ..;-2, 1..]).to_owned()));
+        // `..;-2` writes the odd heads 2m-1, 2m-3, ..., 1 and leaves the even ones alone.
+        assert!(out_big.slice(s![.., ..;2, ..]).iter().all(|v| v.is_nan()));
+        assert!(out_big.slice(s![.., .., 0]).iter().all(|v| v.is_nan()));
+        let (x32, w32) = (x.mapv(|v| v as f32), w.mapv(|v| v as f32));
+        let mut out32 = Array3::<f32>::zeros((n, m, b));
+        let out32_view = out32.view_mut().permuted_axes([2, 1, 0]);
+        batched_into(&x32, &w32, out32_view).unwrap();
+        let got32 = out32.view().permuted_axes([2, 1, 0]);
+        assert!(
+            got32
+                .iter()
+                .zip(&expect)
+                .all(|(&a, &b)| (f64::from(a) - b).abs() < 1e-3),
+            "f32 {b} {m} {d} {n}"
+        );
+    }
+
+    #[test]
+    fn float_gemm_paths_match_reference_on_every_thread_count() {
+        // Below SMALL_MACS (the plain loop), between the thresholds (heads in turn), past
+        // PARALLEL_MACS with more heads than threads (heads split across threads) and with one
+        // head (the split inside gemm), each on pools of 1, 2 and 3 threads.
+        let shapes = [
+            (2, 3, 5, 4),
+            (9, 6, 80, 33),
+            (20, 6, 64, 40),
+            (33, 1, 100, 90),
+            (3, 2, 500, 200),
+        ];
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                for (b, m, d, n) in shapes {
+                    check_float_paths(b, m, d, n);
+                }
+            });
+        }
+    }
+
+    #[test]
+    fn tiny_integer_products_read_reversed_and_strided_views() {
+        let x_big = Array::from_shape_fn((4, 7), |(i, k)| (i * 7 + k) as i64 - 9);
+        let x = x_big.slice(s![..;-2, 1..;2]);
+        let w_big = Array::from_shape_fn((5, 8, 3), |(i, k, j)| (i * 24 + k * 3 + j) as i64 % 11);
+        let w = w_big.slice(s![..;-1, ..;-2, ..]);
+        assert_eq!(x.dim(), (2, 3));
+        assert_eq!(w.dim(), (5, 4, 3));
+        let w = w.slice(s![.., 1.., ..]);
+        let expect = reference_batched(x, w, i64::mac);
+        assert_eq!(batched(&x, &w).unwrap(), expect);
+        let mut out = Array3::<i64>::zeros((3, 5, 2));
+        batched_into(&x, &w, out.view_mut().permuted_axes([2, 1, 0])).unwrap();
+        assert_eq!(out.view().permuted_axes([2, 1, 0]), expect);
+    }
+
+    #[test]
+    fn float_products_with_empty_axes() {
+        for (b, m, d, n) in [(0, 3, 4, 5), (3, 0, 4, 5), (3, 4, 0, 5), (3, 4, 5, 0)] {
+            let x = Array2::<f32>::ones((b, d));
+            let w = Array3::<f32>::ones((m, d, n));
+            let y = batched(&x, &w).unwrap();
+            assert_eq!(y.dim(), (b, m, n));
+            assert!(y.iter().all(|&v| v == 0.0));
         }
     }
 

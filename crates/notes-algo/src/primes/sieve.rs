@@ -139,7 +139,7 @@ pub(crate) fn segment_bytes() -> usize {
 
 /// A data cache size from CPUID (leaf 4 on Intel, 0x8000_001D on AMD); no I/O.
 #[cfg(target_arch = "x86_64")]
-// `__cpuid_count` became a safe function in Rust 1.94; the MSRV (1.88) still needs `unsafe`.
+// `__cpuid_count` became a safe function in Rust 1.94; the MSRV (1.89) still needs `unsafe`.
 #[allow(unused_unsafe)]
 fn data_cache(want_level: u32) -> Option<usize> {
     use std::arch::x86_64::__cpuid_count;
