@@ -4,6 +4,7 @@
 //! (`sieve.rs`), Miller–Rabin for single numbers (`miller_rabin.rs`) and Meissel's formula
 //! for large counts (`pi.rs`).
 
+mod lmo;
 mod miller_rabin;
 mod pi;
 mod sieve;
@@ -228,9 +229,22 @@ fn count(n: u64, method: Method, threads: Option<usize>) -> u64 {
         let n_plus = n.saturating_add(1);
         PRIMES_BELOW_2_POW_64 - primes_in(n_plus, u64::MAX).count() as u64
     } else if combinatorial {
-        pi::meissel(n)
+        pi_combinatorial(n)
     } else {
         count_sieve_threads(n, threads)
+    }
+}
+
+/// From here on LMO is faster than Meissel's formula (measured: level at 1e10, 1.6× faster at
+/// 1e11), and Meissel's memory would grow like √n.
+const LMO_FROM: u64 = 10_000_000_000;
+
+/// π(n) by Meissel's formula below [`LMO_FROM`] (at most about 1 MB there), by LMO above.
+fn pi_combinatorial(n: u64) -> u64 {
+    if n < LMO_FROM {
+        pi::meissel(n)
+    } else {
+        lmo::lmo(n)
     }
 }
 
