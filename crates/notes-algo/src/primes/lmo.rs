@@ -226,10 +226,23 @@ struct Next {
 const R: [u64; 9] = [1, 7, 11, 13, 17, 19, 23, 29, 31];
 
 /// Crosses off the multiples p·q (q coprime to 30) in the bytes `[low_byte, end_byte)` of the
-/// wheel, from `next` on. A turn of the wheel (q → q + 30) moves p bytes on and clears the same
+/// wheel, from `next` on, keeping `count` (the set bits) up to date. A turn of the wheel (q → q + 30) moves p bytes on and clears the same
 /// eight bits, at byte offsets ⌊p·r/30⌋ − ⌊p/30⌋ for the residues r: whole turns are unrolled.
 #[inline(always)]
-fn cross_off(words: &mut [u64], p: u64, next: &mut Next, low_byte: u64, end_byte: u64) {
+fn cross_off(
+    words: &mut [u64],
+    p: u64,
+    next: &mut Next,
+    low_byte: u64,
+    end_byte: u64,
+    count: &mut u64,
+) {
+    // Clears bit i and takes it off the count if it was set.
+    let mut clear = |i: u64| {
+        let w = &mut words[(i / 64) as usize];
+        *count -= (*w >> (i % 64)) & 1;
+        *w &= !(1u64 << (i % 64));
+    };
     let s = p % 30;
     let (mut byte, mut k) = (next.byte, next.k as usize);
     // The bit of p·q in its byte depends only on p mod 30 and q mod 30.
@@ -237,7 +250,7 @@ fn cross_off(words: &mut [u64], p: u64, next: &mut Next, low_byte: u64, end_byte
     let step = |k: usize| p * R[k + 1] / 30 - p * R[k] / 30;
     while k != 0 && byte < end_byte {
         let i = (byte - low_byte) * 8 + bit(k);
-        words[(i / 64) as usize] &= !(1u64 << (i % 64));
+        clear(i);
         byte += step(k);
         k = (k + 1) & 7;
     }
@@ -249,13 +262,13 @@ fn cross_off(words: &mut [u64], p: u64, next: &mut Next, low_byte: u64, end_byte
             let base = (byte - low_byte) * 8;
             for o in off {
                 let i = base + o;
-                words[(i / 64) as usize] &= !(1u64 << (i % 64));
+                clear(i);
             }
             byte += p;
         }
         while byte < end_byte {
             let i = (byte - low_byte) * 8 + bit(k);
-            words[(i / 64) as usize] &= !(1u64 << (i % 64));
+            clear(i);
             byte += step(k);
             k = (k + 1) & 7;
         }
@@ -342,7 +355,13 @@ fn s2_generic(x: u64, y: u64, c: usize, primes: &[u32], table: &PiTable, mu_lpf:
             // 1 stays (φ counts it); 7, 11 and 13 are crossed off with their multiples.
             words[0] |= 1;
         }
+        if !bits.is_multiple_of(64) {
+            words[bits / 64] &= (1u64 << (bits % 64)) - 1;
+        }
+        words[bits.div_ceil(64)..n_words].fill(0);
         let words = &mut words[..n_words];
+        // The set bits of the segment, kept up to date by cross_off: what each b adds to phi.
+        let mut total = count_bits(words, 0, bits);
         // Crossing off may touch bits of the last byte beyond high: they are never counted.
         let end_byte = (high - low).div_ceil(30) + low / 30;
         let mut b = c + 1;
@@ -373,9 +392,8 @@ fn s2_generic(x: u64, y: u64, c: usize, primes: &[u32], table: &PiTable, mu_lpf:
                     }
                     m -= 1;
                 }
-                count += count_bits(words, start, bits);
-                phi[b] = before + count;
-                cross_off(words, p, &mut next[b], low / 30, end_byte);
+                phi[b] = before + total;
+                cross_off(words, p, &mut next[b], low / 30, end_byte, &mut total);
                 b += 1;
             }
             // p_b > √y: m is a prime above p_b (μ(m) = −1).
@@ -396,9 +414,8 @@ fn s2_generic(x: u64, y: u64, c: usize, primes: &[u32], table: &PiTable, mu_lpf:
                     s2 = s2.wrapping_add(before + count);
                     l -= 1;
                 }
-                count += count_bits(words, start, bits);
-                phi[b] = before + count;
-                cross_off(words, p, &mut next[b], low / 30, end_byte);
+                phi[b] = before + total;
+                cross_off(words, p, &mut next[b], low / 30, end_byte, &mut total);
                 b += 1;
             }
         }
