@@ -12,8 +12,9 @@
 //! factors above y) needs π(x/p) for the primes p in (y, √x]: those primes come from short
 //! descending sieves and π(x/p) from one ascending segmented count up to z.
 //!
-//! Memory: the primes up to y with a count and a sieve position each (16 bytes a prime), μ and
-//! the least prime factor of the numbers ≤ y coprime to 30 (4 bytes each, so 1.07 y bytes),
+//! Memory: the primes up to y with a count and a sieve position each (20 bytes a prime), μ and
+//! the least prime factor (capped above √y) of the numbers ≤ y coprime to 30 (2 bytes each,
+//! so 0.53 y bytes),
 //! a π table up to y (y/20 bytes), one sieve segment, and the crate sieve's state for P2.
 //! y is capped at [`Y_CAP`] (or ∛x when that is larger: 2.6e6 at 2^64), so a count never needs
 //! more than a few MB. Time grows like x^(2/3) / log x.
@@ -103,11 +104,14 @@ fn s1(x: u64, y: u64, primes: &[u32], c: usize) -> u64 {
         .wrapping_add(walk(x, y, primes, c, c + 1, 1, false))
 }
 
-/// μ(m)·lpf(m) for the m ≤ y coprime to 30 (0 when m is not square-free; lpf(1) = ∞), four
-/// bytes per 30/8 numbers.
+/// μ(m)·min(lpf(m), [`LPF_CAP`]) for the m ≤ y coprime to 30 (0 when m is not square-free;
+/// lpf(1) = ∞), two bytes per 30/8 numbers. S2 only asks whether lpf(m) > p for p ≤ √y, and
+/// √y < `LPF_CAP`, so the cap loses nothing.
 struct MuLpf {
-    t: Vec<i32>,
+    t: Vec<i16>,
 }
+
+const LPF_CAP: u64 = i16::MAX as u64;
 
 /// The index of a residue mod 30 among the eight coprime ones, 8 for the others.
 const WHEEL_INDEX: [u8; 30] = {
@@ -123,7 +127,8 @@ const WHEEL_INDEX: [u8; 30] = {
 impl MuLpf {
     fn new(y: u64, primes: &[u32]) -> Self {
         let len = (y / 30 + 1) as usize * 8;
-        let mut t = vec![i32::MAX; len];
+        debug_assert!(y.isqrt() < LPF_CAP);
+        let mut t = vec![i16::MAX; len];
         // Descending, so the last prime to touch m is its least prime factor.
         for &p in primes[1..].iter().rev() {
             let p = u64::from(p);
@@ -134,7 +139,8 @@ impl MuLpf {
             while p * k <= y {
                 if let Some(i) = Self::index(p * k) {
                     let v = t[i];
-                    t[i] = if v > 0 { -(p as i32) } else { p as i32 };
+                    let q = p.min(LPF_CAP) as i16;
+                    t[i] = if v > 0 { -q } else { q };
                 }
                 k += 1;
             }
@@ -164,10 +170,11 @@ impl MuLpf {
         (r < 8).then(|| (m / 30) as usize * 8 + r as usize)
     }
 
-    /// μ(m)·lpf(m), or 0 when m is not square-free or shares a factor with 30.
+    /// μ(m)·min(lpf(m), [`LPF_CAP`]), or 0 when m is not square-free or shares a factor
+    /// with 30.
     #[inline]
     fn get(&self, m: u64) -> i32 {
-        Self::index(m).map_or(0, |i| self.t[i])
+        Self::index(m).map_or(0, |i| i32::from(self.t[i]))
     }
 }
 
@@ -215,11 +222,14 @@ fn count_bits(w: &[u64], start: usize, stop: usize) -> u64 {
 }
 
 /// A sieving prime's next multiple p·q to cross off (q coprime to 30, starting at q = 1): its
-/// wheel byte ⌊p·q / 30⌋ and the wheel index of q.
+/// wheel byte ⌊p·q / 30⌋ times 8 plus the wheel index of q, in one word (8 bytes a prime).
 #[derive(Clone, Copy)]
-struct Next {
-    byte: u64,
-    k: u8,
+struct Next(u64);
+
+impl Next {
+    fn new(byte: u64, k: usize) -> Self {
+        Self(byte << 3 | k as u64)
+    }
 }
 
 /// `WHEEL[k]` for k in 0..=8, with 31 (the next turn's 1) at the end.
@@ -244,7 +254,7 @@ fn cross_off(
         *w &= !(1u64 << (i % 64));
     };
     let s = p % 30;
-    let (mut byte, mut k) = (next.byte, next.k as usize);
+    let (mut byte, mut k) = (next.0 >> 3, (next.0 & 7) as usize);
     // The bit of p·q in its byte depends only on p mod 30 and q mod 30.
     let bit = |k: usize| u64::from(WHEEL_INDEX[(s * R[k] % 30) as usize]);
     let step = |k: usize| p * R[k + 1] / 30 - p * R[k] / 30;
@@ -273,7 +283,7 @@ fn cross_off(
             k = (k + 1) & 7;
         }
     }
-    *next = Next { byte, k: k as u8 };
+    *next = Next::new(byte, k);
 }
 
 /// The wheel bytes with the multiples of 7, 11 and 13 cleared, repeating every 1001 bytes,
@@ -328,10 +338,7 @@ fn s2_generic(x: u64, y: u64, c: usize, primes: &[u32], table: &PiTable, mu_lpf:
     // pattern.
     let mut next: Vec<Next> = primes
         .iter()
-        .map(|&p| Next {
-            byte: u64::from(p) / 30,
-            k: 0,
-        })
+        .map(|&p| Next::new(u64::from(p) / 30, 0))
         .collect();
     // phi[b]: numbers below the segment left after crossing off p_1 … p_(b−1).
     let mut phi = vec![0u64; a + 1];
@@ -565,7 +572,7 @@ mod tests {
 
     #[test]
     fn mu_lpf_matches_factoring() {
-        let y = 10_000;
+        let y = 100_000;
         let table = PiTable::new(y);
         let mut primes = vec![0u32];
         primes.extend(table.primes_between(0, y).iter().map(|&p| p as u32));
@@ -586,11 +593,18 @@ mod tests {
                     if mu == 0 {
                         break;
                     }
+                } else if d * d > k {
+                    // k is a prime.
+                    d = k;
                 } else {
                     d += 1;
                 }
             }
-            let want = if m == 1 { i32::MAX } else { mu * lpf as i32 };
+            let want = if m == 1 {
+                i32::from(i16::MAX)
+            } else {
+                mu * lpf.min(LPF_CAP) as i32
+            };
             assert_eq!(t.get(m), want, "{m}");
         }
     }
