@@ -57,7 +57,7 @@ fn number(text: &str) -> Result<u64, notes_algo::Error> {
 /// The `--method` choices of `notes primes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum MethodArg {
-    /// Combinatorial above 1e8, the sieve below.
+    /// Combinatorial above 4e6, the sieve below.
     Auto,
     /// Count the sieve's bits (time grows like N).
     Sieve,
