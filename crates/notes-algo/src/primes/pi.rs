@@ -9,7 +9,7 @@
 use super::sieve::{self, Segmented, WHEEL};
 
 /// A π table up to `limit`: the wheel sieve's bits as u64 words and a running count per word.
-struct PiTable {
+pub(super) struct PiTable {
     limit: u64,
     words: Vec<u64>,
     /// π(30·8·i − 1): the primes before word i (fits in u32: π(2^32) < 2^32).
@@ -17,7 +17,7 @@ struct PiTable {
 }
 
 /// `LE[r]`: how many wheel residues are ≤ r.
-const LE: [u32; 30] = {
+pub(super) const LE: [u32; 30] = {
     let mut t = [0u32; 30];
     let mut r = 0;
     while r < 30 {
@@ -36,7 +36,7 @@ const LE: [u32; 30] = {
 };
 
 impl PiTable {
-    fn new(limit: u64) -> Self {
+    pub(super) fn new(limit: u64) -> Self {
         let mut words = Vec::with_capacity((limit / 240 + 2) as usize);
         let mut sieve = Segmented::new(0, limit + 1);
         while let Some((base, bits)) = sieve.next_segment() {
@@ -57,7 +57,7 @@ impl PiTable {
     }
 
     /// π(v) for v ≤ limit.
-    fn pi(&self, v: u64) -> u64 {
+    pub(super) fn pi(&self, v: u64) -> u64 {
         debug_assert!(v <= self.limit);
         if v < 7 {
             return [0, 0, 1, 2, 2, 3, 3][v as usize];
@@ -74,7 +74,7 @@ impl PiTable {
     }
 
     /// The primes in `(lo, hi]` (hi ≤ limit), ascending.
-    fn primes_between(&self, lo: u64, hi: u64) -> Vec<u64> {
+    pub(super) fn primes_between(&self, lo: u64, hi: u64) -> Vec<u64> {
         let mut out = Vec::new();
         for (wi, &w) in self.words.iter().enumerate() {
             let byte = wi as u64 * 8;
@@ -103,14 +103,14 @@ impl PiTable {
 }
 
 /// φ(x, c) for c ≤ 6 through tables over the primorials 1, 2, 6, 30, 210, 2310, 30030.
-struct Tiny {
+pub(super) struct Tiny {
     tables: Vec<Vec<u32>>,
 }
 
 const TINY_PRIMES: [u64; 6] = [2, 3, 5, 7, 11, 13];
 
 impl Tiny {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let mut tables = vec![vec![0u32; 1]];
         let mut primorial = 1u64;
         for c in 1..=6 {
@@ -128,7 +128,7 @@ impl Tiny {
         Self { tables }
     }
 
-    fn phi(&self, x: u64, c: usize) -> u64 {
+    pub(super) fn phi(&self, x: u64, c: usize) -> u64 {
         if c == 0 {
             return x;
         }
@@ -255,7 +255,7 @@ impl Meissel<'_> {
 const TABLE_CAP: u64 = 1 << 23;
 
 /// ⌊∛x⌋ for any `u64`.
-fn icbrt(x: u64) -> u64 {
+pub(super) fn icbrt(x: u64) -> u64 {
     let mut cube = (x as f64).cbrt() as u64;
     // checked_pow: 2642246^3 (∛(2^64) rounded up, cubed) does not fit in a u64.
     while (cube + 1).checked_pow(3).is_some_and(|c| c <= x) {

@@ -57,11 +57,11 @@ fn number(text: &str) -> Result<u64, notes_algo::Error> {
 /// The `--method` choices of `notes primes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum MethodArg {
-    /// Combinatorial (Meissel) above 1e8, the sieve below.
+    /// Combinatorial above 4e6, the sieve below.
     Auto,
     /// Count the sieve's bits (time grows like N).
     Sieve,
-    /// Meissel's formula (time about N^(2/3)).
+    /// Meissel's formula below 1e10, Lagarias-Miller-Odlyzko above (time about N^(2/3), a few MB).
     Combinatorial,
 }
 
@@ -103,15 +103,16 @@ pub(crate) struct PrimesArgs {
 }
 
 /// Warns on stderr before a count that will take more than a few seconds, with a rough estimate
-/// from this machine's measurements (docs/benchmarks.md): Meissel's method took 3.3 s for
-/// π(1e14) and grows about 9x per power of ten; the sieve took 1.2 s for 1e10 and grows linearly.
+/// from this machine's measurements (docs/benchmarks.md): the combinatorial method (LMO) took
+/// 0.62 s of CPU for π(1e14), 3.0 s for 1e15 and 12.3 s for 1e16, about 4.5x per power of ten;
+/// the sieve took 1.2 s for 1e10 and grows linearly.
 /// Counts within 2^24 of 2^64 are answered at once from the known π(2^64).
 fn warn_if_slow(n: u64, method: MethodArg) {
     let near_top = n >= u64::MAX - (1 << 24);
     let x = n as f64;
     let seconds = match method {
         MethodArg::Sieve => 1.2 * x / 1e10,
-        MethodArg::Auto | MethodArg::Combinatorial => 3.3 * 9f64.powf(x.log10() - 14.0),
+        MethodArg::Auto | MethodArg::Combinatorial => 0.62 * 4.5f64.powf(x.log10() - 14.0),
     };
     if seconds >= 10.0 && !near_top {
         let estimate = if seconds < 120.0 {
