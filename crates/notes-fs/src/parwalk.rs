@@ -12,12 +12,18 @@
 //!
 //! Entries reach the caller's `visit` on the caller's thread, one directory at a time: the
 //! caller walks too, and between two directories it passes on what the other threads sent.
+//!
+//! Each thread keeps the subdirectories it finds on its own stack and hands half of them to
+//! the shared stack only when another thread is waiting for work, so a busy walk takes no lock
+//! and makes no futex call per directory (sharing every directory through the locked stack, and
+//! waking the condition variable each time, cost about a third more system time).
 
 use std::ffi::OsStr;
 use std::mem::MaybeUninit;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -69,6 +75,7 @@ pub(crate) fn walk(
             quit: false,
         }),
         ready: Condvar::new(),
+        sleepers: AtomicUsize::new(0),
         max_depth,
         filter,
         rules,
@@ -81,7 +88,7 @@ pub(crate) fn walk(
             scope.spawn(move || {
                 let _quit = QuitOnPanic(shared);
                 let mut worker = Worker::new(shared);
-                while let Some(job) = shared.next() {
+                while let Some(job) = worker.next() {
                     let batch = worker.run(job);
                     if tx.send(batch).is_err() {
                         break;
@@ -93,7 +100,7 @@ pub(crate) fn walk(
         let _quit = QuitOnPanic(&shared);
         let mut worker = Worker::new(&shared);
         let mut path = Vec::new();
-        while let Some(job) = shared.next() {
+        while let Some(job) = worker.next() {
             let batch = worker.run(job);
             batch.visit(&mut path, visit);
             for batch in rx.try_iter() {
@@ -115,8 +122,9 @@ struct Job {
     level: Option<Arc<Level>>,
 }
 
-/// The directories waiting to be read, and how many threads are reading one (which may add
-/// more): the walk is over when both are zero.
+/// The directories waiting to be read by whichever thread is free, and how many threads are
+/// busy (reading a directory or holding some on their own stack): the walk is over when both
+/// are zero.
 struct Queue {
     jobs: Vec<Job>,
     busy: usize,
@@ -126,6 +134,8 @@ struct Queue {
 struct Shared {
     queue: Mutex<Queue>,
     ready: Condvar,
+    /// Threads waiting for work (changed under the lock, read without it).
+    sleepers: AtomicUsize,
     max_depth: Option<usize>,
     filter: Filter,
     rules: Option<Rules>,
@@ -136,10 +146,13 @@ impl Shared {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The next directory to read, after the one this thread just read (if any) is done;
-    /// `None` when the walk is over.
-    fn next(&self) -> Option<Job> {
+    /// The next directory from the shared stack, for a thread whose own stack is empty
+    /// (`was_busy`: it has been working since it last took one); `None` when the walk is over.
+    fn next(&self, was_busy: bool) -> Option<Job> {
         let mut queue = self.lock();
+        if was_busy {
+            queue.busy -= 1;
+        }
         loop {
             if queue.quit {
                 return None;
@@ -149,22 +162,24 @@ impl Shared {
                 return Some(job);
             }
             if queue.busy == 0 {
-                self.ready.notify_all();
+                if self.sleepers.load(Ordering::Relaxed) > 0 {
+                    self.ready.notify_all();
+                }
                 return None;
             }
+            self.sleepers.fetch_add(1, Ordering::Relaxed);
             queue = self.ready.wait(queue).unwrap_or_else(|e| e.into_inner());
+            self.sleepers.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
-    /// Hands over the subdirectories found in a directory, which is then done.
-    fn done(&self, children: &mut Vec<Job>) {
+    /// Hands the older half of a thread's own stack (the directories nearest the root, so the
+    /// biggest subtrees) to the waiting threads.
+    fn share(&self, own: &mut Vec<Job>) {
+        let half = own.len() / 2;
         let mut queue = self.lock();
-        let added = !children.is_empty();
-        queue.jobs.append(children);
-        queue.busy -= 1;
-        if added || queue.busy == 0 {
-            self.ready.notify_all();
-        }
+        queue.jobs.extend(own.drain(..half));
+        self.ready.notify_all();
     }
 }
 
@@ -218,7 +233,10 @@ struct Worker<'a> {
     shared: &'a Shared,
     dents: Vec<MaybeUninit<u8>>,
     path: Vec<u8>,
-    children: Vec<Job>,
+    /// This thread's own stack of directories to read.
+    own: Vec<Job>,
+    /// Whether this thread counts as busy in the shared queue.
+    busy: bool,
     /// The directory being read: names, and (end of name, type) per entry.
     names: Vec<u8>,
     listed: Vec<(usize, FileType)>,
@@ -230,10 +248,21 @@ impl<'a> Worker<'a> {
             shared,
             dents: vec![MaybeUninit::uninit(); 32 * 1024],
             path: Vec::new(),
-            children: Vec::new(),
+            own: Vec::new(),
+            busy: false,
             names: Vec::new(),
             listed: Vec::new(),
         }
+    }
+
+    /// The next directory to read: from this thread's own stack, else the shared one.
+    fn next(&mut self) -> Option<Job> {
+        if let Some(job) = self.own.pop() {
+            return Some(job);
+        }
+        let job = self.shared.next(self.busy);
+        self.busy = job.is_some();
+        job
     }
 
     /// Reads one directory, queues its subdirectories and returns its entries.
@@ -246,7 +275,9 @@ impl<'a> Worker<'a> {
         };
         self.read(&job, &mut batch);
         batch.dir = job.path;
-        self.shared.done(&mut self.children);
+        if self.own.len() > 1 && self.shared.sleepers.load(Ordering::Relaxed) > 0 {
+            self.shared.share(&mut self.own);
+        }
         batch
     }
 
@@ -318,7 +349,7 @@ impl<'a> Worker<'a> {
             batch.names.extend_from_slice(name);
             batch.entries.push((batch.names.len(), is_dir));
             if is_dir && descend {
-                self.children.push(Job {
+                self.own.push(Job {
                     parent: (job.depth < OPEN_DEPTH).then(|| fd.clone()),
                     path: job.path.join(OsStr::from_bytes(name)),
                     depth: job.depth + 1,
