@@ -1,6 +1,6 @@
 //! notes-tensor's multi-head products against numpy (OpenBLAS), side by side in one run.
 //!
-//! `cargo bench -p notes-tensor --bench multihead`
+//! `cargo bench -p notes-tensor --bench multihead [-- big|tiny]` (both tables without an argument)
 //!
 //! For each element type and thread count (1 and 2: rayon's pool here, OPENBLAS_NUM_THREADS for
 //! numpy), rounds alternate this crate and a numpy process; each reports the median time per
@@ -287,22 +287,32 @@ fn tiny() {
 }
 
 fn main() {
-    println!("b=64, m=16, d=512, n=64 (batched); median of {ROUNDS} alternated rounds");
-    println!(
-        "peak at the nominal clock: {:.1} GFLOP/s f32, {:.1} f64 per core",
-        peak_f32(),
-        peak_f32() / 2.0
-    );
-    println!(
-        "| dtype | threads | notes-tensor GFLOP/s | numpy GFLOP/s | speed-up | notes-tensor % of peak | numpy % of peak |"
-    );
-    println!("|---|---|---|---|---|---|---|");
-    big::<f32>();
-    big::<f64>();
-    big::<i64>();
-    println!();
-    println!("The notes' tiny shapes, time per call");
-    println!("| call | dtype | notes-tensor | numpy | speed-up |");
-    println!("|---|---|---|---|---|");
-    tiny();
+    // cargo passes `--bench`; any other argument picks a table.
+    let picked: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let run = |table: &str| picked.is_empty() || picked.iter().any(|a| a == table);
+    if run("big") {
+        println!("b=64, m=16, d=512, n=64 (batched); median of {ROUNDS} alternated rounds");
+        println!(
+            "peak at the nominal clock: {:.1} GFLOP/s f32, {:.1} f64 per core",
+            peak_f32(),
+            peak_f32() / 2.0
+        );
+        println!(
+            "| dtype | threads | notes-tensor GFLOP/s | numpy GFLOP/s | speed-up | notes-tensor % of peak | numpy % of peak |"
+        );
+        println!("|---|---|---|---|---|---|---|");
+        big::<f32>();
+        big::<f64>();
+        big::<i64>();
+        println!();
+    }
+    if run("tiny") {
+        println!("The notes' tiny shapes, time per call");
+        println!("| call | dtype | notes-tensor | numpy | speed-up |");
+        println!("|---|---|---|---|---|");
+        tiny();
+    }
 }
