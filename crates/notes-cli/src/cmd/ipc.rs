@@ -53,6 +53,10 @@ struct ServeArgs {
     /// Close a connection idle for this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     idle_timeout: u64,
+
+    /// Copy bytes through a buffer instead of splice(2) (raw mode on Linux splices by default).
+    #[arg(long)]
+    no_splice: bool,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +85,7 @@ fn serve(args: &ServeArgs, out: &mut Out) -> anyhow::Result<()> {
     let mut config = echo::ServerConfig::default();
     config.max_conn = args.max_conn as usize;
     config.once = args.once;
+    config.zero_copy = !args.no_splice;
     config.idle_timeout = Duration::from_secs(args.idle_timeout.max(1));
     config.limits = Limits::default().with_max_len(args.max_frame);
     if args.framed {

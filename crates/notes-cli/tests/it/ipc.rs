@@ -6,8 +6,14 @@ use std::process::{Command, Stdio};
 /// Starts `notes echo serve --once` on an ephemeral port, sends `message` with `notes echo
 /// send`, and returns what `send` printed.
 fn echo(message: &str) -> String {
+    echo_with(&[], message)
+}
+
+/// [`echo`] with more arguments for the server.
+fn echo_with(server_args: &[&str], message: &str) -> String {
     let mut server = Command::new(env!("CARGO_BIN_EXE_notes"))
         .args(["echo", "serve", "--addr", "127.0.0.1:0", "--once"])
+        .args(server_args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -32,6 +38,14 @@ fn echo(message: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_copying_server_echoes_the_same() {
+    assert_eq!(
+        echo_with(&["--no-splice"], "Hello, world"),
+        "Received b'Hello, world'\n"
+    );
 }
 
 #[test]
