@@ -34,6 +34,7 @@
 //! `list.index`) is the row of the largest start in the class of `s`, which begins at
 //! `q = (n - r) mod n` in `t`: the start `n - p + q mod p`.
 
+use super::sais32;
 use libsais::bwt::AuxIndicesSamplingRate;
 use libsais::{BwtConstruction, SuffixArrayConstruction};
 
@@ -130,7 +131,7 @@ pub(crate) fn bwt_bytes(s: &[u8]) -> (Vec<u8>, usize) {
     let mut t = Vec::with_capacity(n);
     t.extend_from_slice(&s[r..]);
     t.extend_from_slice(&s[..r]);
-    let index = rotation_bwt_of_least(&mut t, r, p, SAMPLE_RATE, OCC_BLOCK, needs_wide(n));
+    let index = rotation_bwt_of_least(&mut t, r, p, SAMPLE_RATE, OCC_BLOCK, Engine::for_len(n));
     (t, index)
 }
 
@@ -142,7 +143,14 @@ pub(crate) fn bwt_bytes_in_place(buf: &mut [u8]) -> usize {
     }
     let (r, p) = least_rotation_bytes(buf);
     buf.rotate_left(r);
-    rotation_bwt_of_least(buf, r, p, SAMPLE_RATE, OCC_BLOCK, needs_wide(buf.len()))
+    rotation_bwt_of_least(
+        buf,
+        r,
+        p,
+        SAMPLE_RATE,
+        OCC_BLOCK,
+        Engine::for_len(buf.len()),
+    )
 }
 
 /// Turns `t`, the least rotation of the input (starting at `r` in it, primitive root of length
@@ -181,25 +189,31 @@ pub(crate) fn bwt_bytes_in_place(buf: &mut [u8]) -> usize {
 /// from it. So `m - target < rate` steps, each counting within one block of an occurrence
 /// table built in one pass over `U`, give the rank of `target` in `t$`; minus one, in `SA`.
 ///
-/// `wide` picks libsais64 (8-byte indices), needed from 2^31 bytes on.
+/// `engine` picks the suffix sorter ([`Engine::for_len`]); [`Engine::Unsigned32`] skips
+/// the sentinel BWT and reads the rotation BWT and the index straight off its suffix array
+/// (see [`super::sais32`]).
 fn rotation_bwt_of_least(
     t: &mut [u8],
     r: usize,
     p: usize,
     rate: usize,
     block: usize,
-    wide: bool,
+    engine: Engine,
 ) -> usize {
     let n = t.len();
     debug_assert!(n > 0 && rate.is_power_of_two() && rate >= 2 && block > 0);
     let target = n - p + ((n - r) % n) % p;
     let sample = target.div_ceil(rate);
-    let (i0, from) = if !wide {
-        let aux = sentinel_bwt::<i32>(t, rate);
-        (aux[0] as usize, aux.get(sample).map(|&x| x as usize))
-    } else {
-        let aux = sentinel_bwt::<i64>(t, rate);
-        (aux[0] as usize, aux.get(sample).map(|&x| x as usize))
+    let (i0, from) = match engine {
+        Engine::Libsais32 => {
+            let aux = sentinel_bwt::<i32>(t, rate);
+            (aux[0] as usize, aux.get(sample).map(|&x| x as usize))
+        }
+        Engine::Unsigned32 => return sais32::rotation_bwt(t, target),
+        Engine::Libsais64 => {
+            let aux = sentinel_bwt::<i64>(t, rate);
+            (aux[0] as usize, aux.get(sample).map(|&x| x as usize))
+        }
     };
     // libsais' ranks are in 1..=n.
     let (mut suffix, mut row) = match from {
@@ -218,9 +232,31 @@ fn rotation_bwt_of_least(
     row - 1
 }
 
-/// Whether `n` symbols need libsais64: libsais' 32-bit version takes at most `i32::MAX`.
-fn needs_wide(n: usize) -> bool {
-    i32::try_from(n).is_err()
+/// The suffix sorter for the bytes path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Engine {
+    /// libsais' 32-bit BWT mode, in place: 5 bytes per byte, up to `i32::MAX` bytes (its
+    /// induced sorting keeps marks in the sign bit).
+    Libsais32,
+    /// This crate's SA-IS with unsigned 32-bit indices ([`super::sais32`]): about 5.25
+    /// bytes per byte, up to `u32::MAX` bytes; slower than libsais, so used only where
+    /// libsais needs 8-byte indices.
+    Unsigned32,
+    /// libsais64: 9 bytes per byte, any length.
+    Libsais64,
+}
+
+impl Engine {
+    /// The engine for `n` bytes: the narrowest that fits.
+    fn for_len(n: usize) -> Self {
+        if i32::try_from(n).is_ok() {
+            Engine::Libsais32
+        } else if u32::try_from(n).is_ok() {
+            Engine::Unsigned32
+        } else {
+            Engine::Libsais64
+        }
+    }
 }
 
 /// Runs libsais' BWT mode on `t` in place (the sentinel BWT, `$` left out) and returns its
@@ -417,6 +453,7 @@ pub(crate) fn bwt_generic<T: Ord + Copy>(s: &[T]) -> (Vec<T>, usize) {
 mod tests {
     use super::*;
     use crate::bwt::tests::naive;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn least_rotation_and_period() {
@@ -435,14 +472,18 @@ mod tests {
         }
         let (r, p) = least_rotation(s);
         let mut t = [&s[r..], &s[..r]].concat();
-        let index = rotation_bwt_of_least(&mut t, r, p, rate, block, false);
-        // libsais64 (used from 2^31 bytes on) must agree.
-        let mut wide = [&s[r..], &s[..r]].concat();
-        assert_eq!(
-            rotation_bwt_of_least(&mut wide, r, p, rate, block, true),
-            index
-        );
-        assert_eq!(wide, t);
+        let index = rotation_bwt_of_least(&mut t, r, p, rate, block, Engine::Libsais32);
+        // The unsigned 32-bit SA-IS (used from 2^31 bytes on) and libsais64 (from 2^32)
+        // must agree.
+        for engine in [Engine::Unsigned32, Engine::Libsais64] {
+            let mut other = [&s[r..], &s[..r]].concat();
+            assert_eq!(
+                rotation_bwt_of_least(&mut other, r, p, rate, block, engine),
+                index,
+                "{engine:?}"
+            );
+            assert_eq!(other, t, "{engine:?}");
+        }
         (t, index)
     }
 
@@ -491,6 +532,69 @@ mod tests {
         ) {
             let s = [w.repeat(k), tail].concat();
             proptest::prop_assert_eq!(sampled(&s, 1 << rate_log, block), naive(&s));
+        }
+    }
+
+    /// The rotation BWT of `s` through `engine`.
+    fn with_engine(s: &[u8], engine: Engine) -> (Vec<u8>, usize) {
+        if s.is_empty() {
+            return (Vec::new(), 0);
+        }
+        let (r, p) = least_rotation_bytes(s);
+        let mut t = [&s[r..], &s[..r]].concat();
+        let index = rotation_bwt_of_least(&mut t, r, p, SAMPLE_RATE, OCC_BLOCK, engine);
+        (t, index)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn unsigned32_agrees_with_the_naive_sort_and_libsais(
+            s in proptest::prop_oneof![
+                crate::bwt::tests::texts(),
+                "[a-z ,.\n]{0,300}".prop_map(String::into_bytes),
+            ],
+        ) {
+            let ours = with_engine(&s, Engine::Unsigned32);
+            proptest::prop_assert_eq!(&ours, &naive(&s));
+            proptest::prop_assert_eq!(&ours, &with_engine(&s, Engine::Libsais32));
+        }
+    }
+
+    #[test]
+    fn unsigned32_agrees_with_libsais_on_large_inputs() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let random: Vec<u8> = (0..300_000).map(|_| next() as u8).collect();
+        let words = [
+            &b"the "[..],
+            b"cat ",
+            b"sat ",
+            b"on ",
+            b"a ",
+            b"mat\n",
+            b"notes ",
+        ];
+        let text: Vec<u8> = (0..200_000)
+            .flat_map(|_| words[(next() % 7) as usize].iter().copied())
+            .collect();
+        let mut repetitive = random[..1000].repeat(400);
+        repetitive[123_456] ^= 1;
+        let periodic = b"abaababaab".repeat(100_000);
+        let runs: Vec<u8> = (0..100_000)
+            .flat_map(|_| vec![(next() % 3) as u8; 1 + (next() % 9) as usize])
+            .collect();
+        for s in [random, text, repetitive, periodic, runs] {
+            assert_eq!(
+                with_engine(&s, Engine::Unsigned32),
+                with_engine(&s, Engine::Libsais32),
+                "{} bytes",
+                s.len()
+            );
         }
     }
 

@@ -13,6 +13,7 @@
 mod container;
 mod forward;
 mod inverse;
+mod sais32;
 
 pub use container::{
     BlockOptions, CONTAINER_MAGIC, CONTAINER_VERSION, ContainerHeader, DEFAULT_BLOCK_SIZE,

@@ -133,7 +133,7 @@ fn a_16_mib_text_round_trips() {
     assert_eq!(last, text);
 }
 
-fn texts() -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn texts() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         // Random bytes.
         prop::collection::vec(any::<u8>(), 0..300),
