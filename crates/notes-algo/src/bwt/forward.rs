@@ -1,5 +1,6 @@
 //! The forward transform in the notes' rotation form, in linear time: libsais' sentinel BWT of
-//! the least rotation, turned into the rotation BWT.
+//! the least rotation, turned into the rotation BWT (from 2^31 to 2^32 - 1 bytes, the rotation
+//! BWT read off the least rotation's suffix array from [`super::sais32`] instead).
 //!
 //! # Why the suffix array of the least rotation orders the rotations
 //!
@@ -136,7 +137,8 @@ pub(crate) fn bwt_bytes(s: &[u8]) -> (Vec<u8>, usize) {
 }
 
 /// [`bwt_bytes`] in place: `buf` becomes its last column; returns the index. Memory: `buf`
-/// and libsais' work array, 5 bytes per input byte below 2^31 bytes (9 above).
+/// and libsais' work array, 5 bytes per input byte below 2^31 bytes; `buf`, a 4-byte suffix
+/// array and type bits, about 5.25, up to 2^32 - 1 bytes; 9 above.
 pub(crate) fn bwt_bytes_in_place(buf: &mut [u8]) -> usize {
     if buf.is_empty() {
         return 0;

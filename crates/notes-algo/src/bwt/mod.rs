@@ -43,7 +43,9 @@ pub fn bwt(s: &str) -> (String, usize) {
 }
 
 /// The BWT of bytes (the fast path: libsais' BWT mode on the least rotation, 6 bytes of
-/// memory per input byte below 2^31 bytes, 10 above; [`bwt_bytes_in_place`] needs one less).
+/// memory per input byte below 2^31 bytes; from 2^31 to 2^32 - 1 bytes the crate's own
+/// SA-IS with unsigned 32-bit indices, about 6.25; 10 above; [`bwt_bytes_in_place`] needs one
+/// less).
 ///
 /// ```
 /// assert_eq!(notes_algo::bwt_bytes(b"^BANANA|"), (b"BNN^AA|A".to_vec(), 6));
@@ -56,7 +58,8 @@ pub fn bwt_bytes(s: &[u8]) -> (Vec<u8>, usize) {
 /// [`bwt_bytes`] in place: `buf` is replaced by its last column and the index is returned.
 ///
 /// This saves the copy of the input: 5 bytes of memory per input byte below 2^31 bytes
-/// (libsais' 4-byte work array besides `buf`), 9 above.
+/// (libsais' 4-byte work array besides `buf`), about 5.25 from 2^31 to 2^32 - 1 bytes (a
+/// 4-byte suffix array and its type bits), 9 above.
 ///
 /// ```
 /// let mut buf = b"^BANANA|".to_vec();
