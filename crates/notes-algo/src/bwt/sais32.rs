@@ -73,13 +73,17 @@ fn induce<T: Copy + Into<u32>>(s: &[T], sa: &mut [u32], types: &Types, bkt: &mut
     let c = chr(n - 1);
     sa[bkt[c] as usize] = (n - 1) as u32;
     bkt[c] += 1;
+    // Only LMS and L-type suffixes are scanned here. Before an LMS suffix comes an L-type
+    // one; before an L-type suffix `j`, `j - 1` is L-type iff `s[j - 1] ≥ s[j]`. So the
+    // symbols alone decide, without the type bits (one cache miss less per step).
     for i in 0..n {
         let j = sa[i];
         if j != EMPTY && j > 0 {
-            let j = j as usize - 1;
-            if !types.is_s(j) {
-                let c = chr(j);
-                sa[bkt[c] as usize] = j as u32;
+            let j = j as usize;
+            let c = chr(j - 1);
+            debug_assert_eq!(c >= chr(j), !types.is_s(j - 1));
+            if c >= chr(j) {
+                sa[bkt[c] as usize] = (j - 1) as u32;
                 bkt[c] += 1;
             }
         }
