@@ -132,9 +132,7 @@ pub fn permutations<T: Clone>(items: &[T]) -> Permutations<T> {
         items: items.to_vec(),
         positions: (0..items.len() as u32).collect(),
         phase: 0,
-        started: false,
-        done: false,
-        remaining: count_permutations(items.len()).ok(),
+        cursor: Cursor::new(count_permutations(items.len()).ok()),
     }
 }
 
@@ -159,35 +157,24 @@ pub struct Permutations<T> {
     positions: Vec<u32>,
     /// Where the last five items are in their cycle of 120 orders (lengths ≥ 5).
     phase: u8,
-    started: bool,
-    done: bool,
-    /// Permutations not yet yielded, when n! fits in a u128.
-    remaining: Option<u128>,
+    cursor: Cursor,
 }
 
 impl<T> Permutations<T> {
     /// The next permutation, lent from the iterator's buffer (no allocation).
     pub fn next_slice(&mut self) -> Option<&[T]> {
-        if self.done {
+        if !self
+            .cursor
+            .step(|| advance(&mut self.items, &mut self.positions, &mut self.phase))
+        {
             return None;
-        }
-        if self.started {
-            if !advance(&mut self.items, &mut self.positions, &mut self.phase) {
-                self.done = true;
-                return None;
-            }
-        } else {
-            self.started = true;
-        }
-        if let Some(r) = &mut self.remaining {
-            *r -= 1;
         }
         Some(&self.items)
     }
 
     /// How many permutations are left, when that fits in a `u128`.
     pub fn remaining(&self) -> Option<u128> {
-        if self.done { Some(0) } else { self.remaining }
+        self.cursor.remaining()
     }
 
     /// Calls `f` on every remaining permutation, lent from the iterator's buffer: the
@@ -206,7 +193,7 @@ impl<T> Permutations<T> {
         fold_rest(
             &mut self.items,
             &mut self.positions,
-            (self.phase, self.started, self.done),
+            (self.phase, self.cursor.started, self.cursor.done),
             (),
             |(), p| f(p),
         );
@@ -280,6 +267,50 @@ fn advance<T>(items: &mut [T], positions: &mut [u32], phase: &mut u8) -> bool {
         positions[base..].reverse();
     }
     advance_by_position(positions, items)
+}
+
+/// Where a permutation iterator stands: whether it has yielded its first item, whether it is
+/// exhausted, and how many items are left (when that fits in a `u128`).
+#[derive(Debug, Clone)]
+struct Cursor {
+    started: bool,
+    done: bool,
+    remaining: Option<u128>,
+}
+
+impl Cursor {
+    fn new(remaining: Option<u128>) -> Self {
+        Self {
+            started: false,
+            done: false,
+            remaining,
+        }
+    }
+
+    /// Moves to the next item (`advance` steps the buffer, except before the first item);
+    /// `false` once there is none.
+    #[inline]
+    fn step(&mut self, advance: impl FnOnce() -> bool) -> bool {
+        if self.done {
+            return false;
+        }
+        if self.started {
+            if !advance() {
+                self.done = true;
+                return false;
+            }
+        } else {
+            self.started = true;
+        }
+        if let Some(r) = &mut self.remaining {
+            *r -= 1;
+        }
+        true
+    }
+
+    fn remaining(&self) -> Option<u128> {
+        if self.done { Some(0) } else { self.remaining }
+    }
 }
 
 /// The exact `size_hint` for a count of remaining items, when it fits.
@@ -600,9 +631,7 @@ pub fn array_permutations<T: Copy, const N: usize>(items: [T; N]) -> ArrayPermut
         items,
         positions: std::array::from_fn(|i| i as u32),
         phase: 0,
-        started: false,
-        done: false,
-        remaining: count_permutations(N).ok(),
+        cursor: Cursor::new(count_permutations(N).ok()),
     }
 }
 
@@ -614,16 +643,13 @@ pub struct ArrayPermutations<T, const N: usize> {
     positions: [u32; N],
     /// Where the last five items are in their cycle of 120 orders (N ≥ 5).
     phase: u8,
-    started: bool,
-    done: bool,
-    /// Permutations not yet yielded, when N! fits in a u128.
-    remaining: Option<u128>,
+    cursor: Cursor,
 }
 
 impl<T: Copy, const N: usize> ArrayPermutations<T, N> {
     /// How many permutations are left, when that fits in a `u128`.
     pub fn remaining(&self) -> Option<u128> {
-        if self.done { Some(0) } else { self.remaining }
+        self.cursor.remaining()
     }
 }
 
@@ -631,19 +657,11 @@ impl<T: Copy, const N: usize> Iterator for ArrayPermutations<T, N> {
     type Item = [T; N];
 
     fn next(&mut self) -> Option<[T; N]> {
-        if self.done {
+        if !self
+            .cursor
+            .step(|| advance(&mut self.items, &mut self.positions, &mut self.phase))
+        {
             return None;
-        }
-        if self.started {
-            if !advance(&mut self.items, &mut self.positions, &mut self.phase) {
-                self.done = true;
-                return None;
-            }
-        } else {
-            self.started = true;
-        }
-        if let Some(r) = &mut self.remaining {
-            *r -= 1;
         }
         Some(self.items)
     }
@@ -656,7 +674,7 @@ impl<T: Copy, const N: usize> Iterator for ArrayPermutations<T, N> {
         fold_rest_array(
             &mut self.items,
             &mut self.positions,
-            (self.phase, self.started, self.done),
+            (self.phase, self.cursor.started, self.cursor.done),
             init,
             f,
         )
@@ -676,10 +694,8 @@ pub fn distinct_permutations<T: Ord + Clone>(items: &[T]) -> DistinctPermutation
     let mut items = items.to_vec();
     items.sort();
     DistinctPermutations {
-        remaining: count_distinct_permutations(&items).ok(),
+        cursor: Cursor::new(count_distinct_permutations(&items).ok()),
         items,
-        started: false,
-        done: false,
     }
 }
 
@@ -687,34 +703,21 @@ pub fn distinct_permutations<T: Ord + Clone>(items: &[T]) -> DistinctPermutation
 #[derive(Debug, Clone)]
 pub struct DistinctPermutations<T> {
     items: Vec<T>,
-    started: bool,
-    done: bool,
-    remaining: Option<u128>,
+    cursor: Cursor,
 }
 
 impl<T: Ord> DistinctPermutations<T> {
     /// The next arrangement, lent from the iterator's buffer (no allocation).
     pub fn next_slice(&mut self) -> Option<&[T]> {
-        if self.done {
+        if !self.cursor.step(|| next_permutation(&mut self.items)) {
             return None;
-        }
-        if self.started {
-            if !next_permutation(&mut self.items) {
-                self.done = true;
-                return None;
-            }
-        } else {
-            self.started = true;
-        }
-        if let Some(r) = &mut self.remaining {
-            *r -= 1;
         }
         Some(&self.items)
     }
 
     /// How many arrangements are left, when that fits in a `u128`.
     pub fn remaining(&self) -> Option<u128> {
-        if self.done { Some(0) } else { self.remaining }
+        self.cursor.remaining()
     }
 }
 
