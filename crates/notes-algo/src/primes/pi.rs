@@ -35,6 +35,21 @@ pub(super) const LE: [u32; 30] = {
     t
 };
 
+/// The set bits of a wheel bit array (`words`, 8 residues per byte, with `before[i]` the set
+/// bits in the words before word `i`) that stand for numbers up to `v`.
+#[inline]
+fn count_up_to(words: &[u64], before: &[u32], v: u64) -> u32 {
+    let byte = v / 30;
+    let wi = (byte / 8) as usize;
+    let bits = (byte % 8) as u32 * 8 + LE[(v % 30) as usize];
+    let mask = if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    before[wi] + (words[wi] & mask).count_ones()
+}
+
 impl PiTable {
     pub(super) fn new(limit: u64) -> Self {
         let mut words = Vec::with_capacity((limit / 240 + 2) as usize);
@@ -62,15 +77,7 @@ impl PiTable {
         if v < 7 {
             return [0, 0, 1, 2, 2, 3, 3][v as usize];
         }
-        let byte = v / 30;
-        let wi = (byte / 8) as usize;
-        let bits = (byte % 8) as u32 * 8 + LE[(v % 30) as usize];
-        let mask = if bits >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << bits) - 1
-        };
-        u64::from(self.before[wi] + (self.words[wi] & mask).count_ones())
+        u64::from(count_up_to(&self.words, &self.before, v))
     }
 
     /// The primes in `(lo, hi]` (hi ≤ limit), ascending.
@@ -204,17 +211,7 @@ impl PhiCache {
             return None;
         }
         let level = self.levels.get(b - 3)?;
-        let byte = y / 30;
-        let wi = (byte / 8) as usize;
-        let bits = (byte % 8) as u32 * 8 + LE[(y % 30) as usize];
-        let mask = if bits >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << bits) - 1
-        };
-        Some(u64::from(
-            level.before[wi] + (level.words[wi] & mask).count_ones(),
-        ))
+        Some(u64::from(count_up_to(&level.words, &level.before, y)))
     }
 }
 
