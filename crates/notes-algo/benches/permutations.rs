@@ -1,9 +1,12 @@
-//! Permutations against their peers, side by side in one run: itertools (in process) and
-//! Python's itertools.permutations / more_itertools.distinct_permutations (python3, self-timed).
+//! Permutations against their peers, side by side in one run: itertools (in process),
+//! Python's itertools.permutations / more_itertools.distinct_permutations and the notes' own
+//! `find_permutations` (python3, self-timed).
 //!
 //! Every contender consumes every permutation; the Rust ones fold each into the same checksum,
-//! which reads every item and depends on its position, so nothing can be optimised away; Python
-//! only counts (as issue 3 states its peer).
+//! which reads every item and depends on its position and on the order of the permutations, so
+//! nothing can be optimised away, and each contender's count and checksum must equal those of a
+//! textbook `next_permutation` written in this file; Python only counts (as issue 3 states its
+//! peer).
 //! `cargo bench -p notes-algo --bench permutations`: medians of alternated rounds of each
 //! contender's CPU time (this thread's, and Python's `time.thread_time`), and the ratio to the
 //! first contender of each case. `NOTES_PERM_ONLY=a,b` runs only the contenders whose names
@@ -102,32 +105,86 @@ fn load<T: Symbol>(x: &T) -> u64 {
     unsafe { std::ptr::read_volatile(x) }.into()
 }
 
-/// The CPU time this thread has run so far (Linux's `/proc/thread-self/schedstat`), or `None`.
+/// The CPU time this thread has run so far (`CLOCK_THREAD_CPUTIME_ID`, as Python's
+/// `time.thread_time`), or `None` off Linux.
 ///
 /// The machine is shared: wall time also counts the time other processes hold the core,
 /// which changed from run to run by up to 2×, so each contender is timed by its own CPU time.
+/// (Not `/proc/thread-self/schedstat`: on this machine it advances in 4 ms ticks.)
+#[cfg(target_os = "linux")]
 fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(Duration::from_nanos(
-        stat.split_whitespace().next()?.parse().ok()?,
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Some(Duration::new(
+        u64::try_from(t.tv_sec).ok()?,
+        u32::try_from(t.tv_nsec).ok()?,
     ))
 }
 
-fn timed(f: impl FnOnce() -> (u64, u64), count: u64) -> Option<Duration> {
+#[cfg(not(target_os = "linux"))]
+fn cpu_time() -> Option<Duration> {
+    None
+}
+
+/// What a contender must return: how many permutations it saw and their checksum.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Expect {
+    count: u64,
+    checksum: u64,
+}
+
+impl Expect {
+    /// The count and checksum of a plain textbook `next_permutation` over `items` (sorted
+    /// first), written here rather than taken from the crate, so every contender's result is
+    /// checked against code it does not share: the same permutations, in the same order.
+    fn reference<T: Symbol + Ord>(items: &[T]) -> Self {
+        let mut v = items.to_vec();
+        v.sort();
+        let (mut count, mut checksum) = (1, mix(0, &v));
+        while let Some(i) = (1..v.len()).rev().find(|&i| v[i - 1] < v[i]) {
+            let j = (i..v.len())
+                .rev()
+                .find(|&j| v[j] > v[i - 1])
+                .expect("v[i] qualifies");
+            v.swap(i - 1, j);
+            v[i..].reverse();
+            count += 1;
+            checksum = mix(checksum, &v);
+        }
+        assert_ne!(checksum, 0);
+        Self { count, checksum }
+    }
+}
+
+fn timed(f: impl FnOnce() -> (u64, u64), expect: Expect) -> Option<Duration> {
     let (wall, cpu) = (Instant::now(), cpu_time());
-    let (n, sum) = f();
+    let (count, checksum) = f();
     let t = match (cpu, cpu_time()) {
         (Some(start), Some(end)) => end - start,
         _ => wall.elapsed(),
     };
-    assert_eq!(n, count);
-    assert_ne!(black_box(sum), 0);
+    assert_eq!(black_box(Expect { count, checksum }), expect);
     Some(t)
 }
 
-fn python(code: &str, expect: u64) -> Option<Duration> {
+/// The notes' own `find_permutations`, as the notes write it (comments left out).
+const NOTES_FIND_PERMUTATIONS: &str = "
+def find_permutations(s):
+    prefix_choices_tuple_list = [(\"\", s)]
+    for _ in range(len(s)):
+        prefix_choices_tuple_list = [
+            (prefix + choice, choice_list[:i] + choice_list[i+1:])
+            for prefix, choice_list in prefix_choices_tuple_list
+            for i, choice in enumerate(choice_list)
+        ]
+    perm_list = [prefix for prefix, _ in prefix_choices_tuple_list]
+    return perm_list
+";
+
+/// Runs `setup`, then times `code` (an expression for the count) by Python's own CPU clock.
+fn python(setup: &str, code: &str, expect: u64) -> Option<Duration> {
     let script = format!(
         "import time, itertools\n\
+         {setup}\n\
          t = time.thread_time(); n = {code}; t = time.thread_time() - t\n\
          print(n); print(t)\n"
     );
@@ -150,6 +207,8 @@ fn main() {
     let chars: Vec<char> = word.chars().collect();
     let achars: [char; 11] = chars.clone().try_into().expect("11 chars");
     let all = 39_916_800u64; // 11!
+    let expect_all = Expect::reference(&chars);
+    assert_eq!(expect_all.count, all);
     case(
         "all 11! permutations of \"abcdefghijk\"",
         all,
@@ -167,7 +226,7 @@ fn main() {
                             }
                             (n, sum)
                         },
-                        all,
+                        expect_all,
                     )
                 }),
             ),
@@ -184,7 +243,7 @@ fn main() {
                             }
                             (n, sum)
                         },
-                        all,
+                        expect_all,
                     )
                 }),
             ),
@@ -196,7 +255,19 @@ fn main() {
                             notes_algo::array_permutations(achars)
                                 .fold((0, 0), |(n, sum), p| (n + 1, mix(sum, &p)))
                         },
-                        all,
+                        expect_all,
+                    )
+                }),
+            ),
+            (
+                "notes array_permutations(chars).fold_ref(..) (&[char; 11])",
+                Box::new(|| {
+                    timed(
+                        || {
+                            notes_algo::array_permutations(achars)
+                                .fold_ref((0, 0), |(n, sum), p| (n + 1, mix(sum, p)))
+                        },
+                        expect_all,
                     )
                 }),
             ),
@@ -212,7 +283,7 @@ fn main() {
                             });
                             (n, sum)
                         },
-                        all,
+                        expect_all,
                     )
                 }),
             ),
@@ -228,7 +299,7 @@ fn main() {
                             }
                             (n, sum)
                         },
-                        all,
+                        expect_all,
                     )
                 }),
             ),
@@ -245,7 +316,10 @@ fn main() {
                                 (n + 1, sum)
                             })
                         },
-                        all,
+                        Expect {
+                            checksum: 1,
+                            ..expect_all
+                        },
                     )
                 }),
             ),
@@ -257,7 +331,7 @@ fn main() {
                             notes_algo::permutations(&chars)
                                 .fold((0, 0), |(n, sum), p| (n + 1, mix(sum, &p)))
                         },
-                        all,
+                        expect_all,
                     )
                 }),
             ),
@@ -272,7 +346,7 @@ fn main() {
                                 .permutations(chars.len())
                                 .fold((0, 0), |(n, sum), p| (n + 1, mix(sum, &p)))
                         },
-                        all,
+                        expect_all,
                     )
                 }),
             ),
@@ -280,6 +354,7 @@ fn main() {
                 "python3 itertools.permutations (count only)",
                 Box::new(|| {
                     python(
+                        "",
                         &format!("sum(1 for _ in itertools.permutations({word:?}))"),
                         all,
                     )
@@ -288,8 +363,65 @@ fn main() {
         ],
     );
 
+    let short = "abcdefghi";
+    let short_chars: Vec<char> = short.chars().collect();
+    let short_array: [char; 9] = short_chars.clone().try_into().expect("9 chars");
+    let expect_short = Expect::reference(&short_chars);
+    case(
+        "all 9! permutations of \"abcdefghi\" (362,880) as strings, against the notes' own find_permutations",
+        expect_short.count,
+        vec![
+            (
+                "notes string_permutations(word) (Iterator<String>)",
+                Box::new(|| {
+                    timed(
+                        || {
+                            notes_algo::string_permutations(short)
+                                .fold((0, 0), |(n, sum), p| (n + 1, mix(sum, p.as_bytes())))
+                        },
+                        expect_short,
+                    )
+                }),
+            ),
+            (
+                "notes array_permutations(chars).fold_ref(..) (&[char; 9])",
+                Box::new(|| {
+                    timed(
+                        || {
+                            notes_algo::array_permutations(short_array)
+                                .fold_ref((0, 0), |(n, sum), p| (n + 1, mix(sum, p)))
+                        },
+                        expect_short,
+                    )
+                }),
+            ),
+            (
+                "python3 the notes' find_permutations (a list of strings)",
+                Box::new(|| {
+                    python(
+                        NOTES_FIND_PERMUTATIONS,
+                        &format!("len(find_permutations({short:?}))"),
+                        expect_short.count,
+                    )
+                }),
+            ),
+            (
+                "python3 itertools.permutations (count only)",
+                Box::new(|| {
+                    python(
+                        "",
+                        &format!("sum(1 for _ in itertools.permutations({short:?}))"),
+                        expect_short.count,
+                    )
+                }),
+            ),
+        ],
+    );
+
     let multiset = "aabbccddeeff";
     let distinct = 7_484_400u64;
+    let expect_distinct = Expect::reference(multiset.as_bytes());
+    assert_eq!(expect_distinct.count, distinct);
     let mbytes = multiset.as_bytes().to_vec();
     let mchars: Vec<char> = multiset.chars().collect();
     case(
@@ -309,7 +441,7 @@ fn main() {
                             }
                             (n, sum)
                         },
-                        distinct,
+                        expect_distinct,
                     )
                 }),
             ),
@@ -326,7 +458,7 @@ fn main() {
                             }
                             (n, sum)
                         },
-                        distinct,
+                        expect_distinct,
                     )
                 }),
             ),
@@ -334,6 +466,7 @@ fn main() {
                 "python3 more_itertools.distinct_permutations",
                 Box::new(|| {
                     python(
+                        "",
                         &format!(
                             "__import__('more_itertools') and sum(1 for _ in __import__('more_itertools').distinct_permutations({multiset:?}))"
                         ),
