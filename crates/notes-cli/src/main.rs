@@ -22,10 +22,16 @@ fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            // Help and version go to stdout with status 0, usage errors to stderr with status 2.
-            // A failed write here (closed pipe) changes nothing about the status.
+            // Help and version go to stdout with status 0, usage errors to stderr with status 2
+            // (125 for `notes timeout`, as GNU timeout's own failures, so that they are not
+            // taken for the command's status). A failed write here (closed pipe) changes
+            // nothing about the status.
             let _ = err.print();
-            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+            let code = u8::try_from(err.exit_code()).unwrap_or(2);
+            if code != 0 && cmd::is_timeout_command_line() {
+                return ExitCode::from(cmd::proc::FAILED);
+            }
+            return ExitCode::from(code);
         }
     };
     output::init_color(cli.global.color);

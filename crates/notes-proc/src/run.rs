@@ -64,7 +64,8 @@ impl Limit {
         self
     }
 
-    /// The grace period between [`signal`](Self::signal) and `SIGKILL` (default 1 s).
+    /// The grace period between [`signal`](Self::signal) and `SIGKILL` (default 1 s);
+    /// `Duration::MAX` never sends `SIGKILL`.
     pub fn kill_after(mut self, grace: Duration) -> Self {
         self.kill_after = grace;
         self
@@ -385,8 +386,8 @@ fn execute(cmd: &mut Command, command: &str, limit: Option<&Limit>) -> Result<Ou
     let mut child = cmd
         .spawn()
         .map_err(|source| spawn_error(cmd, command, source))?;
-    // A deadline too far away to represent is no deadline.
-    let deadline = limit.and_then(|limit| Some((start.checked_add(limit.timeout)?, limit)));
+    // A deadline too far away to represent is no deadline (but forwarded signals still count).
+    let deadline = limit.map(|limit| (start.checked_add(limit.timeout), limit));
 
     let (done_tx, done_rx) = mpsc::channel();
     let (out, err) = (Arc::<Capture>::default(), Arc::<Capture>::default());
@@ -454,7 +455,8 @@ fn stop(leader: &mut group::Leader, limit: &Limit, signal: Signal) -> io::Result
     if signal != Signal::Kill {
         // As GNU timeout does: a stopped process only acts on the signal once continued.
         leader.resume()?;
-        let grace_end = Instant::now() + limit.kill_after;
+        // A grace period too long to represent never ends: no KILL.
+        let grace_end = Instant::now().checked_add(limit.kill_after);
         loop {
             match leader.wait_until(grace_end)? {
                 Wake::Exited(status) => {
@@ -569,20 +571,30 @@ mod group {
             })
         }
 
-        pub(super) fn wait_until(&mut self, deadline: Instant) -> io::Result<Wake> {
+        /// Waits for the leader to end, a forwarded signal or the deadline (`None`: no
+        /// deadline).
+        pub(super) fn wait_until(&mut self, deadline: Option<Instant>) -> io::Result<Wake> {
             if let Some(status) = self.status {
                 return Ok(Wake::Exited(status));
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(Event::Exited(status)) => {
+            let event = match deadline {
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    match self.events.recv_timeout(left) {
+                        Ok(event) => event,
+                        Err(mpsc::RecvTimeoutError::Timeout) => return Ok(Wake::Deadline),
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return Err(vanished()),
+                    }
+                }
+                None => self.events.recv().map_err(|_| vanished())?,
+            };
+            match event {
+                Event::Exited(status) => {
                     let status = status?;
                     self.status = Some(status);
                     Ok(Wake::Exited(status))
                 }
-                Ok(Event::Signal(signal)) => Ok(Wake::Signal(signal)),
-                Err(mpsc::RecvTimeoutError::Timeout) => Ok(Wake::Deadline),
-                Err(mpsc::RecvTimeoutError::Disconnected) => Err(vanished()),
+                Event::Signal(signal) => Ok(Wake::Signal(signal)),
             }
         }
 
@@ -667,7 +679,7 @@ mod group {
             Ok(Self { child, events })
         }
 
-        pub(super) fn wait_until(&mut self, deadline: Instant) -> io::Result<Wake> {
+        pub(super) fn wait_until(&mut self, deadline: Option<Instant>) -> io::Result<Wake> {
             loop {
                 if let Some(status) = self.child.try_wait()? {
                     return Ok(Wake::Exited(status));
@@ -675,7 +687,9 @@ mod group {
                 if let Ok(Event::Signal(signal)) = self.events.try_recv() {
                     return Ok(Wake::Signal(signal));
                 }
-                let left = deadline.saturating_duration_since(Instant::now());
+                let left = deadline.map_or(Duration::MAX, |deadline| {
+                    deadline.saturating_duration_since(Instant::now())
+                });
                 if left.is_zero() {
                     return Ok(Wake::Deadline);
                 }

@@ -15,6 +15,17 @@ use std::io::Write;
 use crate::cli::{Cli, Command, UsageError};
 use crate::output::Out;
 
+/// Whether this process's command line, which did not parse, is a `notes timeout` one (read
+/// again with clap's parse errors ignored).
+pub(crate) fn is_timeout_command_line() -> bool {
+    use clap::CommandFactory;
+
+    Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(std::env::args_os())
+        .is_ok_and(|matches| matches.subcommand_name() == Some("timeout"))
+}
+
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
     let mut out = Out::stdout(cli.global.json);

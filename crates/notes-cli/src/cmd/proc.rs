@@ -48,7 +48,8 @@ pub(crate) fn run(args: &RunArgs, out: &mut Out) -> anyhow::Result<()> {
 /// Arguments of `notes timeout`.
 #[derive(Debug, Args)]
 pub(crate) struct TimeoutArgs {
-    /// How long the command may run: 200ms, 4s, 1.5m, 1h 2m (a bare number is seconds).
+    /// How long the command may run: 200ms, 4s, 1.5m, 1h 2m (a bare number is seconds);
+    /// 0 means no time limit, as in GNU timeout.
     #[arg(value_parser = parse_duration)]
     duration: Duration,
 
@@ -56,7 +57,8 @@ pub(crate) struct TimeoutArgs {
     #[arg(short, long, default_value = "TERM", value_name = "SIG")]
     signal: notes_proc::Signal,
 
-    /// Send KILL this long after the signal to whatever of the group is still running.
+    /// Send KILL this long after the signal to whatever of the group is still running
+    /// (0: never).
     #[arg(short, long, value_parser = parse_duration, default_value = "1s", value_name = "DURATION")]
     kill_after: Duration,
 
@@ -73,7 +75,7 @@ pub(crate) struct TimeoutArgs {
 /// GNU timeout's exit statuses: the deadline passed; `notes` itself failed; the program
 /// could not be run; the program does not exist.
 const TIMED_OUT: u8 = 124;
-const FAILED: u8 = 125;
+pub(crate) const FAILED: u8 = 125;
 const CANNOT_RUN: u8 = 126;
 const NOT_FOUND: u8 = 127;
 
@@ -82,9 +84,11 @@ const NOT_FOUND: u8 = 127;
 pub(crate) fn timeout(args: &TimeoutArgs) -> anyhow::Result<()> {
     let forward = notes_proc::Forward::new();
     forward_signals(&forward)?;
-    let limit = notes_proc::Limit::new(args.duration)
+    // As in GNU timeout, a duration of 0 disables its timeout.
+    let never_if_zero = |d: Duration| if d.is_zero() { Duration::MAX } else { d };
+    let limit = notes_proc::Limit::new(never_if_zero(args.duration))
         .signal(args.signal)
-        .kill_after(args.kill_after)
+        .kill_after(never_if_zero(args.kill_after))
         .foreground(args.foreground)
         .forward(&forward)
         .capture(false);

@@ -73,6 +73,49 @@ fn timeout_passes_on_the_status_of_a_command_that_ends_in_time() {
 }
 
 #[test]
+fn zero_durations_disable_their_timeout_as_in_gnu_timeout() {
+    // `timeout 0`: no time limit.
+    let start = Instant::now();
+    let out = notes(&["timeout", "0", "--", "sh", "-c", "sleep 0.3; exit 5"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    // `-k 0`: TERM at the deadline, and no KILL after it. The command ignores TERM, so it
+    // runs to its end; the deadline passed, so the status is still 124.
+    let start = Instant::now();
+    let out = notes(&[
+        "timeout",
+        "-k",
+        "0",
+        "100ms",
+        "--",
+        "sh",
+        "-c",
+        "trap '' TERM; sleep 1",
+    ]);
+    assert_eq!(out.status.code(), Some(124));
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "KILLed early"
+    );
+}
+
+#[test]
+fn timeouts_own_failures_exit_125_as_in_gnu_timeout() {
+    for args in [
+        &["timeout", "xyz", "--", "true"][..],
+        &["timeout", "-s", "BOGUS", "1s", "--", "true"],
+        &["timeout", "1s"],
+        &["timeout"],
+    ] {
+        let out = notes(args);
+        assert_eq!(out.status.code(), Some(125), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+    }
+    // Help is not a failure.
+    assert_eq!(notes(&["timeout", "--help"]).status.code(), Some(0));
+}
+
+#[test]
 fn spawn_prints_the_pid_of_a_process_in_its_own_session() {
     let out = notes(&["--json", "spawn", "--", "sleep", "0.1"]);
     assert!(out.status.success());
@@ -118,12 +161,12 @@ fn children(parent: u32) -> Vec<u32> {
     found
 }
 
-/// Starts `notes timeout 10s -- sleep 30`, sends it `signal` once the sleep runs, and checks
+/// Starts `notes timeout LIMIT -- sleep 30`, sends it `signal` once the sleep runs, and checks
 /// that it ends at once with 128 + the signal's number and that no sleep survives.
 #[cfg(target_os = "linux")]
-fn check_signal_reaches_the_command(signal: &str, code: i32) {
+fn check_signal_reaches_the_command(limit: &str, signal: &str, code: i32) {
     let mut notes = Command::new(env!("CARGO_BIN_EXE_notes"))
-        .args(["timeout", "10s", "--", "sleep", "30"])
+        .args(["timeout", limit, "--", "sleep", "30"])
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -165,9 +208,11 @@ fn check_signal_reaches_the_command(signal: &str, code: i32) {
 #[cfg(target_os = "linux")]
 #[test]
 fn signals_sent_to_timeout_reach_the_command() {
-    check_signal_reaches_the_command("TERM", 143);
-    check_signal_reaches_the_command("INT", 130);
-    check_signal_reaches_the_command("HUP", 129);
+    check_signal_reaches_the_command("10s", "TERM", 143);
+    check_signal_reaches_the_command("10s", "INT", 130);
+    check_signal_reaches_the_command("10s", "HUP", 129);
+    // Without a time limit too.
+    check_signal_reaches_the_command("0", "TERM", 143);
 }
 
 #[cfg(target_os = "linux")]

@@ -184,6 +184,22 @@ fn term_then_kill_after_the_grace_period() {
 }
 
 #[test]
+fn a_grace_period_too_long_to_represent_never_kills() {
+    // Duration::MAX cannot be added to an Instant: no KILL at all, and no panic.
+    let limit = Limit::new(Duration::from_millis(100))
+        .signal(Signal::Term)
+        .kill_after(Duration::MAX);
+    let outcome = run_with_timeout(&mut sh("trap '' TERM; sleep 0.5; exit 4"), &limit).unwrap();
+    assert!(outcome.timed_out);
+    assert_eq!(outcome.status, Status::Code(4));
+    assert!(outcome.elapsed >= Duration::from_millis(500));
+    // A time limit too far to represent is no limit.
+    let outcome = run_with_timeout(&mut sh("exit 3"), &Limit::new(Duration::MAX)).unwrap();
+    assert!(!outcome.timed_out);
+    assert_eq!(outcome.status, Status::Code(3));
+}
+
+#[test]
 fn a_command_that_ends_in_time_reports_its_exact_status() {
     let limit = Limit::new(Duration::from_secs(30));
     let outcome = run_with_timeout(&mut sh("echo out; echo err >&2; exit 7"), &limit).unwrap();
