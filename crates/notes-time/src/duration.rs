@@ -198,7 +198,7 @@ impl ConciseDuration {
 
 impl ConciseDuration {
     /// The compact style at the nearest second, for messages.
-    fn compact(self) -> String {
+    pub(crate) fn compact(self) -> String {
         self.format(FormatOptions {
             style: Style::Compact,
             rounding: Rounding::Nearest,

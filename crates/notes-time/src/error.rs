@@ -40,6 +40,14 @@ pub enum Error {
         /// Runs in the batch.
         total: u64,
     },
+    /// A duration that must not be negative (the length of a run, the time a run has taken).
+    #[error("{what} is negative ({value}): a run's duration cannot be")]
+    NegativeDuration {
+        /// Which duration: "the complete run's duration" or "the current run's time".
+        what: &'static str,
+        /// The duration as formatted.
+        value: String,
+    },
     /// A timestamp format is not a valid strftime pattern.
     #[error("invalid timestamp format {format:?}: not a valid strftime pattern")]
     InvalidStampFormat {
@@ -56,6 +64,21 @@ pub enum Error {
         format: String,
         /// What it produced.
         stamp: String,
+        /// The first forbidden character.
+        ch: char,
+    },
+    /// A timestamp format produces nothing (`""`, say): the name would not be stamped.
+    #[error("timestamp format {format:?} produces an empty stamp")]
+    EmptyStamp {
+        /// The format as given.
+        format: String,
+    },
+    /// The separator between stamp and name holds a character that file names cannot hold on
+    /// Windows (`/` and `\` would also make the name a path).
+    #[error("separator {separator:?} holds {ch:?}, which is not allowed in file names on Windows")]
+    UnsafeSeparator {
+        /// The separator as given.
+        separator: String,
         /// The first forbidden character.
         ch: char,
     },

@@ -39,7 +39,8 @@ impl Eta {
     /// (zero left), so the total never shrinks below the runs still to start.
     ///
     /// # Errors
-    /// [`Error::InvalidCounts`] unless `done < total` (a run must be in progress), and
+    /// [`Error::InvalidCounts`] unless `done < total` (a run must be in progress),
+    /// [`Error::NegativeDuration`] if `complete` or `current` is negative, and
     /// [`Error::OutOfRange`] if the total overflows.
     pub fn new(
         complete: ConciseDuration,
@@ -49,6 +50,17 @@ impl Eta {
     ) -> Result<Self> {
         if done >= total {
             return Err(Error::InvalidCounts { done, total });
+        }
+        for (what, value) in [
+            ("the complete run's duration", complete),
+            ("the current run's time", current),
+        ] {
+            if value.is_negative() {
+                return Err(Error::NegativeDuration {
+                    what,
+                    value: value.compact(),
+                });
+            }
         }
         let runs_after_current = total - done - 1;
         let current_remaining = duration::diff(complete, current)?.max(ConciseDuration::ZERO);
@@ -206,6 +218,21 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn negative_durations_are_rejected() {
+        let err = Eta::new(d("1h"), d("-5m"), 0, 2).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the current run's time is negative (-5m): a run's duration cannot be"
+        );
+        let err = Eta::new(d("-1h"), d("0s"), 0, 3).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("the complete run's duration is negative"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -15,6 +15,11 @@ pub const DEFAULT_STAMP_FORMAT: &str = "%Y-%m-%d %H-%M-%S%.6f";
 /// Characters Windows forbids in file names, besides control characters.
 const FORBIDDEN: &[char] = &['<', '>', ':', '"', '/', '\\', '|', '?', '*'];
 
+/// Whether file names cannot hold `c` on Windows.
+fn unsafe_in_names(c: char) -> bool {
+    c.is_control() || FORBIDDEN.contains(&c)
+}
+
 /// Options of [`timestamped_name_with`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StampOptions {
@@ -89,8 +94,10 @@ fn prefixed(name: &str, stamp: &str, separator: &str) -> String {
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidStampFormat`] for a pattern chrono cannot format, and
-/// [`Error::UnsafeStamp`] when the stamp holds a character Windows forbids in file names.
+/// [`Error::InvalidStampFormat`] for a pattern chrono cannot format,
+/// [`Error::UnsafeStamp`] when the stamp holds a character Windows forbids in file names,
+/// [`Error::EmptyStamp`] when it is empty, and [`Error::UnsafeSeparator`] when the separator
+/// holds such a character.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn timestamped_name_with<C: Clock>(
     name: &str,
@@ -100,6 +107,12 @@ pub fn timestamped_name_with<C: Clock>(
 where
     <C::Tz as TimeZone>::Offset: std::fmt::Display,
 {
+    if let Some(ch) = options.separator.chars().find(|&c| unsafe_in_names(c)) {
+        return Err(Error::UnsafeSeparator {
+            separator: options.separator.clone(),
+            ch,
+        });
+    }
     let stamp = stamp(&clock.now(), &options.format)?;
     Ok(prefixed(name, &stamp, &options.separator))
 }
@@ -120,10 +133,12 @@ where
     // Formatting fails for fields the value lacks; a `DateTime` has them all, but a
     // failure still becomes an error rather than a panic.
     write!(text, "{}", time.format_with_items(items.iter())).map_err(|_| invalid())?;
-    if let Some(ch) = text
-        .chars()
-        .find(|&c| c.is_control() || FORBIDDEN.contains(&c))
-    {
+    if text.is_empty() {
+        return Err(Error::EmptyStamp {
+            format: format.to_owned(),
+        });
+    }
+    if let Some(ch) = text.chars().find(|&c| unsafe_in_names(c)) {
         return Err(Error::UnsafeStamp {
             format: format.to_owned(),
             stamp: text,
@@ -211,5 +226,29 @@ mod tests {
             r#"invalid timestamp format "%Q": not a valid strftime pattern"#
         );
         assert!(stamp(&clock().0, "%").is_err());
+        assert_eq!(
+            stamp(&clock().0, "").unwrap_err().to_string(),
+            r#"timestamp format "" produces an empty stamp"#
+        );
+    }
+
+    #[test]
+    fn unsafe_separators_are_errors() {
+        for (separator, ch) in [(":", ':'), ("/", '/'), ("a\\b", '\\'), ("\n", '\n')] {
+            let options = StampOptions {
+                separator: separator.into(),
+                ..StampOptions::default()
+            };
+            let err = timestamped_name_with("x", &options, &clock()).unwrap_err();
+            assert!(
+                matches!(err, Error::UnsafeSeparator { ch: c, .. } if c == ch),
+                "{separator:?}: {err}"
+            );
+        }
+        let options = StampOptions {
+            separator: "_".into(),
+            ..StampOptions::default()
+        };
+        assert!(timestamped_name_with("x", &options, &clock()).is_ok());
     }
 }
