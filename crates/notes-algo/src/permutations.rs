@@ -53,6 +53,7 @@ pub fn next_permutation<T: Ord>(v: &mut [T]) -> bool {
 /// assert!(notes_algo::count_permutations(35).is_err());
 /// # Ok::<(), notes_algo::Error>(())
 /// ```
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn count_permutations(n: usize) -> Result<u128, Error> {
     (1..=n as u128)
         .try_fold(1u128, |acc, k| acc.checked_mul(k))
@@ -70,6 +71,7 @@ pub fn count_permutations(n: usize) -> Result<u128, Error> {
 /// assert_eq!(notes_algo::count_distinct_permutations(b"aabbccddeeff")?, 7_484_400);
 /// # Ok::<(), notes_algo::Error>(())
 /// ```
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn count_distinct_permutations<T: Ord>(items: &[T]) -> Result<u128, Error> {
     let mut sorted: Vec<&T> = items.iter().collect();
     sorted.sort_unstable();
@@ -127,6 +129,7 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
 ///     .collect();
 /// assert_eq!(p, ["123", "132", "213", "231", "312", "321"]);
 /// ```
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn permutations<T: Clone>(items: &[T]) -> Permutations<T> {
     Permutations {
         items: items.to_vec(),
@@ -143,6 +146,7 @@ pub fn permutations<T: Clone>(items: &[T]) -> Permutations<T> {
 /// let p: Vec<String> = notes_algo::string_permutations("hé").collect();
 /// assert_eq!(p, ["hé", "éh"]);
 /// ```
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn string_permutations(s: &str) -> impl Iterator<Item = String> + use<> {
     let chars: Vec<char> = s.chars().collect();
     let mut perms = permutations(&chars);
@@ -686,6 +690,7 @@ impl<T: Copy, const N: usize> std::iter::FusedIterator for ArrayPermutations<T, 
 /// let p: Vec<Vec<u8>> = notes_algo::distinct_permutations(b"aba").collect();
 /// assert_eq!(p, [b"aab".to_vec(), b"aba".to_vec(), b"baa".to_vec()]);
 /// ```
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn distinct_permutations<T: Ord + Clone>(items: &[T]) -> DistinctPermutations<T> {
     let mut items = items.to_vec();
     items.sort();

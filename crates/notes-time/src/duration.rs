@@ -79,6 +79,7 @@ impl ConciseDuration {
     /// # Errors
     /// [`Error::InvalidDuration`], whose column points at the offending part:
     /// `"6x"` gives `unknown unit "x" at column 2`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub fn parse(input: &str) -> Result<Self> {
         let nanos = parse_nanos(input, true)?;
         Ok(Self(
@@ -168,6 +169,7 @@ impl ConciseDuration {
     /// assert_eq!(d.format(compact), "-1h9m45s");
     /// # Ok::<(), notes_time::Error>(())
     /// ```
+    #[tracing::instrument(level = "debug", skip_all)]
     pub fn format(self, options: FormatOptions) -> String {
         let secs = self.whole_seconds(options.rounding);
         let sign = if secs < 0 { "-" } else { "" };

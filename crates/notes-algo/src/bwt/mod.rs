@@ -31,6 +31,7 @@ use crate::Error;
 /// assert_eq!(notes_algo::bwt("abab"), ("bbaa".to_owned(), 0));
 /// assert_eq!(notes_algo::bwt(""), (String::new(), 0));
 /// ```
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn bwt(s: &str) -> (String, usize) {
     if s.is_ascii() {
         let (last, index) = forward::bwt_bytes(s.as_bytes());
@@ -97,6 +98,7 @@ pub fn bwt_of<T: Ord + Copy>(s: &[T]) -> (Vec<T>, usize) {
 ///
 /// [`Error::BwtIndex`] if `index` is not below the number of characters (or not 0 for an
 /// empty `last`), [`Error::NotBwt`] if no string has this BWT and index.
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn inverse_bwt(last: &str, index: usize) -> Result<String, Error> {
     if last.is_ascii() {
         let text = inverse::inverse_bytes(last.as_bytes(), index)?;

@@ -66,6 +66,7 @@ impl PrimeOptions {
 /// assert!(notes_algo::is_prime(18_446_744_073_709_551_557)); // 2^64 - 59
 /// assert!(!notes_algo::is_prime(u64::MAX));
 /// ```
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn is_prime(n: u64) -> bool {
     miller_rabin::is_prime_u64(n)
 }
@@ -103,6 +104,7 @@ pub fn primes_in_with(lo: u64, hi: u64, options: &PrimeOptions) -> Result<Vec<u6
 /// let near_top: Vec<u64> = notes_algo::primes_in(u64::MAX - 100, u64::MAX).collect();
 /// assert_eq!(near_top, [18_446_744_073_709_551_521, 18_446_744_073_709_551_533, 18_446_744_073_709_551_557]);
 /// ```
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn primes_in(lo: u64, hi: u64) -> Primes {
     Primes::new(lo, hi)
 }
@@ -119,6 +121,7 @@ pub fn primes_in(lo: u64, hi: u64) -> Primes {
 /// assert_eq!(notes_algo::count_primes(100), 25);
 /// assert_eq!(notes_algo::count_primes(10_000_000_000), 455_052_511);
 /// ```
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn count_primes(n: u64) -> u64 {
     count(n, Method::Auto, None)
 }
@@ -144,6 +147,7 @@ pub fn count_primes_with(n: u64, options: &PrimeOptions) -> Result<u64, Error> {
 /// assert_eq!(notes_algo::nth_prime(1_000_000)?, 15_485_863);
 /// # Ok::<(), notes_algo::Error>(())
 /// ```
+#[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
 pub fn nth_prime(k: u64) -> Result<u64, Error> {
     nth_prime_with(k, &PrimeOptions::default())
 }

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use notes_prof::{ReportOptions, Restriction, SortKey, Stats};
+use notes_prof::{Calls, Func, ReportOptions, Restriction, SortKey, Stats};
 use serde::Serialize;
 
+use crate::cli::UsageError;
 use crate::output::Out;
 
 /// Arguments of `notes prof`.
@@ -66,8 +67,9 @@ pub(crate) struct ShowArgs {
     #[arg(long)]
     callees: bool,
 
-    /// Write the report to `.profile YYYY-mm-dd HH-MM-SS.txt` instead of stdout.
-    #[arg(long, conflicts_with = "json")]
+    /// Write the report to `.profile YYYY-mm-dd HH-MM-SS.txt` instead of stdout (with `-2`,
+    /// `-3`, ... before `.txt` when that file exists: nothing is overwritten).
+    #[arg(long)]
     save_report: bool,
 }
 
@@ -126,6 +128,21 @@ struct JsonRow<'a> {
     tottime: f64,
     cumtime: f64,
     callers: Vec<JsonEdge>,
+    /// With `--callees` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callees: Option<Vec<JsonEdge>>,
+}
+
+impl JsonEdge {
+    fn new(func: &Func, calls: &Calls) -> Self {
+        Self {
+            function: func.to_string(),
+            ncalls: calls.ncalls,
+            pcalls: calls.pcalls,
+            tottime: calls.tottime.as_secs_f64(),
+            cumtime: calls.cumtime.as_secs_f64(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -159,6 +176,13 @@ fn show(args: &ShowArgs, out: &mut Out) -> anyhow::Result<()> {
     };
     let report = stats.report(&options);
     if out.json {
+        if args.save_report {
+            return Err(UsageError(
+                "--save-report writes the text report; it cannot be combined with --json".into(),
+            )
+            .into());
+        }
+        let callees = args.callees.then(|| stats.callees());
         let rows: Vec<JsonRow<'_>> = report
             .rows()
             .iter()
@@ -174,14 +198,15 @@ fn show(args: &ShowArgs, out: &mut Out) -> anyhow::Result<()> {
                 callers: row
                     .callers
                     .iter()
-                    .map(|(caller, c)| JsonEdge {
-                        function: caller.to_string(),
-                        ncalls: c.ncalls,
-                        pcalls: c.pcalls,
-                        tottime: c.tottime.as_secs_f64(),
-                        cumtime: c.cumtime.as_secs_f64(),
-                    })
+                    .map(|(caller, c)| JsonEdge::new(caller, c))
                     .collect(),
+                callees: callees.as_ref().map(|all| {
+                    all.get(func)
+                        .into_iter()
+                        .flatten()
+                        .map(|(callee, c)| JsonEdge::new(callee, c))
+                        .collect()
+                }),
             })
             .collect();
         return out.json(&rows);
@@ -194,8 +219,7 @@ fn show(args: &ShowArgs, out: &mut Out) -> anyhow::Result<()> {
         report.to_string()
     };
     if args.save_report {
-        let name = report_file_name(&chrono::Local::now())?;
-        std::fs::write(&name, &text).with_context(|| format!("cannot write {name:?}"))?;
+        let name = save_new(&report_file_name(&chrono::Local::now())?, &text)?;
         writeln!(out, "report saved to {name}")?;
     } else {
         write!(out, "{text}")?;
@@ -209,6 +233,34 @@ fn report_file_name(now: &chrono::DateTime<chrono::Local>) -> anyhow::Result<Str
         ".profile {}.txt",
         notes_time::stamp(now, "%Y-%m-%d %H-%M-%S")?
     ))
+}
+
+/// Writes `text` to a file named `name` that does not exist yet, or else `-2`, `-3`, ... put
+/// before the extension (a second report in the same second must not replace the first);
+/// returns the name used.
+fn save_new(name: &str, text: &str) -> anyhow::Result<String> {
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    for n in 1..=1000 {
+        let candidate = if n == 1 {
+            name.to_owned()
+        } else {
+            format!("{stem}-{n}.{ext}")
+        };
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(mut file) => {
+                file.write_all(text.as_bytes())
+                    .with_context(|| format!("cannot write {candidate:?}"))?;
+                return Ok(candidate);
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(err) => return Err(err).with_context(|| format!("cannot create {candidate:?}")),
+        }
+    }
+    anyhow::bail!("cannot save the report: {name:?} and 999 numbered variants all exist")
 }
 
 /// `notes prof diff BEFORE AFTER`.
