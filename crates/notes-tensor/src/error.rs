@@ -22,7 +22,9 @@ pub enum Error {
         right: Vec<usize>,
     },
     /// An operand has the wrong number of dimensions for the requested form.
-    #[error("{op}: {name} must be {expected}-dimensional, but has shape {shape:?}")]
+    #[error(
+        "{op}: {name} must be {expected}-dimensional, but has shape {shape:?} ({other_name} has shape {other:?})"
+    )]
     WrongNdim {
         /// The operation: `"heads_first"` or `"batched"`.
         op: &'static str,
@@ -32,6 +34,10 @@ pub enum Error {
         expected: usize,
         /// The operand's actual shape.
         shape: Vec<usize>,
+        /// The other operand's name.
+        other_name: &'static str,
+        /// The other operand's shape.
+        other: Vec<usize>,
     },
     /// The output would have more elements than fit in memory's address space.
     #[error("{op}: the output shape {shape:?} has too many elements")]
@@ -40,6 +46,16 @@ pub enum Error {
         op: &'static str,
         /// The requested output shape (as far as it could be computed).
         shape: Vec<usize>,
+    },
+    /// The output could not be allocated (as numpy's "Unable to allocate" `MemoryError`).
+    #[error("{op}: cannot allocate {bytes} bytes for the output of shape {shape:?}")]
+    OutOfMemory {
+        /// The operation.
+        op: &'static str,
+        /// The output shape.
+        shape: Vec<usize>,
+        /// The bytes it needs.
+        bytes: usize,
     },
     /// A `.npy` file could not be opened, created or written.
     #[error("cannot {action} {}", path.display())]

@@ -93,8 +93,8 @@ where
             right: x.shape().to_vec(),
         });
     }
-    checked_len("heads_first", &[m, n])?;
-    let mut out = Array2::default((m, n));
+    let mut out = Array2::from_shape_vec((m, n), zeroed("heads_first", &[m, n])?)
+        .map_err(|_| too_large("heads_first", &[m, n]))?;
     A::heads_first_kernel(w.view(), x.view(), out.view_mut());
     Ok(out)
 }
@@ -128,8 +128,8 @@ where
     S2: Data<Elem = A>,
 {
     let (b, m, n) = batched_out_dim(x.view(), w.view())?;
-    checked_len("batched", &[b, m, n])?;
-    let mut out = Array3::default((b, m, n));
+    let mut out = Array3::from_shape_vec((b, m, n), zeroed("batched", &[b, m, n])?)
+        .map_err(|_| too_large("batched", &[b, m, n]))?;
     A::batched_kernel(x.view(), w.view(), out.view_mut());
     Ok(out)
 }
@@ -187,11 +187,31 @@ fn checked_len(op: &'static str, shape: &[usize]) -> Result<usize, Error> {
     let len = shape.iter().try_fold(1_usize, |acc, &s| acc.checked_mul(s));
     match len {
         Some(len) if len <= isize::MAX as usize => Ok(len),
-        _ => Err(Error::TooLarge {
+        _ => Err(too_large(op, shape)),
+    }
+}
+
+fn too_large(op: &'static str, shape: &[usize]) -> Error {
+    Error::TooLarge {
+        op,
+        shape: shape.to_vec(),
+    }
+}
+
+/// The output's elements, all `A::default()`, allocated fallibly: an output bigger than the
+/// memory the system grants is [`Error::OutOfMemory`], not an abort.
+fn zeroed<A: Clone + Default>(op: &'static str, shape: &[usize]) -> Result<Vec<A>, Error> {
+    let len = checked_len(op, shape)?;
+    let mut elems = Vec::new();
+    elems
+        .try_reserve_exact(len)
+        .map_err(|_| Error::OutOfMemory {
             op,
             shape: shape.to_vec(),
-        }),
-    }
+            bytes: len.saturating_mul(size_of::<A>()),
+        })?;
+    elems.resize(len, A::default());
+    Ok(elems)
 }
 
 fn macs(dims: &[usize]) -> usize {
@@ -677,6 +697,21 @@ mod tests {
         Array3::from_shape_fn((b, m, n), |(bi, i, j)| {
             (0..d).fold(A::default(), |acc, k| mac(acc, x[[bi, k]], w[[i, k, j]]))
         })
+    }
+
+    #[test]
+    fn an_output_too_big_to_allocate_is_an_error() {
+        // d = 0: the inputs hold nothing, but the output would take 2^59 bytes.
+        let x = Array2::<i64>::zeros((1 << 20, 0));
+        let w = Array3::<i64>::zeros((1 << 20, 0, 1 << 16));
+        let err = batched(&x, &w).unwrap_err();
+        assert!(
+            matches!(err, Error::OutOfMemory { bytes, .. } if bytes == 1 << 59),
+            "{err}"
+        );
+        let w = Array3::<i64>::zeros((1 << 31, 1 << 30, 0));
+        let err = heads_first(&w, &Array1::<i64>::zeros(0)).unwrap_err();
+        assert!(matches!(err, Error::OutOfMemory { .. }), "{err}");
     }
 
     #[test]

@@ -222,29 +222,38 @@ pub fn multihead(x: &AnyArray, w: &AnyArray, form: Form, x_path: &Path) -> Resul
             Form::HeadsFirst => "heads_first",
             Form::Batched => "batched",
         };
-        let wrong = |name, expected, shape: &[usize]| Error::WrongNdim {
-            op,
-            name,
-            expected,
-            shape: shape.to_vec(),
+        let wrong = |name, expected| {
+            let (shape, other_name, other) = if name == "w" {
+                (w.shape(), "x", x.shape())
+            } else {
+                (x.shape(), "w", w.shape())
+            };
+            Error::WrongNdim {
+                op,
+                name,
+                expected,
+                shape: shape.to_vec(),
+                other_name,
+                other: other.to_vec(),
+            }
         };
         let w3 = w
             .view()
             .into_dimensionality::<Ix3>()
-            .map_err(|_| wrong("w", 3, w.shape()))?;
+            .map_err(|_| wrong("w", 3))?;
         Ok(match form {
             Form::HeadsFirst => {
                 let x1 = x
                     .view()
                     .into_dimensionality::<Ix1>()
-                    .map_err(|_| wrong("x", 1, x.shape()))?;
+                    .map_err(|_| wrong("x", 1))?;
                 crate::heads_first(&w3, &x1)?.into_dyn()
             }
             Form::Batched => {
                 let x2 = x
                     .view()
                     .into_dimensionality::<Ix2>()
-                    .map_err(|_| wrong("x", 2, x.shape()))?;
+                    .map_err(|_| wrong("x", 2))?;
                 crate::batched(&x2, &w3)?.into_dyn()
             }
         })
