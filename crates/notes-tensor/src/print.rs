@@ -91,6 +91,25 @@ impl Default for PrintOptions {
     }
 }
 
+impl PrintOptions {
+    /// The options as `np.set_printoptions` stores them: `legacy='1.13'` forces `sign='-'`
+    /// (numpy 1.13 had no sign option). [`set_printoptions`] and [`printoptions`] apply this;
+    /// [`format_array`] with explicit options does not, as `np.array2string` does not.
+    ///
+    /// ```
+    /// use notes_tensor::{Legacy, PrintOptions, Sign};
+    /// let o = PrintOptions { sign: Sign::Plus, legacy: Some(Legacy::V1_13), ..Default::default() };
+    /// assert_eq!(o.normalized().sign, Sign::Minus);
+    /// ```
+    #[must_use]
+    pub fn normalized(mut self) -> Self {
+        if self.legacy == Some(Legacy::V1_13) {
+            self.sign = Sign::Minus;
+        }
+        self
+    }
+}
+
 static GLOBAL: RwLock<Option<PrintOptions>> = RwLock::new(None);
 
 thread_local! {
@@ -102,7 +121,7 @@ pub fn set_printoptions(options: PrintOptions) {
     let mut global = GLOBAL
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    *global = Some(options);
+    *global = Some(options.normalized());
 }
 
 /// The options in force on this thread: the innermost [`printoptions`] override, else the
@@ -131,7 +150,7 @@ pub fn get_printoptions() -> PrintOptions {
 /// assert_eq!(a.numpy().to_string(), "[0.33333333 2.        ]");
 /// ```
 pub fn printoptions(options: PrintOptions) -> PrintOptionsGuard {
-    SCOPED.with(|s| s.borrow_mut().push(options));
+    SCOPED.with(|s| s.borrow_mut().push(options.normalized()));
     PrintOptionsGuard {
         _not_send: std::marker::PhantomData,
     }

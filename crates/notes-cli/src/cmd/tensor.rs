@@ -103,6 +103,8 @@ impl PrintArgs {
             infstr: self.infstr.clone(),
             legacy: self.legacy.as_ref().map(|_| Legacy::V1_13),
         }
+        // These are np.set_printoptions' options: legacy 1.13 ignores --sign there.
+        .normalized()
     }
 }
 
