@@ -171,6 +171,8 @@ fn spawn_cost() {
     let mut std_times = Vec::new();
     let mut run_times = Vec::new();
     let mut limit_times = Vec::new();
+    let mut pc_times = Vec::new();
+    let mut gnu_times = Vec::new();
     let limit = notes_proc::Limit::new(Duration::from_secs(10));
     for _ in 0..SPAWN_ROUNDS {
         let start = Instant::now();
@@ -186,6 +188,34 @@ fn spawn_cost() {
         let outcome = notes_proc::run_with_timeout(&mut Command::new("true"), &limit).unwrap();
         limit_times.push(start.elapsed());
         assert!(outcome.status.success());
+
+        // The peers with the same 10 s limit: process_control's output with a time limit, and
+        // GNU timeout running `true` (two execs: timeout, then true).
+        let start = Instant::now();
+        let child = Command::new("true")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child
+            .controlled_with_output()
+            .time_limit(Duration::from_secs(10))
+            .terminate_for_timeout()
+            .wait()
+            .unwrap()
+            .expect("true ends in time");
+        pc_times.push(start.elapsed());
+        assert!(out.status.success());
+
+        let start = Instant::now();
+        let out = Command::new("timeout")
+            .args(["10", "true"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        gnu_times.push(start.elapsed());
+        assert!(out.status.success());
     }
     let base = median(&mut std_times);
     println!("| contender | median | ratio to std |");
@@ -194,6 +224,8 @@ fn spawn_cost() {
         ("std Command::output()", &mut std_times),
         ("notes_proc::run", &mut run_times),
         ("notes_proc::run_with_timeout (10 s)", &mut limit_times),
+        ("process_control output, time_limit 10 s", &mut pc_times),
+        ("GNU timeout 10 true (std output())", &mut gnu_times),
     ] {
         let med = median(times);
         println!(

@@ -144,10 +144,15 @@ impl fmt::Display for Diff {
             )?;
         }
         writeln!(f)?;
-        writeln!(f, "   ncalls   ncalls  cumtime  cumtime    delta    ratio")?;
         writeln!(
             f,
-            "   before    after   before    after  cumtime    after/before filename:lineno(function)"
+            "{:>9} {:>8} {:>8} {:>8} {:>8} {:>12}",
+            "ncalls", "ncalls", "cumtime", "cumtime", "delta", "ratio"
+        )?;
+        writeln!(
+            f,
+            "{:>9} {:>8} {:>8} {:>8} {:>8} {:>12}    filename:lineno(function)",
+            "before", "after", "before", "after", "cumtime", "after/before"
         )?;
         for row in &self.rows {
             let ratio = match (row.before, row.after, row.ratio()) {
@@ -158,7 +163,7 @@ impl fmt::Display for Diff {
             };
             writeln!(
                 f,
-                "{:>9} {:>8} {:>8} {:>8} {:>+8.3} {:>8}    {}",
+                "{:>9} {:>8} {:>8} {:>8} {:>+8.3} {:>12}    {}",
                 ncalls(row.before),
                 ncalls(row.after),
                 cumtime(row.before),
@@ -208,12 +213,20 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("        1        1    0.100    0.050   -0.050    0.50x    m.rs:4(f)"),
+            text.contains(
+                "        1        1    0.100    0.050   -0.050        0.50x    m.rs:4(f)"
+            ),
             "{text}"
         );
         assert!(
-            text.contains("        -        3        -    0.045   +0.045      new    m.rs:9(h)"),
+            text.contains(
+                "        -        3        -    0.045   +0.045          new    m.rs:9(h)"
+            ),
             "{text}"
         );
+        // The function column's header stands over the function names.
+        let header = text.lines().find(|l| l.contains("filename:")).unwrap();
+        let row = text.lines().find(|l| l.ends_with("m.rs:4(f)")).unwrap();
+        assert_eq!(header.find("filename"), row.find("m.rs"), "{text}");
     }
 }

@@ -43,17 +43,18 @@ pub(crate) struct ShowArgs {
     #[arg(long)]
     reverse: bool,
 
-    /// Keep functions whose `file:line(function)` matches this regex (repeatable; applied first).
+    /// Keep functions whose `file:line(function)` matches this regex. --filter, --fraction and
+    /// --limit repeat and apply in the order given, as pstats' print_stats(*restrictions).
     #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
     filter: Vec<Restriction>,
 
-    /// Keep this fraction of the list, in [0, 1) (applied after --filter).
+    /// Keep this fraction of the list, in [0, 1).
     #[arg(long, value_name = "F", value_parser = parse_fraction)]
-    fraction: Option<Restriction>,
+    fraction: Vec<Restriction>,
 
-    /// Keep the first N functions (applied last).
+    /// Keep the first N functions.
     #[arg(long, value_name = "N")]
-    limit: Option<usize>,
+    limit: Vec<usize>,
 
     /// Remove directories from file names, merging functions that then collide.
     #[arg(long)]
@@ -164,11 +165,7 @@ fn show(args: &ShowArgs, out: &mut Out) -> anyhow::Result<()> {
     if args.strip_dirs {
         stats.strip_dirs();
     }
-    let mut restrictions = args.filter.clone();
-    restrictions.extend(args.fraction.clone());
-    if let Some(n) = args.limit {
-        restrictions.push(Restriction::Top(n));
-    }
+    let restrictions = restrictions_in_given_order(args);
     let options = ReportOptions {
         sort: args.sort.clone(),
         reverse: args.reverse,
@@ -233,6 +230,47 @@ fn report_file_name(now: &chrono::DateTime<chrono::Local>) -> anyhow::Result<Str
         ".profile {}.txt",
         notes_time::stamp(now, "%Y-%m-%d %H-%M-%S")?
     ))
+}
+
+/// `--filter`, `--fraction` and `--limit` in the order they stand on the command line (read
+/// again for the positions clap's derived arguments do not keep); when the positions cannot be
+/// had, filters, then fractions, then limits.
+fn restrictions_in_given_order(args: &ShowArgs) -> Vec<Restriction> {
+    use clap::CommandFactory;
+
+    let matches = crate::cli::Cli::command()
+        .try_get_matches_from(std::env::args_os())
+        .ok();
+    let show = matches
+        .as_ref()
+        .and_then(|m| m.subcommand_matches("prof"))
+        .and_then(|m| m.subcommand_matches("show"));
+    let positions = |id: &str, len: usize, fallback: usize| -> Vec<usize> {
+        let given: Vec<usize> = show
+            .and_then(|m| m.indices_of(id))
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        if given.len() == len {
+            given
+        } else {
+            (fallback..fallback + len).collect()
+        }
+    };
+    let limits: Vec<Restriction> = args.limit.iter().map(|&n| Restriction::Top(n)).collect();
+    let mut all: Vec<(usize, Restriction)> = Vec::new();
+    for (id, list, fallback) in [
+        ("filter", &args.filter, 0),
+        ("fraction", &args.fraction, 1 << 20),
+        ("limit", &limits, 2 << 20),
+    ] {
+        all.extend(
+            positions(id, list.len(), fallback)
+                .into_iter()
+                .zip(list.iter().cloned()),
+        );
+    }
+    all.sort_by_key(|&(position, _)| position);
+    all.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Writes `text` to a file named `name` that does not exist yet, or else `-2`, `-3`, ... put
