@@ -249,6 +249,9 @@ impl RenamePlan {
         order.sort_by(|&a, &b| renames[a].from.cmp(&renames[b].from));
         let mut renames: Vec<Rename> = order.iter().map(|&i| renames[i].clone()).collect();
         let depths: Vec<usize> = order.iter().map(|&i| depths[i]).collect();
+        // An invalid new name (empty, `..`, ...) is one conflict, already reported: its
+        // target is not a real path, so it takes part in no other check.
+        let invalid: Vec<bool> = renames.iter().map(|r| r.conflicted).collect();
 
         let fold = entries
             .iter()
@@ -257,6 +260,9 @@ impl RenamePlan {
         // Two sources onto one target (compared case-insensitively where the file system is).
         let mut by_target: HashMap<OsString, Vec<usize>> = HashMap::new();
         for (i, r) in renames.iter().enumerate() {
+            if invalid[i] {
+                continue;
+            }
             let key = if fold {
                 OsString::from(r.to.as_os_str().to_string_lossy().to_lowercase())
             } else {
@@ -276,8 +282,8 @@ impl RenamePlan {
             });
         }
         // A target that exists already and is not the source itself.
-        for r in &mut renames {
-            if target_taken(&r.from, &r.to) {
+        for (r, &invalid) in renames.iter_mut().zip(&invalid) {
+            if !invalid && target_taken(&r.from, &r.to) {
                 r.conflicted = true;
                 conflicts.push(Conflict::TargetExists {
                     from: r.from.clone(),

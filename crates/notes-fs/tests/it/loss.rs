@@ -222,6 +222,26 @@ fn invalid_names_are_conflicts() {
     let plan = RenamePlan::new(dir.path(), &options).unwrap();
     assert!(matches!(plan.conflicts(), [Conflict::InvalidName { .. }]));
     assert!(plan.renames()[0].conflicted);
+
+    // An empty name and `..` are one conflict each, not also "would replace the existing"
+    // directory their target path resolves to.
+    for to in ["", ".."] {
+        let dir = tempfile::tempdir().unwrap();
+        tree(dir.path(), &["abc", "x"]);
+        let options = RenameOptions {
+            rule: RenameRule {
+                replace: vec![("abc".into(), to.into())],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let plan = RenamePlan::new(dir.path(), &options).unwrap();
+        assert!(
+            matches!(plan.conflicts(), [Conflict::InvalidName { .. }]),
+            "{to:?}: {:?}",
+            plan.conflicts()
+        );
+    }
 }
 
 #[test]
