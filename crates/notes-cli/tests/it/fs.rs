@@ -47,6 +47,46 @@ fn find_writes_a_file_or_nul_separated_paths() {
     assert_eq!(text(&out.stdout), want);
 }
 
+/// `notes find` run by `script` on a pseudo-terminal (util-linux), with `redirect` after it:
+/// what the terminal got. None when `script` is not installed.
+#[cfg(target_os = "linux")]
+fn find_on_a_terminal(root: &Path, redirect: &str) -> Option<String> {
+    let notes = env!("CARGO_BIN_EXE_notes");
+    let command = format!("'{notes}' find '{}' -e wav {redirect}", root.display());
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    Some(text(&out.stdout))
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn find_on_a_terminal_draws_no_progress_for_a_quick_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), &["a.wav", "b.txt", "sub/c.wav", "sub/d.txt"]);
+    // Stderr alone on the terminal: the walk is done long before a progress line would show.
+    let Some(terminal) = find_on_a_terminal(dir.path(), "> /dev/null") else {
+        return;
+    };
+    assert_eq!(terminal, "");
+    // Paths on the terminal too: only the paths.
+    let mut lines: Vec<_> = find_on_a_terminal(dir.path(), "")
+        .unwrap()
+        .lines()
+        .map(|line| line.trim_end_matches('\r').to_owned())
+        .collect();
+    lines.sort();
+    let root = dir.path().display();
+    assert_eq!(
+        lines,
+        [format!("{root}/a.wav"), format!("{root}/sub/c.wav")]
+    );
+}
+
 #[test]
 fn rename_applies_then_undoes() {
     let dir = tempfile::tempdir().unwrap();
