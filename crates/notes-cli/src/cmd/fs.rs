@@ -463,12 +463,12 @@ pub(crate) struct DeleteArgs {
     #[arg(long)]
     apply: bool,
 
-    /// Move the files to the trash instead of deleting them.
-    #[arg(long, requires = "apply")]
+    /// Move the files to the trash instead of deleting them (a dry run without --apply).
+    #[arg(long)]
     trash: bool,
 }
 
-/// `notes delete [ROOT] --keep-ext EXT... [--apply [--trash]]`.
+/// `notes delete [ROOT] --keep-ext EXT... [--apply] [--trash]`.
 pub(crate) fn delete(args: &DeleteArgs, out: &mut Out) -> anyhow::Result<()> {
     let rule = notes_fs::DeleteRule {
         keep_ext: args.keep_ext.clone(),
@@ -489,9 +489,14 @@ pub(crate) fn delete(args: &DeleteArgs, out: &mut Out) -> anyhow::Result<()> {
     let count = plan.files().len();
     let size = HumanBytes(plan.total_size());
     if !args.apply {
+        let (would, pass) = if args.trash {
+            ("be moved to the trash", "move them")
+        } else {
+            ("be deleted", "delete")
+        };
         writeln!(
             out,
-            "dry run: {count} file(s), {size}, would be deleted; pass --apply to delete"
+            "dry run: {count} file(s), {size}, would {would}; pass --apply to {pass}"
         )?;
         return Ok(());
     }

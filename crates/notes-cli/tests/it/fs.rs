@@ -149,6 +149,28 @@ fn delete_is_a_dry_run_until_applied() {
     assert!(root.join("A File.PDF").exists() && root.join(".git/config").exists());
 }
 
+#[test]
+fn delete_with_trash_but_without_apply_is_a_dry_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    tree(&root, &["old.tmp", "keep.pdf"]);
+    let data = dir.path().join("data");
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["delete", "tree", "-k", "pdf", "--trash"])
+        .current_dir(dir.path())
+        .env("XDG_DATA_HOME", &data)
+        .env("HOME", dir.path())
+        .output()
+        .expect("run notes");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "tree/old.tmp\ndry run: 1 file(s), 7 B, would be moved to the trash; pass --apply to move them\n"
+    );
+    assert!(root.join("old.tmp").exists() && root.join("keep.pdf").exists());
+    assert!(!data.exists());
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn delete_can_move_files_to_the_trash() {
