@@ -7,6 +7,7 @@ mod cli;
 mod cmd;
 mod logging;
 mod output;
+mod progress;
 
 use std::io::Write;
 use std::process::ExitCode;

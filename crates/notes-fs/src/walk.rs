@@ -21,7 +21,8 @@ pub struct FindOptions {
     /// Do not read `.gitignore`, `.ignore` and git's exclude files.
     pub no_ignore: bool,
     /// Follow symbolic links. A link back to an ancestor is reported as a
-    /// [`Problem::Loop`] warning and not entered again.
+    /// [`Problem::Loop`] warning and not entered again; a link whose target does not exist
+    /// (dangling) is reported as a file, as fd and `find -L` do.
     pub follow_links: bool,
     /// Descend at most this many levels below the root (1: the root's own entries only).
     pub max_depth: Option<usize>,
@@ -152,7 +153,8 @@ pub struct Found {
 /// empty set matches every file), as [`Found`].
 ///
 /// The extension is [`Path::extension`], so `report.pdf.bak` has `bak` and `.bashrc` has none.
-/// Anything that is not a directory counts as a file (links too, unless followed).
+/// Anything that is not a directory counts as a file (links too, unless followed; a dangling
+/// link even when followed).
 /// Unreadable directories, vanished entries and link loops are warnings, not errors;
 /// the error is for a root that cannot be walked at all.
 ///
@@ -262,7 +264,11 @@ pub fn find_each<S: AsRef<OsStr>>(
         for entry in walk {
             match entry {
                 Ok(entry) => report(&mut visit, entry.path(), entry.file_type().is_dir()),
-                Err(err) => visit(Event::Warning(Warning::from_walkdir(err, &base))),
+                Err(err) => match dangling_link(Warning::from_walkdir(err, &base), false) {
+                    Ok(Some(link)) => report(&mut visit, &link, false),
+                    Ok(None) => {}
+                    Err(warning) => visit(Event::Warning(warning)),
+                },
             }
         }
     } else {
@@ -280,9 +286,17 @@ pub fn find_each<S: AsRef<OsStr>>(
         }
         walk.follow_links(options.follow_links)
             .max_depth(options.max_depth);
+        // `ignore` reports a dangling link before its hidden filter looks at the name.
+        let skip_hidden = !options.unrestricted && !options.hidden;
         if threads > 1 {
             walk.threads(threads);
-            walk_parallel(walk.build_parallel(), &base, &set, strip_dot, &mut visit);
+            let context = Parallel {
+                root: &base,
+                set: &set,
+                strip_dot,
+                skip_hidden,
+            };
+            walk_parallel(walk.build_parallel(), &context, &mut visit);
             return Ok(());
         }
         let mut warnings = Vec::new();
@@ -300,11 +314,76 @@ pub fn find_each<S: AsRef<OsStr>>(
                 Err(err) => Warning::from_ignore(err, &base, &mut warnings),
             }
             for warning in warnings.drain(..) {
-                visit(Event::Warning(warning));
+                match dangling_link(warning, skip_hidden) {
+                    Ok(Some(link)) => report(&mut visit, &link, false),
+                    Ok(None) => {}
+                    Err(warning) => visit(Event::Warning(warning)),
+                }
             }
         }
     }
     Ok(())
+}
+
+/// With links followed, the walkers `stat` each link, and a link whose target does not exist
+/// fails that `stat` as if it had vanished (or, for a target below a file, was unreadable).
+/// The link is there, and fd and `find -L` list it as a file (it is not a directory):
+/// `Ok(Some(link))` is such a link, to report as an entry, and `Ok(None)` one that
+/// `skip_hidden` drops by its name. A real vanish or any other problem stays a warning (`Err`).
+fn dangling_link(
+    warning: Warning,
+    skip_hidden: bool,
+) -> std::result::Result<Option<PathBuf>, Warning> {
+    let target_missing = match &warning.problem {
+        Problem::Vanished => true,
+        Problem::Unreadable(err) => err.kind() == io::ErrorKind::NotADirectory,
+        Problem::Loop { .. } => false,
+    };
+    let is_link =
+        || fs::symlink_metadata(&warning.path).is_ok_and(|meta| meta.file_type().is_symlink());
+    if !target_missing || !is_link() {
+        return Err(warning);
+    }
+    let hidden = warning
+        .path
+        .file_name()
+        .is_some_and(|name| name.as_encoded_bytes().starts_with(b"."));
+    Ok((!(skip_hidden && hidden)).then_some(warning.path))
+}
+
+/// What [`walk_parallel`] needs besides the walker: the root (for warnings without a path),
+/// the extensions, whether to strip a `./` root, and whether hidden dangling links are dropped.
+struct Parallel<'a> {
+    root: &'a Path,
+    set: &'a ExtensionSet,
+    strip_dot: bool,
+    skip_hidden: bool,
+}
+
+impl Parallel<'_> {
+    /// The item of an entry at `path`: a match or only seen.
+    fn item(&self, path: PathBuf, is_dir: bool) -> Item {
+        if !is_dir && self.set.matches(&path) {
+            let path = match path.strip_prefix(".") {
+                Ok(rel) if self.strip_dot => rel.to_path_buf(),
+                _ => path,
+            };
+            Item::Match(path)
+        } else {
+            Item::Seen(path)
+        }
+    }
+
+    /// The items of a list of warnings: dangling links are entries (see [`dangling_link`]).
+    fn warnings(&self, warnings: Vec<Warning>, items: &mut Vec<Item>) {
+        for warning in warnings {
+            match dangling_link(warning, self.skip_hidden) {
+                Ok(Some(link)) => items.push(self.item(link, false)),
+                Ok(None) => {}
+                Err(warning) => items.push(Item::Warning(warning)),
+            }
+        }
+    }
 }
 
 /// What a parallel walker thread hands to the caller's thread.
@@ -318,9 +397,7 @@ enum Item {
 /// one, so `visit` needs no `Send`. Matching happens on the walker threads.
 fn walk_parallel(
     walker: ignore::WalkParallel,
-    root: &Path,
-    set: &ExtensionSet,
-    strip_dot: bool,
+    context: &Parallel<'_>,
     visit: &mut dyn FnMut(Event<'_>),
 ) {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(64);
@@ -345,22 +422,13 @@ fn walk_parallel(
                                     &mut warnings,
                                 );
                             }
-                            let path = entry.into_path();
-                            if !is_dir && set.matches(&path) {
-                                let path = match path.strip_prefix(".") {
-                                    Ok(rel) if strip_dot => rel.to_path_buf(),
-                                    _ => path,
-                                };
-                                batch.items.push(Item::Match(path));
-                            } else {
-                                batch.items.push(Item::Seen(path));
-                            }
+                            batch.items.push(context.item(entry.into_path(), is_dir));
                             batch.items.extend(warnings.into_iter().map(Item::Warning));
                         }
                         Err(err) => {
                             let mut warnings = Vec::new();
-                            Warning::from_ignore(err, root, &mut warnings);
-                            batch.items.extend(warnings.into_iter().map(Item::Warning));
+                            Warning::from_ignore(err, context.root, &mut warnings);
+                            context.warnings(warnings, &mut batch.items);
                         }
                     }
                     if batch.items.len() >= BATCH && !batch.send() {

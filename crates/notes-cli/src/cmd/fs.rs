@@ -5,9 +5,10 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
+use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget};
 
 use crate::output::{Out, warn};
+use crate::progress;
 
 /// Arguments of `notes clean-filename`.
 #[derive(Debug, Args)]
@@ -86,36 +87,75 @@ fn describe(root: &Path, conflict: &notes_fs::Conflict) -> String {
     }
 }
 
-/// Buffered standard output without `Out`'s colour stripping, which would also strip the NULs
-/// of `-0` and control characters in names: paths are data and are written byte for byte.
-/// Whatever `out` holds is flushed first, so the order of lines is kept.
-fn raw_stdout(out: &mut Out) -> std::io::Result<std::io::BufWriter<std::io::StdoutLock<'static>>> {
-    out.flush()?;
-    // Tens of thousands of short lines: a large buffer keeps the write calls few.
-    Ok(std::io::BufWriter::with_capacity(
-        64 * 1024,
-        std::io::stdout().lock(),
-    ))
+/// Standard output for paths, without `Out`'s colour stripping, which would also strip the
+/// NULs of `-0` and control characters in names: paths are data and are written byte for byte.
+///
+/// Paths are held and written in blocks (tens of thousands of short lines: a large block
+/// keeps the write calls few). When stdout is the terminal the progress line is drawn on, a
+/// block goes through [`ProgressBar::suspend`], so that the line never lands among the paths:
+/// one redraw per block, not one per path. Warnings held meanwhile go out with the block.
+struct PathOut<'a> {
+    stdout: std::io::StdoutLock<'static>,
+    pending: Vec<u8>,
+    warnings: Vec<notes_fs::Warning>,
+    /// The progress bar to suspend while writing, if it may be drawn on the same terminal.
+    bar: Option<&'a ProgressBar>,
 }
+
+impl<'a> PathOut<'a> {
+    /// Flushes whatever `out` holds first, so the order of lines is kept.
+    fn new(out: &mut Out, bar: Option<&'a ProgressBar>) -> std::io::Result<Self> {
+        out.flush()?;
+        Ok(Self {
+            stdout: std::io::stdout().lock(),
+            pending: Vec::with_capacity(PATH_BLOCK),
+            warnings: Vec::new(),
+            bar,
+        })
+    }
+
+    /// Writes a path followed by `end`, the block when it is full.
+    fn path(&mut self, path: &Path, end: u8) -> std::io::Result<()> {
+        write_path(&mut self.pending, path, end)?;
+        if self.pending.len() >= PATH_BLOCK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the held paths and warnings.
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() && self.warnings.is_empty() {
+            return Ok(());
+        }
+        let Self {
+            stdout,
+            pending,
+            warnings,
+            bar,
+        } = self;
+        let mut write = || {
+            for warning in warnings.drain(..) {
+                warn(&warning);
+            }
+            stdout.write_all(pending)?;
+            pending.clear();
+            stdout.flush()
+        };
+        match bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+}
+
+/// The size of a block of paths written at once by [`PathOut`].
+const PATH_BLOCK: usize = 64 * 1024;
 
 /// Writes a path as its bytes (names that are not UTF-8 are written as they are).
 fn write_path(out: &mut impl Write, path: &Path, end: u8) -> std::io::Result<()> {
     out.write_all(path.as_os_str().as_encoded_bytes())?;
     out.write_all(&[end])
-}
-
-/// A spinner on stderr with entries seen and matches, only when stderr is a terminal.
-fn progress() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {human_pos} entries seen, {msg} matches")
-            .expect("a valid progress template"),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
 }
 
 /// Arguments of `notes find`.
@@ -188,50 +228,65 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
         threads: args.threads,
     };
     let end = if args.print0 { b'\0' } else { b'\n' };
-    let bar = progress();
-    // Suspending a hidden bar still locks it and reads the clock, once per path.
-    let hidden_bar = bar.is_hidden();
-    let (mut seen, mut matches) = (0u64, 0u64);
-    let mut tick = |matched: bool| {
-        seen += 1;
-        matches += u64::from(matched);
-        // Updating the bar on every entry would cost more than the walk.
-        if seen % 4096 == 0 {
-            bar.set_position(seen);
-            bar.set_message(matches.to_string());
-        }
-    };
+    // The progress line (entries seen, matches) goes to stderr when it is a terminal, drawn by
+    // a thread of its own once the walk has run for a while, a few times a second.
+    let show = std::io::stderr().is_terminal();
+    // Paths bound for a terminal go out at each redraw, not only when a block is full.
+    let to_terminal = std::io::stdout().is_terminal();
+    let ticking = show || to_terminal;
+    let bar = progress::bar();
+    let counts = progress::Counts::default();
     // Paths are streamed to stdout unless they must be sorted, collected for a file or JSON.
     let stream = !args.sort && args.output.is_none() && !out.json;
-    let mut raw = raw_stdout(out)?;
+    let mut writer = PathOut::new(out, (show && to_terminal).then_some(&bar))?;
     let mut paths = Vec::new();
     let mut result = Ok(());
-    notes_fs::find_each(
-        &args.root,
-        &args.extensions,
-        &options,
-        |event| match event {
-            notes_fs::Event::Match(path) => {
-                tick(true);
-                if stream {
-                    if result.is_ok() {
-                        result = if hidden_bar {
-                            write_path(&mut raw, path, end)
-                        } else {
-                            bar.suspend(|| write_path(&mut raw, path, end))
-                        };
-                    }
+    let walked = std::thread::scope(|scope| {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        if ticking {
+            let target = move || {
+                if show {
+                    progress::stderr()
                 } else {
-                    paths.push(path.to_path_buf());
+                    ProgressDrawTarget::hidden()
                 }
+            };
+            let (bar, counts) = (&bar, &counts);
+            scope.spawn(move || progress::draw(bar, counts, &stopped, target));
+        }
+        let walked = notes_fs::find_each(&args.root, &args.extensions, &options, |event| {
+            match event {
+                notes_fs::Event::Match(path) => {
+                    counts.entry(true);
+                    if !stream {
+                        paths.push(path.to_path_buf());
+                    } else if result.is_ok() {
+                        result = writer.path(path, end);
+                    }
+                }
+                notes_fs::Event::Seen(_) => counts.entry(false),
+                notes_fs::Event::Warning(warning) if show => writer.warnings.push(warning),
+                notes_fs::Event::Warning(warning) => warn(&warning),
+                _ => {}
             }
-            notes_fs::Event::Seen(_) => tick(false),
-            notes_fs::Event::Warning(warning) => bar.suspend(|| warn(&warning)),
-            _ => {}
-        },
-    )?;
+            if ticking && counts.flush_due() && result.is_ok() {
+                result = writer.flush();
+            }
+        });
+        drop(stop);
+        walked
+    });
     bar.finish_and_clear();
+    // The bar is gone: what is left (held warnings too) needs no suspending.
+    writer.bar = None;
+    if result.is_err() {
+        // Stdout failed (a closed pipe): only the warnings are left to write.
+        writer.pending.clear();
+    }
+    let flushed = writer.flush();
+    walked?;
     result?;
+    flushed?;
     if args.sort {
         paths.sort_unstable();
     }
@@ -247,10 +302,10 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
         notes_fs::write_bytes(file, &bytes)?;
     } else {
         for path in &paths {
-            write_path(&mut raw, path, end)?;
+            writer.path(path, end)?;
         }
     }
-    raw.flush()?;
+    writer.flush()?;
     Ok(())
 }
 
@@ -408,12 +463,12 @@ pub(crate) struct DeleteArgs {
     #[arg(long)]
     apply: bool,
 
-    /// Move the files to the trash instead of deleting them.
-    #[arg(long, requires = "apply")]
+    /// Move the files to the trash instead of deleting them (a dry run without --apply).
+    #[arg(long)]
     trash: bool,
 }
 
-/// `notes delete [ROOT] --keep-ext EXT... [--apply [--trash]]`.
+/// `notes delete [ROOT] --keep-ext EXT... [--apply] [--trash]`.
 pub(crate) fn delete(args: &DeleteArgs, out: &mut Out) -> anyhow::Result<()> {
     let rule = notes_fs::DeleteRule {
         keep_ext: args.keep_ext.clone(),
@@ -434,9 +489,14 @@ pub(crate) fn delete(args: &DeleteArgs, out: &mut Out) -> anyhow::Result<()> {
     let count = plan.files().len();
     let size = HumanBytes(plan.total_size());
     if !args.apply {
+        let (would, pass) = if args.trash {
+            ("be moved to the trash", "move them")
+        } else {
+            ("be deleted", "delete")
+        };
         writeln!(
             out,
-            "dry run: {count} file(s), {size}, would be deleted; pass --apply to delete"
+            "dry run: {count} file(s), {size}, would {would}; pass --apply to {pass}"
         )?;
         return Ok(());
     }

@@ -47,6 +47,46 @@ fn find_writes_a_file_or_nul_separated_paths() {
     assert_eq!(text(&out.stdout), want);
 }
 
+/// `notes find` run by `script` on a pseudo-terminal (util-linux), with `redirect` after it:
+/// what the terminal got. None when `script` is not installed.
+#[cfg(target_os = "linux")]
+fn find_on_a_terminal(root: &Path, redirect: &str) -> Option<String> {
+    let notes = env!("CARGO_BIN_EXE_notes");
+    let command = format!("'{notes}' find '{}' -e wav {redirect}", root.display());
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    Some(text(&out.stdout))
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn find_on_a_terminal_draws_no_progress_for_a_quick_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), &["a.wav", "b.txt", "sub/c.wav", "sub/d.txt"]);
+    // Stderr alone on the terminal: the walk is done long before a progress line would show.
+    let Some(terminal) = find_on_a_terminal(dir.path(), "> /dev/null") else {
+        return;
+    };
+    assert_eq!(terminal, "");
+    // Paths on the terminal too: only the paths.
+    let mut lines: Vec<_> = find_on_a_terminal(dir.path(), "")
+        .unwrap()
+        .lines()
+        .map(|line| line.trim_end_matches('\r').to_owned())
+        .collect();
+    lines.sort();
+    let root = dir.path().display();
+    assert_eq!(
+        lines,
+        [format!("{root}/a.wav"), format!("{root}/sub/c.wav")]
+    );
+}
+
 #[test]
 fn rename_applies_then_undoes() {
     let dir = tempfile::tempdir().unwrap();
@@ -107,6 +147,28 @@ fn delete_is_a_dry_run_until_applied() {
     assert!(text(&out.stdout).ends_with("deleted: 2 file(s), 26 B\n"));
     assert!(!root.join("report.pdf.bak").exists());
     assert!(root.join("A File.PDF").exists() && root.join(".git/config").exists());
+}
+
+#[test]
+fn delete_with_trash_but_without_apply_is_a_dry_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    tree(&root, &["old.tmp", "keep.pdf"]);
+    let data = dir.path().join("data");
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["delete", "tree", "-k", "pdf", "--trash"])
+        .current_dir(dir.path())
+        .env("XDG_DATA_HOME", &data)
+        .env("HOME", dir.path())
+        .output()
+        .expect("run notes");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "tree/old.tmp\ndry run: 1 file(s), 7 B, would be moved to the trash; pass --apply to move them\n"
+    );
+    assert!(root.join("old.tmp").exists() && root.join("keep.pdf").exists());
+    assert!(!data.exists());
 }
 
 #[cfg(target_os = "linux")]

@@ -114,11 +114,15 @@ fn a_root_that_is_not_a_directory_is_an_error() {
 
 #[test]
 fn a_directory_vanishing_mid_walk_is_a_warning() {
-    for unrestricted in [false, true] {
+    // Links followed or not: a vanished directory is no dangling link.
+    for (unrestricted, follow_links) in [(false, false), (true, false), (false, true), (true, true)]
+    {
+        let unrestricted_and_follow = (unrestricted, follow_links);
         let dir = tempfile::tempdir().unwrap();
         tree(dir.path(), &["d1/a.wav", "d2/b.wav", "kept.wav"]);
         let options = FindOptions {
             unrestricted,
+            follow_links,
             // In order, so the second directory is removed before it is read.
             threads: 1,
             ..Default::default()
@@ -139,8 +143,12 @@ fn a_directory_vanishing_mid_walk_is_a_warning() {
             _ => {}
         })
         .unwrap();
-        assert_eq!(matches.len(), 2, "{unrestricted}: {matches:?}");
-        assert_eq!(warnings.len(), 1, "{unrestricted}: {warnings:?}");
+        assert_eq!(matches.len(), 2, "{unrestricted_and_follow:?}: {matches:?}");
+        assert_eq!(
+            warnings.len(),
+            1,
+            "{unrestricted_and_follow:?}: {warnings:?}"
+        );
         assert!(matches!(warnings[0].problem, Problem::Vanished));
         assert_eq!(Some(&warnings[0].path), removed.as_ref());
     }
@@ -204,6 +212,62 @@ fn link_loops_are_reported_once() {
         };
         let found = find(dir.path(), &["wav"], &options).unwrap();
         assert_eq!((found.paths.len(), found.warnings.len()), (1, 0));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn dangling_links_are_files_when_links_are_followed() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, &["real.wav", "d/inner.wav", "file"]);
+    symlink("nowhere", root.join("dangling.wav")).unwrap();
+    symlink("nowhere", root.join("d/dangling.txt")).unwrap();
+    symlink("nowhere", root.join(".hidden.wav")).unwrap();
+    // Below a file: ENOTDIR rather than ENOENT, and just as dangling.
+    symlink("file/below", root.join("below.wav")).unwrap();
+    // Every walker used with links followed (walkdir serial; ignore serial and parallel),
+    // links not followed (the getdents walkers) for comparison.
+    for follow_links in [true, false] {
+        for unrestricted in [false, true] {
+            for hidden in [false, true] {
+                for threads in [1, 2] {
+                    let options = FindOptions {
+                        follow_links,
+                        unrestricted,
+                        hidden,
+                        threads,
+                        sort: true,
+                        ..Default::default()
+                    };
+                    let case = format!("{options:?}");
+                    let found = find(root, &["wav"], &options).unwrap();
+                    assert!(found.warnings.is_empty(), "{case}: {:?}", found.warnings);
+                    let mut want = vec!["below.wav", "d/inner.wav", "dangling.wav", "real.wav"];
+                    if unrestricted || hidden {
+                        want.insert(0, ".hidden.wav");
+                    }
+                    let got: Vec<_> = found
+                        .paths
+                        .iter()
+                        .map(|p| p.strip_prefix(root).unwrap())
+                        .collect();
+                    assert_eq!(
+                        got,
+                        want.iter().map(Path::new).collect::<Vec<_>>(),
+                        "{case}"
+                    );
+                    // Every file, the dangling link without the extension too.
+                    let all = find(root, &[] as &[&str], &options).unwrap();
+                    assert!(
+                        all.paths.contains(&root.join("d/dangling.txt")),
+                        "{case}: {:?}",
+                        all.paths
+                    );
+                }
+            }
+        }
     }
 }
 
