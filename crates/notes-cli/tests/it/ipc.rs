@@ -1,4 +1,5 @@
-//! `notes echo serve|send`, as the issue and the notes' echo-client.py show them.
+//! `notes echo serve|send`, as the issue and the notes' echo-client.py show them, and
+//! `notes pickle show`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -57,4 +58,22 @@ fn send_prints_the_echo_as_python_repr_of_bytes() {
         echo("café\t\"q\" it's"),
         "Received b'caf\\xc3\\xa9\\t\"q\" it\\'s'\n"
     );
+}
+
+#[test]
+fn pickle_show_reads_an_empty_bytes_of_protocol_2() {
+    // Python 3.11's pickle.dumps(b'', protocol=2): `__builtin__.bytes` called with ().
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("empty-bytes-p2.pkl");
+    std::fs::write(&path, b"\x80\x02c__builtin__\nbytes\nq\x00)Rq\x01.").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["pickle", "show"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "b''\n");
 }
