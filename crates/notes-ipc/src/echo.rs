@@ -556,6 +556,12 @@ pub fn connect(addr: impl ToSocketAddrs + std::fmt::Debug, timeout: Duration) ->
 ///
 /// Unlike the script's single `recv(1024)`, this reads until as many bytes as were sent
 /// have returned, or the server closes, or `timeout` passes without data.
+///
+/// # Errors
+///
+/// [`Error::TimedOut`] when the server takes no more of the message, or sends no more of
+/// the reply, for `timeout` (`cannot read the reply: no reply within 2s`); [`Error::Io`]
+/// when connecting, sending or reading fails otherwise.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn send(
     addr: impl ToSocketAddrs + std::fmt::Debug,
@@ -563,9 +569,11 @@ pub fn send(
     timeout: Duration,
 ) -> Result<Vec<u8>> {
     let mut stream = connect(&addr, timeout)?;
-    stream
-        .write_all(message)
-        .map_err(Error::io("send the message"))?;
+    stream.write_all(message).map_err(|err| {
+        timed_out(err, "send the message", timeout, || {
+            "the server took no more of it".into()
+        })
+    })?;
     let mut reply = Vec::with_capacity(message.len());
     let mut buf = [0u8; 64 * 1024];
     while reply.len() < message.len() {
@@ -574,10 +582,35 @@ pub fn send(
             Ok(0) => break,
             Ok(n) => reply.extend_from_slice(&buf[..n]),
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(Error::io("read the reply")(err)),
+            Err(err) => {
+                return Err(timed_out(err, "read the reply", timeout, || {
+                    match reply.len() {
+                        0 => "no reply".into(),
+                        got => format!("{got} of {} bytes came back, then nothing", message.len()),
+                    }
+                }));
+            }
         }
     }
     Ok(reply)
+}
+
+/// [`Error::TimedOut`] for the error of a socket read or write that hit the socket's
+/// timeout (`WouldBlock` on Unix, `TimedOut` on Windows), else [`Error::Io`].
+fn timed_out(
+    err: io::Error,
+    action: &str,
+    timeout: Duration,
+    what: impl FnOnce() -> String,
+) -> Error {
+    match err.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::TimedOut {
+            action: action.into(),
+            what: what(),
+            timeout,
+        },
+        _ => Error::io(action)(err),
+    }
 }
 
 #[cfg(all(test, target_os = "linux"))]

@@ -77,3 +77,34 @@ fn pickle_show_reads_an_empty_bytes_of_protocol_2() {
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "b''\n");
 }
+
+#[test]
+fn send_says_when_the_server_never_replies() {
+    // A server that accepts and never writes, until `notes echo send` has given up.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let (_stream, _) = listener.accept().unwrap();
+        let _ = wait.recv();
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args([
+            "echo",
+            "send",
+            "--addr",
+            &addr,
+            "--timeout",
+            "1",
+            "Hello, world",
+        ])
+        .output()
+        .unwrap();
+    done.send(()).unwrap();
+    server.join().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: cannot read the reply: no reply within 1s\n"
+    );
+}

@@ -204,3 +204,46 @@ fn a_client_that_never_reads_is_dropped_after_the_idle_timeout() {
         assert_eq!((report.connections, report.failed), (1, 1));
     }
 }
+
+/// A server that accepts, sends `prefix` and then nothing, holding the connection open
+/// until `echo::send` has given up; returns `send`'s error and how long it took.
+fn send_to_a_silent_server(
+    prefix: &'static [u8],
+    timeout: Duration,
+) -> (notes_ipc::Error, Duration) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        stream.write_all(prefix).expect("write the prefix");
+        // Returns when the client is done, or has panicked and dropped `done`.
+        let _ = wait.recv();
+    });
+    let started = Instant::now();
+    let result = echo::send(addr, b"Hello, world", timeout);
+    let waited = started.elapsed();
+    done.send(()).expect("server thread");
+    server.join().expect("server thread");
+    (result.expect_err("no reply"), waited)
+}
+
+#[test]
+fn send_says_when_the_server_never_replies() {
+    let timeout = Duration::from_millis(200);
+    let (err, waited) = send_to_a_silent_server(b"", timeout);
+    assert!(matches!(err, notes_ipc::Error::TimedOut { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "cannot read the reply: no reply within 200ms"
+    );
+    assert!(
+        waited >= Duration::from_millis(150) && waited < Duration::from_secs(5),
+        "gave up after {waited:?}"
+    );
+    let (err, _) = send_to_a_silent_server(b"Hel", timeout);
+    assert_eq!(
+        err.to_string(),
+        "cannot read the reply: 3 of 12 bytes came back, then nothing within 200ms"
+    );
+}
