@@ -69,9 +69,11 @@ impl Default for ServerConfig {
 pub struct Report {
     /// Connections accepted.
     pub connections: u64,
-    /// Connections that ended with an error (bad frame, reset, timeout, ...).
+    /// Connections that ended with an error (bad frame, reset, idle timeout, ...); those
+    /// still open when the server was shut down, which it closes itself, are not counted.
     pub failed: u64,
-    /// Bytes echoed.
+    /// Bytes echoed, on every connection: also those that ended with an error or were
+    /// still open at shutdown.
     pub bytes: u64,
 }
 
@@ -245,23 +247,27 @@ fn serve_conn(
     stop: &AtomicBool,
     stats: &Stats,
 ) {
-    let result = (|| -> io::Result<u64> {
+    // Counted however the connection ends, so that bytes echoed before an error or the
+    // shutdown are not lost from the report.
+    let mut bytes = 0u64;
+    let result = (|| -> io::Result<()> {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(POLL))?;
         stream.set_write_timeout(Some(config.idle_timeout))?;
         match config.mode {
-            Mode::Raw => echo_raw(&mut stream, config, stop),
-            Mode::Framed => echo_framed(&mut stream, config, stop),
+            Mode::Raw => echo_raw(&mut stream, &mut bytes, config, stop),
+            Mode::Framed => echo_framed(&mut stream, &mut bytes, config, stop),
         }
     })();
+    stats.bytes.fetch_add(bytes, Ordering::Relaxed);
     match result {
-        Ok(bytes) => {
-            stats.bytes.fetch_add(bytes, Ordering::Relaxed);
-            tracing::debug!("{peer} closed after {bytes} bytes");
+        Ok(()) => tracing::debug!("{peer} closed after {bytes} bytes"),
+        Err(err) if is_shutdown(&err) => {
+            tracing::debug!("{peer} closed by the shutdown after {bytes} bytes");
         }
         Err(err) => {
             stats.failed.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!("{peer}: {err}");
+            tracing::debug!("{peer}: {err} (after {bytes} bytes)");
         }
     }
     let _ = stream.shutdown(NetShutdown::Both);
@@ -284,9 +290,29 @@ fn read_some(
     }
 }
 
+/// The error that ends a connection because the server is shutting down: the server's own
+/// doing, not a failure of the connection.
+#[derive(Debug)]
+struct ShuttingDown;
+
+impl std::fmt::Display for ShuttingDown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("server shutting down")
+    }
+}
+
+impl std::error::Error for ShuttingDown {}
+
+/// Whether `err` is [`ShuttingDown`] (from [`quiet`]), rather than a real failure.
+fn is_shutdown(err: &io::Error) -> bool {
+    err.get_ref()
+        .is_some_and(|inner| inner.is::<ShuttingDown>())
+}
+
 /// Decides what a failed read means: `Ok(())` when the read only timed out (the 100 ms
-/// poll) or was interrupted and the connection goes on; the error when the server is
-/// shutting down, the connection has been idle for `idle_timeout`, or the read really failed.
+/// poll) or was interrupted and the connection goes on; [`ShuttingDown`] when the server is
+/// shutting down; an error when the connection has been idle for `idle_timeout` or the
+/// read really failed.
 fn quiet(
     err: io::Error,
     idle: &Instant,
@@ -300,10 +326,7 @@ fn quiet(
         return Err(err);
     }
     if stop.load(Ordering::SeqCst) {
-        return Err(io::Error::new(
-            io::ErrorKind::Interrupted,
-            "server shutting down",
-        ));
+        return Err(io::Error::new(io::ErrorKind::Interrupted, ShuttingDown));
     }
     if idle.elapsed() >= config.idle_timeout {
         return Err(io::Error::new(io::ErrorKind::TimedOut, "idle timeout"));
@@ -313,17 +336,20 @@ fn quiet(
 
 /// Raw mode: on Linux the bytes go socket → pipe → socket with `splice(2)` and never
 /// enter user space; elsewhere, or when the kernel refuses to splice, `read` and `write_all`
-/// through one 256 KiB buffer.
-fn echo_raw(stream: &mut TcpStream, config: &ServerConfig, stop: &AtomicBool) -> io::Result<u64> {
-    let mut total = 0u64;
+/// through one 256 KiB buffer. Adds the bytes echoed to `total` as they go.
+fn echo_raw(
+    stream: &mut TcpStream,
+    total: &mut u64,
+    config: &ServerConfig,
+    stop: &AtomicBool,
+) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     if let Some(pipe) = config.zero_copy.then(splice::Pipe::new).flatten()
-        && splice::echo(stream, &pipe, &mut total, config, stop)?
+        && splice::echo(stream, &pipe, total, config, stop)?
     {
-        return Ok(total);
+        return Ok(());
     }
-    echo_copy(stream, &mut total, config, stop)?;
-    Ok(total)
+    echo_copy(stream, total, config, stop)
 }
 
 fn echo_copy(
@@ -457,14 +483,15 @@ mod splice {
     }
 }
 
+/// Framed mode: echoes each complete frame, adding its bytes to `total`.
 fn echo_framed(
     stream: &mut TcpStream,
+    total: &mut u64,
     config: &ServerConfig,
     stop: &AtomicBool,
-) -> io::Result<u64> {
+) -> io::Result<()> {
     let max = config.limits.max_len;
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
-    let mut total = 0u64;
     let mut idle = Instant::now();
     loop {
         // Echo every complete frame at the front of the buffer.
@@ -490,7 +517,7 @@ fn echo_framed(
                 break;
             }
             stream.write_all(&buf[start..end])?;
-            total += (end - start) as u64;
+            *total += (end - start) as u64;
             start = end;
             need = HEADER_LEN;
         }
@@ -511,7 +538,7 @@ fn echo_framed(
         buf.truncate(have + n);
         if matches!(got, Ok(Some(0))) {
             return if have == 0 {
-                Ok(total)
+                Ok(())
             } else {
                 Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
@@ -556,6 +583,12 @@ pub fn connect(addr: impl ToSocketAddrs + std::fmt::Debug, timeout: Duration) ->
 ///
 /// Unlike the script's single `recv(1024)`, this reads until as many bytes as were sent
 /// have returned, or the server closes, or `timeout` passes without data.
+///
+/// # Errors
+///
+/// [`Error::TimedOut`] when the server takes no more of the message, or sends no more of
+/// the reply, for `timeout` (`cannot read the reply: no reply within 2s`); [`Error::Io`]
+/// when connecting, sending or reading fails otherwise.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn send(
     addr: impl ToSocketAddrs + std::fmt::Debug,
@@ -563,9 +596,11 @@ pub fn send(
     timeout: Duration,
 ) -> Result<Vec<u8>> {
     let mut stream = connect(&addr, timeout)?;
-    stream
-        .write_all(message)
-        .map_err(Error::io("send the message"))?;
+    stream.write_all(message).map_err(|err| {
+        timed_out(err, "send the message", timeout, || {
+            "the server took no more of it".into()
+        })
+    })?;
     let mut reply = Vec::with_capacity(message.len());
     let mut buf = [0u8; 64 * 1024];
     while reply.len() < message.len() {
@@ -574,10 +609,35 @@ pub fn send(
             Ok(0) => break,
             Ok(n) => reply.extend_from_slice(&buf[..n]),
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(Error::io("read the reply")(err)),
+            Err(err) => {
+                return Err(timed_out(err, "read the reply", timeout, || {
+                    match reply.len() {
+                        0 => "no reply".into(),
+                        got => format!("{got} of {} bytes came back, then nothing", message.len()),
+                    }
+                }));
+            }
         }
     }
     Ok(reply)
+}
+
+/// [`Error::TimedOut`] for the error of a socket read or write that hit the socket's
+/// timeout (`WouldBlock` on Unix, `TimedOut` on Windows), else [`Error::Io`].
+fn timed_out(
+    err: io::Error,
+    action: &str,
+    timeout: Duration,
+    what: impl FnOnce() -> String,
+) -> Error {
+    match err.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::TimedOut {
+            action: action.into(),
+            what: what(),
+            timeout,
+        },
+        _ => Error::io(action)(err),
+    }
 }
 
 #[cfg(all(test, target_os = "linux"))]

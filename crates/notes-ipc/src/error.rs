@@ -21,9 +21,24 @@ pub enum Error {
     Io {
         /// What was being done: "read a frame header", "connect to 127.0.0.1:65432", ...
         action: String,
-        /// The underlying error (a timeout is `WouldBlock` or `TimedOut`).
+        /// The underlying error (a timeout is `WouldBlock` or `TimedOut`, except where
+        /// [`Error::TimedOut`] is returned instead).
         #[source]
         source: io::Error,
+    },
+    /// A stream's timeout passed with nothing read or written, such as an echo server that
+    /// never replies ([`echo::send`](crate::echo::send)).
+    ///
+    /// There is no source: the operating system's error (`EAGAIN`, "Resource temporarily
+    /// unavailable") is only how a socket timeout shows, and says less than this one.
+    #[error("cannot {action}: {what} within {timeout:?}")]
+    TimedOut {
+        /// What was being done: "read the reply", "send the message".
+        action: String,
+        /// What did not happen: "no reply", "3 of 12 bytes came back, then nothing".
+        what: String,
+        /// The timeout that passed (printed as `2s`, `200ms`).
+        timeout: std::time::Duration,
     },
     /// A frame header announced more bytes than the configured maximum; nothing was allocated.
     #[error("frame of {len} bytes exceeds the maximum of {max} bytes")]

@@ -4,11 +4,13 @@
 //! Before `serde-pickle` sees a byte, a scanner walks the opcodes once, the way
 //! `pickletools.dis` would, and refuses what is unsafe or unbounded: globals other than the
 //! few builtins that plain data needs (`set`, `frozenset`, `bytearray`, `list`, `int`,
-//! `_codecs.encode`), class instances (`INST`, `OBJ`, `NEWOBJ`, `BUILD`), persistent ids and
+//! `_codecs.encode`, and `bytes` called with no arguments: how protocols 0 to 2 write `b''`),
+//! class instances (`INST`, `OBJ`, `NEWOBJ`, `BUILD`), persistent ids and
 //! extension codes, nesting deeper than [`Limits::max_depth`], shared references that would
 //! expand past the size limits, integers longer than Python's own 4300-digit limit, and
 //! truncated or trailing data.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -29,15 +31,15 @@ const MAX_LONG_BYTES: usize = 1786;
 /// Reads one pickle from `bytes` into a [`Value`], after checking it with the rules above.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn from_slice(bytes: &[u8], limits: &Limits) -> Result<Value> {
-    scan(bytes, limits)?;
-    serde_pickle::value_from_slice(bytes, serde_pickle::DeOptions::new())
+    let bytes = checked(bytes, limits)?;
+    serde_pickle::value_from_slice(&bytes, serde_pickle::DeOptions::new())
         .map_err(|err| Error::Pickle(err.to_string()))
 }
 
 /// Reads one pickle from `bytes` into any deserializable `T` (a `Vec<i64>`, a struct, ...).
 pub fn from_slice_as<T: DeserializeOwned>(bytes: &[u8], limits: &Limits) -> Result<T> {
-    scan(bytes, limits)?;
-    serde_pickle::from_slice(bytes, serde_pickle::DeOptions::new())
+    let bytes = checked(bytes, limits)?;
+    serde_pickle::from_slice(&bytes, serde_pickle::DeOptions::new())
         .map_err(|err| Error::Pickle(err.to_string()))
 }
 
@@ -97,6 +99,8 @@ struct Meta {
     text: Option<Box<str>>,
     /// For an allowed global: its name.
     global: Option<&'static str>,
+    /// Whether this is an empty tuple (the arguments of a call with none).
+    empty_tuple: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -122,6 +126,8 @@ struct Scan<'a> {
     memo: HashMap<u64, usize>,
     entries: Vec<Entry>,
     limits: &'a Limits,
+    /// Offsets of the `REDUCE`s that call `bytes()` or `bytearray()` with no arguments.
+    empty_calls: Vec<usize>,
 }
 
 const ALLOWED_GLOBALS: &[(&str, &str, &str)] = &[
@@ -136,10 +142,43 @@ const ALLOWED_GLOBALS: &[(&str, &str, &str)] = &[
     ("builtins", "int", "int"),
     ("__builtin__", "int", "int"),
     ("_codecs", "encode", "encode"),
+    // Only ever called with no arguments (see `REDUCE` in `Scan::run`).
+    ("builtins", "bytes", "bytes"),
+    ("__builtin__", "bytes", "bytes"),
 ];
 
-/// Checks that `data` is exactly one safe, bounded pickle (see the module docs).
-pub(crate) fn scan(data: &[u8], limits: &Limits) -> Result<()> {
+/// What `REDUCE` is rewritten to where it calls `bytes()` or `bytearray()` with no arguments:
+/// `POP`, `POP` (the empty tuple and the callable), `SHORT_BINBYTES` of length 0.
+const EMPTY_BYTES: &[u8] = b"00C\x00";
+
+/// Checks `data` with [`scan`] and returns what `serde-pickle` can decode.
+///
+/// `serde-pickle` does not know `bytes` and wants an argument for `bytearray`, so
+/// `bytes()` and `bytearray()` (how Python writes empty ones: `b''` in protocols 0 to 2,
+/// `bytearray(b'')` in 0 to 4) are rewritten to an empty `bytes` literal. Every other
+/// pickle is returned as it is. Pickle opcodes hold no absolute offsets (`FRAME` lengths
+/// are hints that `serde-pickle` skips), so the rewrite moves nothing else; only the byte
+/// offsets in `serde-pickle`'s own errors shift by 3 per rewrite.
+fn checked<'a>(data: &'a [u8], limits: &Limits) -> Result<Cow<'a, [u8]>> {
+    let empty_calls = scan(data, limits)?;
+    if empty_calls.is_empty() {
+        return Ok(Cow::Borrowed(data));
+    }
+    let mut out = Vec::with_capacity(data.len() + empty_calls.len() * (EMPTY_BYTES.len() - 1));
+    let mut from = 0;
+    for at in empty_calls {
+        out.extend_from_slice(&data[from..at]);
+        out.extend_from_slice(EMPTY_BYTES);
+        from = at + 1;
+    }
+    out.extend_from_slice(&data[from..]);
+    Ok(Cow::Owned(out))
+}
+
+/// Checks that `data` is exactly one safe, bounded pickle (see the module docs), and
+/// returns the offsets of the `REDUCE`s that call `bytes()` or `bytearray()` with no
+/// arguments, in increasing order.
+pub(crate) fn scan(data: &[u8], limits: &Limits) -> Result<Vec<usize>> {
     if data.len() > limits.max_len {
         return Err(Error::FrameTooLarge {
             len: data.len() as u64,
@@ -158,8 +197,10 @@ pub(crate) fn scan(data: &[u8], limits: &Limits) -> Result<()> {
         memo: HashMap::new(),
         entries: Vec::new(),
         limits,
+        empty_calls: Vec::new(),
     };
-    scan.run()
+    scan.run()?;
+    Ok(scan.empty_calls)
 }
 
 impl Scan<'_> {
@@ -231,6 +272,7 @@ impl Scan<'_> {
             bytes: raw.len() as u64,
             text,
             global: None,
+            empty_tuple: false,
         }));
     }
 
@@ -268,6 +310,7 @@ impl Scan<'_> {
         }
         meta.text = None;
         meta.global = None;
+        meta.empty_tuple = false;
         self.check(&meta)?;
         Ok(meta)
     }
@@ -300,6 +343,14 @@ impl Scan<'_> {
         };
         let meta = self.grow(base, children)?;
         self.stack.push(Slot::Val(meta));
+        Ok(())
+    }
+
+    fn empty_tuple(&mut self) -> Result<()> {
+        self.container(&[])?;
+        if let Some(Slot::Val(meta)) = self.stack.last_mut() {
+            meta.empty_tuple = true;
+        }
         Ok(())
     }
 
@@ -397,6 +448,39 @@ impl Scan<'_> {
             name: opcode.to_string(),
             offset: self.at,
         })
+    }
+
+    fn reduce(&mut self) -> Result<()> {
+        let args = self.pop()?;
+        let callable = self.pop()?;
+        match callable.global {
+            None => return self.fail("REDUCE on something that is not an allowed builtin"),
+            Some("bytes" | "bytearray") if args.empty_tuple => {
+                self.empty_calls.push(self.at);
+                self.push_scalar(0);
+                return Ok(());
+            }
+            // Python writes non-empty `bytes` with `_codecs.encode`, never with `bytes(...)`,
+            // whose arguments could be anything (`bytes(10**9)` allocates a gigabyte).
+            Some("bytes") => {
+                return self.fail("`bytes` called with arguments (Python pickles only `bytes()`)");
+            }
+            Some(_) => {}
+        }
+        let meta = self.grow(
+            Meta {
+                nodes: 1,
+                ..Meta::default()
+            },
+            &[args],
+        )?;
+        // The builtin returns its argument's content, one level less deep.
+        let meta = Meta {
+            depth: meta.depth.saturating_sub(1),
+            ..meta
+        };
+        self.stack.push(Slot::Val(meta));
+        Ok(())
     }
 
     fn run(&mut self) -> Result<()> {
@@ -561,7 +645,8 @@ impl Scan<'_> {
                     let raw = self.take(n)?.to_vec();
                     self.push_text(&raw);
                 }
-                b')' | b']' | b'}' | 0x8f => self.container(&[])?,
+                b')' => self.empty_tuple()?,
+                b']' | b'}' | 0x8f => self.container(&[])?,
                 0x85 => {
                     let a = self.pop()?;
                     self.container(&[a])?;
@@ -582,7 +667,11 @@ impl Scan<'_> {
                     if op == b'd' && !items.len().is_multiple_of(2) {
                         return self.fail("DICT with an odd number of items");
                     }
-                    self.container(&items)?;
+                    if op == b't' && items.is_empty() {
+                        self.empty_tuple()?;
+                    } else {
+                        self.container(&items)?;
+                    }
                 }
                 b'a' => {
                     let item = self.pop()?;
@@ -613,26 +702,7 @@ impl Scan<'_> {
                         _ => return self.fail("STACK_GLOBAL without a module and a name"),
                     }
                 }
-                b'R' => {
-                    let args = self.pop()?;
-                    let callable = self.pop()?;
-                    if callable.global.is_none() {
-                        return self.fail("REDUCE on something that is not an allowed builtin");
-                    }
-                    let meta = self.grow(
-                        Meta {
-                            nodes: 1,
-                            ..Meta::default()
-                        },
-                        &[args],
-                    )?;
-                    // The builtin returns its argument's content, one level less deep.
-                    let meta = Meta {
-                        depth: meta.depth.saturating_sub(1),
-                        ..meta
-                    };
-                    self.stack.push(Slot::Val(meta));
-                }
+                b'R' => self.reduce()?,
                 b'i' => return self.refuse("INST (a class instance)"),
                 b'o' => return self.refuse("OBJ (a class instance)"),
                 0x81 => return self.refuse("NEWOBJ (a class instance)"),
@@ -943,6 +1013,115 @@ mod tests {
         assert!(err.to_string().contains("`os.system`"), "{err}");
         let err = load(b"(i__main__\nC\n(dS'x'\nI1\nsb.").unwrap_err();
         assert!(err.to_string().contains("INST"), "{err}");
+    }
+
+    /// Checks that each pickle (Python 3.11's `pickle.dumps(value, protocol=p)` for
+    /// p = 0..=5) reads back as `expected`.
+    fn check(cases: [&[u8]; 6], expected: &str) {
+        for (protocol, bytes) in cases.iter().enumerate() {
+            match load(bytes) {
+                Ok(value) => assert_eq!(repr(&value), expected, "protocol {protocol}"),
+                Err(err) => panic!("protocol {protocol}: {err}"),
+            }
+        }
+    }
+
+    #[test]
+    fn reads_empty_bytes_and_bytearrays_in_every_protocol() {
+        // b'': protocols 0 to 2 call `bytes()`, 3 to 5 write a bytes literal.
+        check(
+            [
+                b"c__builtin__\nbytes\np0\n(tRp1\n.",
+                b"c__builtin__\nbytes\nq\x00)Rq\x01.",
+                b"\x80\x02c__builtin__\nbytes\nq\x00)Rq\x01.",
+                b"\x80\x03C\x00q\x00.",
+                b"\x80\x04\x95\x04\x00\x00\x00\x00\x00\x00\x00C\x00\x94.",
+                b"\x80\x05\x95\x04\x00\x00\x00\x00\x00\x00\x00C\x00\x94.",
+            ],
+            "b''",
+        );
+        // bytearray(b''): `bytearray()` up to protocol 4, BYTEARRAY8 in 5.
+        check(
+            [
+                b"c__builtin__\nbytearray\np0\n(tRp1\n.",
+                b"c__builtin__\nbytearray\nq\x00)Rq\x01.",
+                b"\x80\x02c__builtin__\nbytearray\nq\x00)Rq\x01.",
+                b"\x80\x03cbuiltins\nbytearray\nq\x00)Rq\x01.",
+                b"\x80\x04\x95\x1d\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x94\x8c\x09bytearray\x94\x93\x94)R\x94.",
+                b"\x80\x05\x95\x0b\x00\x00\x00\x00\x00\x00\x00\x96\x00\x00\x00\x00\x00\x00\x00\x00\x94.",
+            ],
+            "b''",
+        );
+        check(
+            [
+                b"c__builtin__\nbytearray\np0\n(c_codecs\nencode\np1\n(Vab\np2\nVlatin1\np3\ntp4\nRp5\ntp6\nRp7\n.",
+                b"c__builtin__\nbytearray\nq\x00(c_codecs\nencode\nq\x01(X\x02\x00\x00\x00abq\x02X\x06\x00\x00\x00latin1q\x03tq\x04Rq\x05tq\x06Rq\x07.",
+                b"\x80\x02c__builtin__\nbytearray\nq\x00c_codecs\nencode\nq\x01X\x02\x00\x00\x00abq\x02X\x06\x00\x00\x00latin1q\x03\x86q\x04Rq\x05\x85q\x06Rq\x07.",
+                b"\x80\x03cbuiltins\nbytearray\nq\x00C\x02abq\x01\x85q\x02Rq\x03.",
+                b"\x80\x04\x95#\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x94\x8c\x09bytearray\x94\x93\x94C\x02ab\x94\x85\x94R\x94.",
+                b"\x80\x05\x95\x0d\x00\x00\x00\x00\x00\x00\x00\x96\x02\x00\x00\x00\x00\x00\x00\x00ab\x94.",
+            ],
+            "b'ab'",
+        );
+        // [b'', bytearray(), bytearray()]: the second `bytearray` comes from the memo.
+        check(
+            [
+                b"(lp0\nc__builtin__\nbytes\np1\n(tRp2\nac__builtin__\nbytearray\np3\n(tRp4\nag3\n(tRp5\na.",
+                b"]q\x00(c__builtin__\nbytes\nq\x01)Rq\x02c__builtin__\nbytearray\nq\x03)Rq\x04h\x03)Rq\x05e.",
+                b"\x80\x02]q\x00(c__builtin__\nbytes\nq\x01)Rq\x02c__builtin__\nbytearray\nq\x03)Rq\x04h\x03)Rq\x05e.",
+                b"\x80\x03]q\x00(C\x00q\x01cbuiltins\nbytearray\nq\x02)Rq\x03h\x02)Rq\x04e.",
+                b"\x80\x04\x95)\x00\x00\x00\x00\x00\x00\x00]\x94(C\x00\x94\x8c\x08builtins\x94\x8c\x09bytearray\x94\x93\x94)R\x94h\x04)R\x94e.",
+                b"\x80\x05\x95\x1c\x00\x00\x00\x00\x00\x00\x00]\x94(C\x00\x94\x96\x00\x00\x00\x00\x00\x00\x00\x00\x94\x96\x00\x00\x00\x00\x00\x00\x00\x00\x94e.",
+            ],
+            "[b'', b'', b'']",
+        );
+    }
+
+    #[test]
+    fn reads_empty_sets_in_every_protocol() {
+        check(
+            [
+                b"c__builtin__\nset\np0\n((lp1\ntp2\nRp3\n.",
+                b"c__builtin__\nset\nq\x00(]q\x01tq\x02Rq\x03.",
+                b"\x80\x02c__builtin__\nset\nq\x00]q\x01\x85q\x02Rq\x03.",
+                b"\x80\x03cbuiltins\nset\nq\x00]q\x01\x85q\x02Rq\x03.",
+                b"\x80\x04\x8f\x94.",
+                b"\x80\x05\x8f\x94.",
+            ],
+            "set()",
+        );
+        check(
+            [
+                b"c__builtin__\nfrozenset\np0\n((lp1\ntp2\nRp3\n.",
+                b"c__builtin__\nfrozenset\nq\x00(]q\x01tq\x02Rq\x03.",
+                b"\x80\x02c__builtin__\nfrozenset\nq\x00]q\x01\x85q\x02Rq\x03.",
+                b"\x80\x03cbuiltins\nfrozenset\nq\x00]q\x01\x85q\x02Rq\x03.",
+                b"\x80\x04\x95\x04\x00\x00\x00\x00\x00\x00\x00(\x91\x94.",
+                b"\x80\x05\x95\x04\x00\x00\x00\x00\x00\x00\x00(\x91\x94.",
+            ],
+            "frozenset()",
+        );
+    }
+
+    #[test]
+    fn refuses_bytes_called_with_arguments() {
+        // bytes(10), bytes((1,)), bytes(b'') (an argument, even empty): Python never writes these.
+        for bytes in [
+            &b"c__builtin__\nbytes\n(I10\ntR."[..],
+            b"\x80\x02cbuiltins\nbytes\nK\x01\x85\x85R.",
+            b"\x80\x03cbuiltins\nbytes\nC\x00\x85R.",
+            b"\x80\x02c__builtin__\nbytes\n]\x85R.",
+        ] {
+            let err = load(bytes).unwrap_err();
+            assert!(err.to_string().contains("`bytes` called with"), "{err}");
+        }
+        // The bare global is not data either.
+        assert!(load(b"cbuiltins\nbytes\n.").is_err());
+        // Other globals stay refused, called with no arguments or not.
+        let err = load(b"cbuiltins\ndict\n)R.").unwrap_err();
+        assert!(err.to_string().contains("`builtins.dict`"), "{err}");
+        let err = load(b"cbuiltins\nbytes.__new__\n)R.").unwrap_err();
+        assert!(err.to_string().contains("refusing"), "{err}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `notes echo serve|send`, as the issue and the notes' echo-client.py show them.
+//! `notes echo serve|send`, as the issue and the notes' echo-client.py show them, and
+//! `notes pickle show`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -56,5 +57,108 @@ fn send_prints_the_echo_as_python_repr_of_bytes() {
     assert_eq!(
         echo("café\t\"q\" it's"),
         "Received b'caf\\xc3\\xa9\\t\"q\" it\\'s'\n"
+    );
+}
+
+#[test]
+fn pickle_show_reads_an_empty_bytes_of_protocol_2() {
+    // Python 3.11's pickle.dumps(b'', protocol=2): `__builtin__.bytes` called with ().
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("empty-bytes-p2.pkl");
+    std::fs::write(&path, b"\x80\x02c__builtin__\nbytes\nq\x00)Rq\x01.").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["pickle", "show"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "b''\n");
+}
+
+#[test]
+fn send_says_when_the_server_never_replies() {
+    // A server that accepts and never writes, until `notes echo send` has given up.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let (_stream, _) = listener.accept().unwrap();
+        let _ = wait.recv();
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args([
+            "echo",
+            "send",
+            "--addr",
+            &addr,
+            "--timeout",
+            "1",
+            "Hello, world",
+        ])
+        .output()
+        .unwrap();
+    done.send(()).unwrap();
+    server.join().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: cannot read the reply: no reply within 1s\n"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_reports_the_bytes_of_a_client_still_connected() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["echo", "serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    // The Ctrl-C handler is installed before this line is printed.
+    let addr = first
+        .trim()
+        .strip_prefix("Listening on ")
+        .unwrap()
+        .to_owned();
+    let mut client = std::net::TcpStream::connect(&addr).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    client.write_all(b"hello").unwrap();
+    let mut back = [0u8; 5];
+    client.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"hello");
+    let sent = Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            server.kill().unwrap();
+            panic!("notes echo serve did not stop on SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert_eq!(
+        rest,
+        "Served 1 connection(s), 5 bytes echoed, 0 ended with an error\n"
     );
 }

@@ -117,16 +117,34 @@ fn the_connection_limit_queues_clients_instead_of_failing_them() {
 
 #[test]
 fn shutdown_closes_idle_connections() {
-    let server = Running::start(echo::Mode::Raw, 8);
-    let mut idle = echo::connect(server.addr, TIMEOUT).expect("connect");
-    idle.write_all(b"x").expect("write");
-    let mut one = [0u8; 1];
-    idle.read_exact(&mut one).expect("echo");
-    let started = std::time::Instant::now();
-    let report = server.stop();
-    assert!(started.elapsed() < std::time::Duration::from_secs(2));
-    assert_eq!(report.connections, 1);
-    assert_eq!(idle.read(&mut one).expect("eof"), 0);
+    let mut framed = echo::ServerConfig::default();
+    framed.mode = echo::Mode::Framed;
+    framed.idle_timeout = TIMEOUT;
+    // Raw "hello", and the same as one frame (a 4-byte length, then the body).
+    let cases = raw_configs()
+        .map(|config| (config, b"hello".to_vec()))
+        .into_iter()
+        .chain([(framed, b"\0\0\0\x05hello".to_vec())]);
+    for (config, message) in cases {
+        let what = format!("{:?}, zero_copy {}", config.mode, config.zero_copy);
+        let server = Running::with(config);
+        let mut idle = echo::connect(server.addr, TIMEOUT).expect("connect");
+        idle.write_all(&message).expect("write");
+        let mut back = vec![0u8; message.len()];
+        idle.read_exact(&mut back).expect("echo");
+        assert_eq!(back, message, "{what}");
+        let started = std::time::Instant::now();
+        let report = server.stop();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        // The bytes echoed on the connection still open count; its closing by the
+        // shutdown is not a failure.
+        assert_eq!(
+            (report.connections, report.bytes, report.failed),
+            (1, message.len() as u64, 0),
+            "{what}"
+        );
+        assert_eq!(idle.read(&mut back).expect("eof"), 0, "{what}");
+    }
 }
 
 /// Both raw paths: zero-copy (`splice` on Linux) and copying.
@@ -203,4 +221,47 @@ fn a_client_that_never_reads_is_dropped_after_the_idle_timeout() {
         let report = server.stop();
         assert_eq!((report.connections, report.failed), (1, 1));
     }
+}
+
+/// A server that accepts, sends `prefix` and then nothing, holding the connection open
+/// until `echo::send` has given up; returns `send`'s error and how long it took.
+fn send_to_a_silent_server(
+    prefix: &'static [u8],
+    timeout: Duration,
+) -> (notes_ipc::Error, Duration) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        stream.write_all(prefix).expect("write the prefix");
+        // Returns when the client is done, or has panicked and dropped `done`.
+        let _ = wait.recv();
+    });
+    let started = Instant::now();
+    let result = echo::send(addr, b"Hello, world", timeout);
+    let waited = started.elapsed();
+    done.send(()).expect("server thread");
+    server.join().expect("server thread");
+    (result.expect_err("no reply"), waited)
+}
+
+#[test]
+fn send_says_when_the_server_never_replies() {
+    let timeout = Duration::from_millis(200);
+    let (err, waited) = send_to_a_silent_server(b"", timeout);
+    assert!(matches!(err, notes_ipc::Error::TimedOut { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "cannot read the reply: no reply within 200ms"
+    );
+    assert!(
+        waited >= Duration::from_millis(150) && waited < Duration::from_secs(5),
+        "gave up after {waited:?}"
+    );
+    let (err, _) = send_to_a_silent_server(b"Hel", timeout);
+    assert_eq!(
+        err.to_string(),
+        "cannot read the reply: 3 of 12 bytes came back, then nothing within 200ms"
+    );
 }
