@@ -33,7 +33,7 @@ pub(crate) struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub(crate) verbose: u8,
 
-    /// Log only errors. Overrides RUST_LOG.
+    /// Log only errors, and print no warnings. Overrides RUST_LOG.
     #[arg(short, long, global = true)]
     pub(crate) quiet: bool,
 

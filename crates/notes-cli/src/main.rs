@@ -13,22 +13,28 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
 
 fn main() -> ExitCode {
     // First, before anything else: `notes_proc::call_with_timeout` (the tour's
     // call-with-timeout section) starts this executable again, and in that child process
     // `init()` runs the function and exits. Code above this line would run in every child.
     notes_proc::init();
-    let cli = match cli::Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(err) => {
             // Help and version go to stdout with status 0, usage errors to stderr with status 2
             // (125 for `notes timeout`, as GNU timeout's own failures, so that they are not
             // taken for the command's status). A failed write here (closed pipe) changes
             // nothing about the status.
-            let _ = err.print();
             let code = u8::try_from(err.exit_code()).unwrap_or(2);
+            if let Err(write) = err.print() {
+                // Help or version that cannot be written is a failure, as in GNU tools (a
+                // closed pipe excepted); a usage error that cannot reach stderr has its status.
+                if code == 0 && write.kind() != std::io::ErrorKind::BrokenPipe {
+                    print_error(&anyhow::Error::from(output::stdout_error(write)));
+                    return ExitCode::FAILURE;
+                }
+            }
             if code != 0 && cmd::is_timeout_command_line() {
                 return ExitCode::from(cmd::proc::FAILED);
             }
@@ -36,6 +42,7 @@ fn main() -> ExitCode {
         }
     };
     output::init_color(cli.global.color);
+    output::set_quiet(cli.global.quiet);
     let profiler = logging::init(&cli.global);
     let profile_path = cli.global.profile.clone();
     let result = cmd::run(cli);
@@ -54,6 +61,44 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => report(&err),
     }
+}
+
+/// Parses the command line, with `--color` applied to clap's own help and usage errors too
+/// (clap would otherwise colour them by the terminal alone).
+fn parse() -> Result<cli::Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+
+    let mut command = cli::Cli::command();
+    if let Some(choice) = color_flag() {
+        command = command.color(choice);
+    }
+    let mut matches = command.try_get_matches_from_mut(std::env::args_os())?;
+    cli::Cli::from_arg_matches_mut(&mut matches).map_err(|err| err.format(&mut command))
+}
+
+/// The last `--color WHEN` / `--color=WHEN` before any `--`, read ahead of clap.
+fn color_flag() -> Option<clap::ColorChoice> {
+    let mut choice = None;
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        let value = if arg == "--color" {
+            args.next()
+        } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--color=")) {
+            Some(value.into())
+        } else {
+            continue;
+        };
+        choice = match value.as_ref().and_then(|v| v.to_str()) {
+            Some("always") => Some(clap::ColorChoice::Always),
+            Some("never") => Some(clap::ColorChoice::Never),
+            Some("auto") => Some(clap::ColorChoice::Auto),
+            _ => choice,
+        };
+    }
+    choice
 }
 
 /// Prints `error: <what>: <why>` with the whole cause chain and picks the exit status.

@@ -43,30 +43,52 @@ impl Out {
     /// Writes a section heading (bold when colour is on).
     pub(crate) fn heading(&mut self, text: &str) -> io::Result<()> {
         let style = Style::new().bold();
-        writeln!(self.stream, "{style}{text}{style:#}")
+        writeln!(self, "{style}{text}{style:#}")
     }
 
     /// Writes `value` as pretty JSON followed by a newline.
     pub(crate) fn json<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> anyhow::Result<()> {
-        serde_json::to_writer_pretty(&mut self.stream, value)?;
-        writeln!(self.stream)?;
+        // serde_json keeps a write error only inside its own error type, where the closed-pipe
+        // check cannot see it: turn it back into the `io::Error` it was.
+        serde_json::to_writer_pretty(&mut *self, value).map_err(io::Error::from)?;
+        writeln!(self)?;
         Ok(())
     }
 }
 
+/// A failed write to standard output, named as such (`error: cannot write to standard
+/// output: No space left on device`), with the original kind kept for the closed-pipe check.
+pub(crate) fn stdout_error(err: io::Error) -> io::Error {
+    io::Error::new(
+        err.kind(),
+        format!("cannot write to standard output: {err}"),
+    )
+}
+
 impl Write for Out {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.stream.write(buf)
+        self.stream.write(buf).map_err(stdout_error)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.stream.flush()
+        self.stream.flush().map_err(stdout_error)
     }
 }
 
-/// Prints `warning: <text>` on stderr (yellow when colour is on). A closed stderr must not stop
-/// the command, so write errors are ignored.
+/// Whether `-q` was given: then [`warn`] prints nothing.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Applies `-q` to [`warn`].
+pub(crate) fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Prints `warning: <text>` on stderr (yellow when colour is on), unless `-q` was given. A
+/// closed stderr must not stop the command, so write errors are ignored.
 pub(crate) fn warn(warning: &impl std::fmt::Display) {
+    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     let style = Style::new()
         .bold()
         .fg_color(Some(anstyle::AnsiColor::Yellow.into()));

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget};
 
-use crate::output::{Out, warn};
+use crate::output::{Out, stdout_error, warn};
 use crate::progress;
 
 /// Arguments of `notes clean-filename`.
@@ -138,9 +138,9 @@ impl<'a> PathOut<'a> {
             for warning in warnings.drain(..) {
                 warn(&warning);
             }
-            stdout.write_all(pending)?;
+            stdout.write_all(pending).map_err(stdout_error)?;
             pending.clear();
-            stdout.flush()
+            stdout.flush().map_err(stdout_error)
         };
         match bar {
             Some(bar) => bar.suspend(write),

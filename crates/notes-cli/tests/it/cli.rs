@@ -353,3 +353,84 @@ fn a_count_that_takes_long_says_so_before_it_starts() {
     let quick = notes(&["primes", "--count", "1e9"]);
     assert!(quick.stderr.is_empty(), "{}", text(&quick.stderr));
 }
+
+#[test]
+fn a_closed_stdout_is_not_an_error_for_json_either() {
+    // serde_json hides the write error in its own type; the closed pipe must still be quiet.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["--json", "permutations", "abcdefgh"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn notes");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 2];
+    std::io::Read::read_exact(&mut stdout, &mut first).expect("read");
+    assert_eq!(&first, b"[\n");
+    drop(stdout);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_write_says_it_was_standard_output() {
+    for args in [
+        &["primes", "10"][..],
+        &["--json", "primes", "10"],
+        &["--help"],
+        &["find", ".", "-e", "rs"],
+    ] {
+        let full = std::fs::File::create("/dev/full").expect("open /dev/full");
+        let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("NO_COLOR", "1")
+            .stdout(full)
+            .output()
+            .expect("run notes");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            text(&out.stderr),
+            "error: cannot write to standard output: No space left on device (os error 28)\n",
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn quiet_prints_no_warnings() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["-q", "primes", "--count", "1e17"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn notes");
+    // Without -q the warning comes at once (see above); give it ample time to appear.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    child.kill().expect("kill notes");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn color_flag_reaches_clap_help_and_usage_errors() {
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["--color", "always", "--help"])
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run notes");
+    assert!(text(&out.stdout).contains("\u{1b}["), "no colour in help");
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["--color=never", "--bogus"])
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run notes");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        !text(&out.stderr).contains('\u{1b}'),
+        "colour in a usage error"
+    );
+}
