@@ -128,8 +128,8 @@ pub(crate) enum Command {
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(cmd::meta::CompletionsArgs),
 
-    /// Print the manual page (roff) to stdout.
-    Man,
+    /// Print the manual page (roff) to stdout, or a subcommand's (`notes man tour`).
+    Man(cmd::meta::ManArgs),
 }
 
 /// A mistake in how `notes` was called that clap cannot see; reported like clap's (exit 2).

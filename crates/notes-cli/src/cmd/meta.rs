@@ -5,7 +5,7 @@ use std::io::Write;
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, UsageError};
 use crate::output::Out;
 
 /// Arguments of `notes completions`.
@@ -26,9 +26,35 @@ pub(crate) fn completions(args: &CompletionsArgs, out: &mut Out) -> anyhow::Resu
     Ok(())
 }
 
-/// `notes man`: the roff manual page on stdout (`notes man | man -l -`).
-pub(crate) fn man(out: &mut Out) -> anyhow::Result<()> {
-    let command = Cli::command();
-    clap_mangen::Man::new(command).render(out)?;
+/// Arguments of `notes man`.
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// A subcommand's page instead of the main one: `notes man tour` is notes-tour(1),
+    /// `notes man prof show` is notes-prof-show(1).
+    #[arg(value_name = "SUBCOMMAND")]
+    subcommand: Vec<String>,
+}
+
+/// `notes man [SUBCOMMAND...]`: the roff manual page on stdout (`notes man | man -l -`).
+pub(crate) fn man(args: &ManArgs, out: &mut Out) -> anyhow::Result<()> {
+    let mut page = Cli::command();
+    // Building names each subcommand `notes-<name>`, as the main page's SUBCOMMANDS list does.
+    page.build();
+    let mut path = String::from("notes");
+    for name in &args.subcommand {
+        let Some(sub) = page.find_subcommand(name).cloned() else {
+            return Err(UsageError(format!(
+                "`{path}` has no subcommand `{name}` (see `{} --help`)",
+                path.replace('-', " ")
+            ))
+            .into());
+        };
+        path = format!("{path}-{}", sub.get_name());
+        page = sub;
+    }
+    // Rendered to memory first, so that a failed write is reported like any other.
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(page).render(&mut roff)?;
+    out.write_all(&roff)?;
     Ok(())
 }

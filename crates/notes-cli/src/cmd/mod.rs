@@ -60,7 +60,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pickle(args) => ipc::pickle(&args, &mut out)?,
         Command::Prof(args) => prof::run(&args, &mut out)?,
         Command::Completions(args) => meta::completions(&args, &mut out)?,
-        Command::Man => meta::man(&mut out)?,
+        Command::Man(args) => meta::man(&args, &mut out)?,
     }
     out.flush()?;
     Ok(())
@@ -91,7 +91,7 @@ impl Command {
             Command::Pickle(_) => "pickle",
             Command::Prof(_) => "prof",
             Command::Completions(_) => "completions",
-            Command::Man => "man",
+            Command::Man(_) => "man",
         }
     }
 
@@ -119,7 +119,7 @@ impl Command {
             | Command::Delete(_)
             | Command::Echo(_)
             | Command::Completions(_)
-            | Command::Man => false,
+            | Command::Man(_) => false,
         }
     }
 }

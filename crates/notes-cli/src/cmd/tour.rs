@@ -242,6 +242,41 @@ const SECTIONS: &[Section] = &[
         },
     },
     Section {
+        name: "parallel-subprocess",
+        title: "Start a parallel subprocess in a new console window",
+        command: "notes spawn -o print_slow.log -- notes tour --list",
+        run: |ctx| {
+            // The notes start `python print_slow.py` in a console of its own; here the process
+            // gets a session of its own (a console on Windows) and writes to a log file, which
+            // is read once both have run side by side.
+            let exe = std::env::current_exe().context("cannot locate the notes executable")?;
+            let log = ctx.dir.join("print_slow.log");
+            let file = std::fs::File::create(&log)
+                .with_context(|| format!("cannot create {}", log.display()))?;
+            let mut cmd = Command::new(exe);
+            cmd.args(["tour", "--list"])
+                .stdin(std::process::Stdio::null())
+                .stdout(file);
+            writeln!(ctx.out, "Starting new process...")?;
+            let mut child = notes_proc::spawn_detached(&mut cmd)?;
+            writeln!(ctx.out, "This process runs in parallel...")?;
+            writeln!(
+                ctx.out,
+                "... and both processes are running at the same time"
+            )?;
+            let status = child.wait()?;
+            let text = std::fs::read_to_string(&log)
+                .with_context(|| format!("cannot read {}", log.display()))?;
+            writeln!(
+                ctx.out,
+                "The other process ({status}) wrote {} lines to print_slow.log, the first: {:?}",
+                text.lines().count(),
+                text.lines().next().unwrap_or_default().trim_end()
+            )?;
+            Ok(())
+        },
+    },
+    Section {
         name: "run-command",
         title: "Run a command using `subprocess` and parse its output to STDOUT",
         command: "notes run -- notes tour --list",

@@ -434,3 +434,17 @@ fn color_flag_reaches_clap_help_and_usage_errors() {
         "colour in a usage error"
     );
 }
+
+#[test]
+fn man_renders_the_subcommand_pages_the_main_page_lists() {
+    let main = text(&notes(&["man"]).stdout);
+    assert!(main.contains("notes\\-tour(1)"), "{main}");
+    let tour = notes(&["man", "tour"]);
+    assert_eq!(tour.status.code(), Some(0));
+    assert!(text(&tour.stdout).contains(".TH notes-tour 1"));
+    let show = notes(&["man", "prof", "show"]);
+    assert!(text(&show.stdout).contains(".TH notes-prof-show 1"));
+    let bad = notes(&["man", "bogus"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).starts_with("error: `notes` has no subcommand `bogus`"));
+}
