@@ -143,6 +143,24 @@ fn bump_sets_every_version_and_dates_the_changelog() {
         lock.contains("name = \"notes-algo\"\nversion = \"9.8.7\""),
         "Cargo.lock not updated"
     );
+    // The lock file bump wrote is the one cargo itself wants: `--locked` accepts it as is.
+    let metadata = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--locked",
+            "--offline",
+            "--manifest-path",
+        ])
+        .arg(copy.path().join("Cargo.toml"))
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        metadata.status.success(),
+        "cargo rejects the bumped Cargo.lock: {}",
+        String::from_utf8_lossy(&metadata.stderr)
+    );
 
     // Going backwards is refused.
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -154,5 +172,56 @@ fn bump_sets_every_version_and_dates_the_changelog() {
     assert!(
         String::from_utf8_lossy(&output.stderr)
             .contains("is not newer than the current version 9.8.7")
+    );
+}
+
+#[test]
+fn a_failed_bump_changes_nothing() {
+    let copy = copy_workspace();
+    // A CHANGELOG without `## Unreleased`: found only after the manifests' edits are computed.
+    std::fs::write(
+        copy.path().join("CHANGELOG.md"),
+        "# Changelog\n\n## 0.1.0 - 2026-01-01\n\n- first\n",
+    )
+    .expect("write changelog");
+    let files = [
+        "Cargo.toml",
+        "Cargo.lock",
+        "CHANGELOG.md",
+        "crates/notes-algo/Cargo.toml",
+        "crates/notes-cli/Cargo.toml",
+        "xtask/Cargo.toml",
+    ];
+    let read = |file: &str| std::fs::read(copy.path().join(file)).expect("read file");
+    let before: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["bump", "patch", "--allow-dirty", "--root"])
+        .arg(copy.path())
+        .output()
+        .expect("run xtask bump");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "bump passed: {stderr}");
+    assert!(
+        stderr.contains("CHANGELOG.md has no `## Unreleased` section"),
+        "{stderr}"
+    );
+    for (file, before) in files.iter().zip(before) {
+        assert!(read(file) == before, "{file} was changed by a failed bump");
+    }
+    // No temporary file is left next to the files either.
+    let mut names: Vec<String> = std::fs::read_dir(copy.path())
+        .expect("list copy")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "CHANGELOG.md",
+            "Cargo.lock",
+            "Cargo.toml",
+            "crates",
+            "xtask"
+        ]
     );
 }
