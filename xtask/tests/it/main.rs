@@ -225,3 +225,73 @@ fn a_failed_bump_changes_nothing() {
         ]
     );
 }
+
+/// Replaces the first `from` in the manifest of `krate` by `to`.
+fn edit_manifest(root: &Path, krate: &str, from: &str, to: &str) {
+    let manifest = root.join("crates").join(krate).join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).expect("read manifest");
+    assert!(text.contains(from), "{krate}: no `{from}` in\n{text}");
+    std::fs::write(&manifest, text.replacen(from, to, 1)).expect("write manifest");
+}
+
+#[test]
+fn preflight_lists_every_problem() {
+    let copy = copy_workspace();
+    let root = copy.path();
+    // cargo itself refuses this one (`cargo package --list` fails).
+    edit_manifest(
+        root,
+        "notes-time",
+        "readme = \"README.md\"",
+        "readme = \"MISSING.md\"",
+    );
+    let fs = std::fs::read_to_string(root.join("crates/notes-fs/Cargo.toml")).expect("read");
+    let fs: String = fs
+        .lines()
+        .filter(|l| !l.starts_with("description =") && !l.starts_with("keywords ="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(root.join("crates/notes-fs/Cargo.toml"), fs).expect("write");
+    edit_manifest(
+        root,
+        "notes-ipc",
+        "[dependencies]\n",
+        "[dependencies]\nnotes-algo = { path = \"../notes-algo\" }\n",
+    );
+    edit_manifest(
+        root,
+        "notes-prof",
+        "version.workspace = true\n",
+        "version.workspace = true\npublish = false\n",
+    );
+    edit_manifest(
+        root,
+        "notes-proc",
+        "[dependencies]\n",
+        "[dependencies]\nnotes-prof.workspace = true\n",
+    );
+    // An empty local index: every name is free, and nothing goes over the network.
+    let index = tempfile::tempdir().expect("index dir");
+    let url = format!("file://{}", index.path().display());
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["preflight", "--registry", "preflight-test", "--root"])
+        .arg(root)
+        .env("CARGO_REGISTRIES_PREFLIGHT_TEST_INDEX", &url)
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .expect("run xtask preflight");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "preflight passed: {stderr}");
+    for expected in [
+        "preflight: notes-fs: Cargo.toml has no `description`",
+        "preflight: notes-fs: Cargo.toml has no `keywords`",
+        "preflight: notes-time: the readme MISSING.md does not exist",
+        "preflight: notes-time: `cargo package --list` failed: readme `MISSING.md` does not appear to exist",
+        "preflight: notes-ipc: path dependency notes-algo has no version requirement",
+        "preflight: notes-proc: depends on notes-prof, which is not publishable",
+        "preflight: notes-cli: depends on notes-prof, which is not publishable",
+    ] {
+        assert!(stderr.contains(expected), "no `{expected}` in:\n{stderr}");
+    }
+    assert!(stderr.contains("error: 7 preflight problem(s)"), "{stderr}");
+}
