@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 
 use crate::registry::{self, Entry, Registry};
 use crate::workspace::{Crate, Workspace};
-use crate::{cargo, output, run};
+use crate::{cargo, run};
 
 /// Who holds a crate name on the registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,12 +127,18 @@ fn table(rows: &[[String; 4]]) -> String {
 
 /// `cargo xtask preflight`: every reason the publishable crates cannot be published as they
 /// are, or an empty list.
+///
+/// Everything that can be read from the manifests is checked here (metadata fields, files they
+/// name, dependencies without a version or on unpublishable siblings), so one run lists every
+/// problem; a cargo command that fails (`cargo package`) or a registry that cannot be read is one
+/// more problem of that crate, not the end of the run.
 pub(crate) fn preflight(root: &Path, registry: &Registry) -> anyhow::Result<Vec<String>> {
     let workspace = Workspace::load(root)?;
     let mut problems = Vec::new();
     for krate in workspace.publishable() {
         let name = &krate.name;
         let package = &krate.metadata;
+        let manifest_dir = krate.manifest_path.parent().unwrap_or(root);
         let required = [
             ("description", package.description.is_some()),
             (
@@ -149,12 +155,16 @@ pub(crate) fn preflight(root: &Path, registry: &Registry) -> anyhow::Result<Vec<
                 problems.push(format!("{name}: Cargo.toml has no `{field}`"));
             }
         }
-        if let Some(readme) = &package.readme {
-            let listed = package_list(root, name)?;
-            let readme = readme.as_str().trim_start_matches("./");
-            if !listed.iter().any(|f| f == readme) {
+        for (field, file) in [
+            ("readme", &package.readme),
+            ("license-file", &package.license_file),
+        ] {
+            if let Some(file) = file
+                && !manifest_dir.join(file.as_std_path()).is_file()
+            {
                 problems.push(format!(
-                    "{name}: the readme {readme} is not in the package (cargo package --list)"
+                    "{name}: the {field} {file} does not exist (relative to {})",
+                    manifest_dir.display()
                 ));
             }
         }
@@ -177,7 +187,34 @@ pub(crate) fn preflight(root: &Path, registry: &Registry) -> anyhow::Result<Vec<
                 ));
             }
         }
-        let status = status(registry, krate)?;
+        // cargo's own view of the package: whatever it refuses is one more problem.
+        let packaged = match package_list(root, name) {
+            Ok(listed) => {
+                if let Some(readme) = &package.readme {
+                    let readme = readme.as_str().trim_start_matches("./");
+                    if !listed.iter().any(|f| f == readme) {
+                        problems.push(format!(
+                            "{name}: the readme {readme} is not in the package (cargo package --list)"
+                        ));
+                    }
+                }
+                true
+            }
+            Err(err) => {
+                problems.push(format!("{name}: `cargo package --list` failed: {err}"));
+                false
+            }
+        };
+        let status = match status(registry, krate) {
+            Ok(status) => status,
+            Err(err) => {
+                problems.push(format!(
+                    "{name}: cannot read it on {}: {err:#}",
+                    registry.label()
+                ));
+                continue;
+            }
+        };
         match &status.owner {
             Owner::Foreign(repo) => problems.push(format!(
                 "{name}: the name is taken on {} by another project ({}, versions {}); \
@@ -192,16 +229,20 @@ pub(crate) fn preflight(root: &Path, registry: &Registry) -> anyhow::Result<Vec<
         }
         // A foreign name is reported above; our own name may already hold this version, and
         // then only an identical package (same checksum) may be "published" again (skipped).
-        if let (Some(entry), Owner::Ours) = (status.entry(&krate.version), &status.owner) {
-            let ours = local_checksum(root, name, &krate.version, registry)?;
-            if entry.cksum != ours {
-                problems.push(format!(
+        // A crate cargo cannot package has been reported already.
+        if let (true, Some(entry), Owner::Ours) =
+            (packaged, status.entry(&krate.version), &status.owner)
+        {
+            match local_checksum(root, name, &krate.version, registry) {
+                Ok(ours) if entry.cksum != ours => problems.push(format!(
                     "{name} {}: already on {} with a different checksum ({}…, ours {}…): bump the version",
                     krate.version,
                     registry.label(),
                     &entry.cksum[..12.min(entry.cksum.len())],
                     &ours[..12]
-                ));
+                )),
+                Ok(_) => {}
+                Err(err) => problems.push(format!("{name}: `cargo package` failed: {err:#}")),
             }
         }
     }
@@ -218,18 +259,36 @@ fn versions_list(entries: &[Entry]) -> String {
         .join(", ")
 }
 
-/// The files `cargo package` would put in the `.crate` of `name`.
-fn package_list(root: &Path, name: &str) -> anyhow::Result<Vec<String>> {
-    let listed =
-        output(
-            cargo()
-                .current_dir(root)
-                .args(["package", "--list", "--allow-dirty", "-p", name]),
-        )?;
-    Ok(String::from_utf8_lossy(&listed)
+/// The files `cargo package` would put in the `.crate` of `name`; the error is cargo's message.
+fn package_list(root: &Path, name: &str) -> Result<Vec<String>, String> {
+    let out = cargo()
+        .current_dir(root)
+        .args(["package", "--list", "--allow-dirty", "-p", name])
+        .output()
+        .map_err(|err| format!("cannot run cargo: {err}"))?;
+    if !out.status.success() {
+        return Err(cargo_message(&out.stderr, out.status));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_owned)
         .collect())
+}
+
+/// cargo's error message from its standard error (its `error:` lines and what follows them,
+/// without progress lines such as `Updating` or `Locking`), or the exit status if it printed
+/// none.
+fn cargo_message(stderr: &[u8], status: std::process::ExitStatus) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let message = match text.find("error: ") {
+        Some(at) => text[at + "error: ".len()..].trim(),
+        None => text.trim(),
+    };
+    if message.is_empty() {
+        format!("cargo exited with {status}")
+    } else {
+        message.replace('\n', "\n    ")
+    }
 }
 
 /// Packages `name` without building it and returns the `.crate` file's checksum.

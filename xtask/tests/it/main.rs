@@ -143,6 +143,24 @@ fn bump_sets_every_version_and_dates_the_changelog() {
         lock.contains("name = \"notes-algo\"\nversion = \"9.8.7\""),
         "Cargo.lock not updated"
     );
+    // The lock file bump wrote is the one cargo itself wants: `--locked` accepts it as is.
+    let metadata = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--locked",
+            "--offline",
+            "--manifest-path",
+        ])
+        .arg(copy.path().join("Cargo.toml"))
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        metadata.status.success(),
+        "cargo rejects the bumped Cargo.lock: {}",
+        String::from_utf8_lossy(&metadata.stderr)
+    );
 
     // Going backwards is refused.
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -155,4 +173,125 @@ fn bump_sets_every_version_and_dates_the_changelog() {
         String::from_utf8_lossy(&output.stderr)
             .contains("is not newer than the current version 9.8.7")
     );
+}
+
+#[test]
+fn a_failed_bump_changes_nothing() {
+    let copy = copy_workspace();
+    // A CHANGELOG without `## Unreleased`: found only after the manifests' edits are computed.
+    std::fs::write(
+        copy.path().join("CHANGELOG.md"),
+        "# Changelog\n\n## 0.1.0 - 2026-01-01\n\n- first\n",
+    )
+    .expect("write changelog");
+    let files = [
+        "Cargo.toml",
+        "Cargo.lock",
+        "CHANGELOG.md",
+        "crates/notes-algo/Cargo.toml",
+        "crates/notes-cli/Cargo.toml",
+        "xtask/Cargo.toml",
+    ];
+    let read = |file: &str| std::fs::read(copy.path().join(file)).expect("read file");
+    let before: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["bump", "patch", "--allow-dirty", "--root"])
+        .arg(copy.path())
+        .output()
+        .expect("run xtask bump");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "bump passed: {stderr}");
+    assert!(
+        stderr.contains("CHANGELOG.md has no `## Unreleased` section"),
+        "{stderr}"
+    );
+    for (file, before) in files.iter().zip(before) {
+        assert!(read(file) == before, "{file} was changed by a failed bump");
+    }
+    // No temporary file is left next to the files either.
+    let mut names: Vec<String> = std::fs::read_dir(copy.path())
+        .expect("list copy")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "CHANGELOG.md",
+            "Cargo.lock",
+            "Cargo.toml",
+            "crates",
+            "xtask"
+        ]
+    );
+}
+
+/// Replaces the first `from` in the manifest of `krate` by `to`.
+fn edit_manifest(root: &Path, krate: &str, from: &str, to: &str) {
+    let manifest = root.join("crates").join(krate).join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).expect("read manifest");
+    assert!(text.contains(from), "{krate}: no `{from}` in\n{text}");
+    std::fs::write(&manifest, text.replacen(from, to, 1)).expect("write manifest");
+}
+
+#[test]
+fn preflight_lists_every_problem() {
+    let copy = copy_workspace();
+    let root = copy.path();
+    // cargo itself refuses this one (`cargo package --list` fails).
+    edit_manifest(
+        root,
+        "notes-time",
+        "readme = \"README.md\"",
+        "readme = \"MISSING.md\"",
+    );
+    let fs = std::fs::read_to_string(root.join("crates/notes-fs/Cargo.toml")).expect("read");
+    let fs: String = fs
+        .lines()
+        .filter(|l| !l.starts_with("description =") && !l.starts_with("keywords ="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(root.join("crates/notes-fs/Cargo.toml"), fs).expect("write");
+    edit_manifest(
+        root,
+        "notes-ipc",
+        "[dependencies]\n",
+        "[dependencies]\nnotes-algo = { path = \"../notes-algo\" }\n",
+    );
+    edit_manifest(
+        root,
+        "notes-prof",
+        "version.workspace = true\n",
+        "version.workspace = true\npublish = false\n",
+    );
+    edit_manifest(
+        root,
+        "notes-proc",
+        "[dependencies]\n",
+        "[dependencies]\nnotes-prof.workspace = true\n",
+    );
+    // An empty local index: every name is free, and nothing goes over the network.
+    let index = tempfile::tempdir().expect("index dir");
+    let url = format!("file://{}", index.path().display());
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["preflight", "--registry", "preflight-test", "--root"])
+        .arg(root)
+        .env("CARGO_REGISTRIES_PREFLIGHT_TEST_INDEX", &url)
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .expect("run xtask preflight");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "preflight passed: {stderr}");
+    for expected in [
+        "preflight: notes-fs: Cargo.toml has no `description`",
+        "preflight: notes-fs: Cargo.toml has no `keywords`",
+        "preflight: notes-time: the readme MISSING.md does not exist",
+        "preflight: notes-time: `cargo package --list` failed: readme `MISSING.md` does not appear to exist",
+        "preflight: notes-ipc: path dependency notes-algo has no version requirement",
+        "preflight: notes-proc: depends on notes-prof, which is not publishable",
+        "preflight: notes-cli: depends on notes-prof, which is not publishable",
+    ] {
+        assert!(stderr.contains(expected), "no `{expected}` in:\n{stderr}");
+    }
+    assert!(stderr.contains("error: 7 preflight problem(s)"), "{stderr}");
 }
