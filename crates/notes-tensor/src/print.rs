@@ -709,7 +709,10 @@ where
         .iter()
         .map(|&len| {
             if summarize && len > edge.saturating_mul(2) {
-                (0..edge).chain(len - edge..len).collect()
+                // numpy takes `a[-edgeitems:]` for the trailing corner, and `a[-0:]` is the
+                // whole axis: with edgeitems=0 the widths come from every element.
+                let trailing = if edge == 0 { 0 } else { len - edge };
+                (0..edge).chain(trailing..len).collect()
             } else {
                 (0..len).collect()
             }

@@ -105,6 +105,12 @@ add(np.arange(3000), edgeitems=1)
 add(np.arange(24).reshape(2, 3, 4), threshold=5, edgeitems=1)
 add(np.arange(120).reshape(2, 3, 4, 5), threshold=10, edgeitems=2)
 add(rng.normal(size=(10, 10)), threshold=50, edgeitems=2, precision=2)
+# edgeitems=0: numpy takes a[-0:] (the whole axis) for the widths, and prints only "...".
+add(rng.random((4, 5)) * np.array([1, 10, 0.1, 100, 1]), threshold=5, edgeitems=0)
+add(rng.normal(size=(3, 4, 5)), threshold=10, edgeitems=0)
+# legacy 1.13 ignores sign in np.set_printoptions / np.printoptions.
+add(np.array([[3, -4], [5, 6]]), sign="+", legacy="1.13")
+add(np.array([1.5, -2.0]), sign=" ", legacy="1.13")
 # Random mixes of magnitudes, special values and options.
 for _ in range(100):
     dt = rng.choice(["f4", "f8"])
