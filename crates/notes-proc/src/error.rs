@@ -56,6 +56,14 @@ pub enum Error {
         /// Byte offset of the first invalid byte in its standard output.
         offset: usize,
     },
+    /// A signal name given to [`Signal`](crate::Signal)'s `FromStr` is not one it knows.
+    #[error(
+        "unknown signal {text:?}: expected one of HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM (with or without SIG, or its number on Unix)"
+    )]
+    UnknownSignal {
+        /// The text that was parsed.
+        text: String,
+    },
     /// The command line has no program: an empty argument list.
     #[error("empty command: no program to run")]
     EmptyCommand,

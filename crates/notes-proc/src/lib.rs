@@ -12,4 +12,4 @@ pub use call::{call_with_timeout, init};
 pub use detach::{Detached, spawn_detached};
 pub use error::{Error, Result};
 pub use run::{Forward, Limit, Outcome, run, run_text, run_with_timeout};
-pub use status::{ParseSignalError, Signal, Status};
+pub use status::{Signal, Status};

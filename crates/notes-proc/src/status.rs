@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::Error;
+
 /// How a process ended: an exit code, or (on Unix) the signal that killed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
@@ -122,17 +124,13 @@ impl fmt::Display for Signal {
     }
 }
 
-/// The error of parsing a [`Signal`]: names the text and what is accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown signal {0:?}: expected one of HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM (with or without SIG, or its number on Unix)"
-)]
-pub struct ParseSignalError(String);
-
 impl FromStr for Signal {
-    type Err = ParseSignalError;
+    type Err = Error;
 
     /// Parses `TERM`, `SIGTERM`, `term` or (on Unix) `15`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownSignal`] for any other text.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let upper = text.trim().to_ascii_uppercase();
         let name = upper.strip_prefix("SIG").unwrap_or(&upper);
@@ -146,7 +144,9 @@ impl FromStr for Signal {
         {
             return Ok(*signal);
         }
-        Err(ParseSignalError(text.to_owned()))
+        Err(Error::UnknownSignal {
+            text: text.to_owned(),
+        })
     }
 }
 
@@ -163,24 +163,38 @@ mod tests {
             ("SigInt", Signal::Int),
             ("usr1", Signal::Usr1),
         ] {
-            assert_eq!(text.parse::<Signal>(), Ok(expected), "{text}");
+            assert_eq!(text.parse::<Signal>().ok(), Some(expected), "{text}");
         }
         #[cfg(unix)]
         {
-            assert_eq!("9".parse::<Signal>(), Ok(Signal::Kill));
-            assert_eq!("15".parse::<Signal>(), Ok(Signal::Term));
+            assert_eq!("9".parse::<Signal>().ok(), Some(Signal::Kill));
+            assert_eq!("15".parse::<Signal>().ok(), Some(Signal::Term));
         }
         let err = "TERMINATE".parse::<Signal>().unwrap_err();
-        assert!(err.to_string().starts_with("unknown signal \"TERMINATE\""));
+        assert!(
+            matches!(&err, Error::UnknownSignal { text } if text == "TERMINATE"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "unknown signal \"TERMINATE\": expected one of HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM (with or without SIG, or its number on Unix)"
+        );
         assert!("".parse::<Signal>().is_err());
         assert!("SIG".parse::<Signal>().is_err());
+    }
+
+    #[test]
+    fn the_parse_error_suits_clap_value_parsers() {
+        // clap's `FromStr` value parsers need `Err: Into<Box<dyn Error + Send + Sync + 'static>>`.
+        fn boxable<E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>>() {}
+        boxable::<<Signal as FromStr>::Err>();
     }
 
     #[test]
     fn names_round_trip() {
         for (signal, name) in NAMES {
             assert_eq!(signal.name(), name);
-            assert_eq!(name.parse::<Signal>(), Ok(signal));
+            assert_eq!(name.parse::<Signal>().ok(), Some(signal));
         }
     }
 

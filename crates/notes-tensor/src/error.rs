@@ -68,23 +68,29 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    /// A `.npy` file is malformed, truncated, or holds an element type this crate does not read.
-    #[error("{} is not a readable .npy file", path.display())]
+    /// A `.npy` file's data could not be read after its header was (malformed, or followed by
+    /// extra bytes).
+    ///
+    /// The message says what `ndarray-npy` found wrong once; its error is kept in `error`
+    /// rather than returned as the source, because it already repeats its own cause.
+    #[error("{} is not a readable .npy file: {error}", path.display())]
     ReadNpy {
         /// The file.
         path: PathBuf,
-        /// What the `.npy` reader found wrong.
-        #[source]
-        source: NpyFormatError,
+        /// What the `.npy` reader reported.
+        error: ndarray_npy::ReadNpyError,
     },
     /// A `.npy` file's header is missing or malformed.
-    #[error("{} is not a .npy file", path.display())]
+    ///
+    /// The message says what is wrong in one plain sentence ("it does not start with numpy's
+    /// magic string `\x93NUMPY`", "the file ends before its header does"); `ndarray-npy`'s error
+    /// is kept in `error` rather than returned as the source, because it repeats its own cause.
+    #[error("{} is not a .npy file: {}", path.display(), header_reason(error))]
     NpyHeader {
         /// The file.
         path: PathBuf,
-        /// What the header parser found wrong.
-        #[source]
-        source: NpyFormatError,
+        /// What the header parser reported.
+        error: ndarray_npy::npy::header::ReadHeaderError,
     },
     /// A `.npy` file's header promises more data than the file holds.
     #[error("{} is truncated: its header says shape {shape:?} ({expected} bytes of data) but {actual} bytes follow", path.display())]
@@ -145,54 +151,17 @@ pub enum Error {
     },
 }
 
-/// What `ndarray-npy` found wrong in a `.npy` file, said once.
-///
-/// `ndarray-npy`'s errors repeat their cause in their own message and also return it as their
-/// `source`, so an error chain printed in full (`anyhow`'s `{:#}`) would say it twice.
-/// This wrapper prints one plain sentence and ends the chain; [`NpyFormatError::inner`] gives
-/// the original error.
-#[derive(Debug)]
-pub struct NpyFormatError {
-    message: String,
-    inner: Box<dyn std::error::Error + Send + Sync + 'static>,
-}
-
-impl NpyFormatError {
-    /// The error `ndarray-npy` returned.
-    pub fn inner(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-        &*self.inner
-    }
-
-    pub(crate) fn header(err: ndarray_npy::npy::header::ReadHeaderError) -> Self {
-        use ndarray_npy::npy::header::{ParseHeaderError, ReadHeaderError};
-        let message = match &err {
-            ReadHeaderError::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof => {
-                "the file ends before its header does".to_owned()
-            }
-            ReadHeaderError::Parse(ParseHeaderError::MagicString) => {
-                "it does not start with numpy's magic string \\x93NUMPY".to_owned()
-            }
-            ReadHeaderError::Io(inner) => inner.to_string(),
-            ReadHeaderError::Parse(inner) => format!("bad header: {inner}"),
-        };
-        Self {
-            message,
-            inner: Box::new(err),
+/// What is wrong with a `.npy` header, in one plain sentence.
+fn header_reason(err: &ndarray_npy::npy::header::ReadHeaderError) -> String {
+    use ndarray_npy::npy::header::{ParseHeaderError, ReadHeaderError};
+    match err {
+        ReadHeaderError::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof => {
+            "the file ends before its header does".to_owned()
         }
-    }
-
-    pub(crate) fn data(err: ndarray_npy::ReadNpyError) -> Self {
-        Self {
-            message: err.to_string(),
-            inner: Box::new(err),
+        ReadHeaderError::Parse(ParseHeaderError::MagicString) => {
+            "it does not start with numpy's magic string \\x93NUMPY".to_owned()
         }
+        ReadHeaderError::Io(inner) => inner.to_string(),
+        ReadHeaderError::Parse(inner) => format!("bad header: {inner}"),
     }
 }
-
-impl std::fmt::Display for NpyFormatError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for NpyFormatError {}

@@ -6,7 +6,7 @@ mod matmul;
 mod npy;
 mod print;
 
-pub use error::{Error, NpyFormatError};
+pub use error::Error;
 pub use matmul::{MultiHeadElement, batched, batched_into, heads_first};
 pub use npy::{AnyArray, Form, multihead, read_npy, write_npy};
 pub use print::{

@@ -7,7 +7,7 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension, Ix1, Ix2, Ix3};
 use ndarray_npy::npy::header::Header;
 use ndarray_npy::{ReadNpyExt, WritableElement, WriteNpyExt};
 
-use crate::{Error, MultiHeadElement, NpyFormatError, NumpyElement, PrintOptions, format_array};
+use crate::{Error, MultiHeadElement, NumpyElement, PrintOptions, format_array};
 
 /// An array read from a `.npy` file, whatever its element type.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,9 +99,9 @@ impl AnyArray {
     /// [`Error::NpyHeader`], [`Error::NpyDtype`], [`Error::NpyTruncated`] or [`Error::ReadNpy`].
     pub fn from_npy_bytes(bytes: &[u8], path: &Path) -> Result<Self, Error> {
         let mut rest = bytes;
-        let header = Header::from_reader(&mut rest).map_err(|source| Error::NpyHeader {
+        let header = Header::from_reader(&mut rest).map_err(|error| Error::NpyHeader {
             path: path.to_owned(),
-            source: NpyFormatError::header(source),
+            error,
         })?;
         // The descriptor is a Python literal: '<f8' for the types read here.
         let descr = header
@@ -141,9 +141,9 @@ impl AnyArray {
             bytes: &[u8],
             path: &Path,
         ) -> Result<ArrayD<A>, Error> {
-            ArrayD::<A>::read_npy(bytes).map_err(|source| Error::ReadNpy {
+            ArrayD::<A>::read_npy(bytes).map_err(|error| Error::ReadNpy {
                 path: path.to_owned(),
-                source: NpyFormatError::data(source),
+                error,
             })
         }
         Ok(match kind {
@@ -337,6 +337,17 @@ mod tests {
             chain(&err),
             "x.npy is not a .npy file: it does not start with numpy's magic string \\x93NUMPY"
         );
+        // The reason is in the variant's own message, with ndarray-npy's error kept beside it.
+        assert!(std::error::Error::source(&err).is_none());
+        assert!(matches!(
+            err,
+            Error::NpyHeader {
+                error: ndarray_npy::npy::header::ReadHeaderError::Parse(
+                    ndarray_npy::npy::header::ParseHeaderError::MagicString
+                ),
+                ..
+            }
+        ));
         let err = AnyArray::from_npy_bytes(b"", Path::new("e.npy")).unwrap_err();
         assert_eq!(
             chain(&err),
@@ -350,6 +361,13 @@ mod tests {
         let err = AnyArray::from_npy_bytes(&bytes, Path::new("t.npy")).unwrap_err();
         let text = chain(&err);
         assert_eq!(text.matches("extra bytes").count(), 1, "{text}");
+        assert!(matches!(
+            err,
+            Error::ReadNpy {
+                error: ndarray_npy::ReadNpyError::ExtraBytes(1),
+                ..
+            }
+        ));
     }
 
     proptest! {

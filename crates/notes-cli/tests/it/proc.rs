@@ -116,6 +116,16 @@ fn timeouts_own_failures_exit_125_as_in_gnu_timeout() {
 }
 
 #[test]
+fn an_unknown_signal_is_named_with_the_accepted_ones() {
+    let out = notes(&["timeout", "-s", "BOGUS", "1s", "--", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: invalid value 'BOGUS' for '--signal <SIG>': unknown signal \"BOGUS\": expected one of HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM (with or without SIG, or its number on Unix)\n\nFor more information, try '--help'.\n"
+    );
+}
+
+#[test]
 fn spawn_prints_the_pid_of_a_process_in_its_own_session() {
     let out = notes(&["--json", "spawn", "--", "sleep", "0.1"]);
     assert!(out.status.success());
