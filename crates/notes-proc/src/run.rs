@@ -324,38 +324,126 @@ impl Capture {
     fn take(&self) -> Vec<u8> {
         std::mem::take(&mut *self.bytes.lock().unwrap_or_else(PoisonError::into_inner))
     }
+
+    /// Keeps what fits of `chunk` below `max` bytes in all; marks the rest as dropped.
+    fn keep(&self, chunk: &[u8], max: usize) {
+        let mut bytes = self.bytes.lock().unwrap_or_else(PoisonError::into_inner);
+        let keep = chunk.len().min(max.saturating_sub(bytes.len()));
+        bytes.extend_from_slice(&chunk[..keep]);
+        if keep < chunk.len() {
+            self.truncated.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
-fn start_reader(
-    mut pipe: impl Read + Send + 'static,
-    capture: Arc<Capture>,
+/// Reads the command's output pipes to their ends on a thread, keeping at most `max` bytes
+/// of each, and sends one `done` per pipe as it ends.
+///
+/// On Unix one thread reads both pipes, woken by `poll(2)` (a thread costs about 30 µs to
+/// start here, a tenth of running `true`); elsewhere each pipe gets a thread.
+#[cfg(unix)]
+fn start_readers(
+    pipes: Vec<(std::fs::File, Arc<Capture>)>,
     max: usize,
     done: mpsc::Sender<()>,
 ) -> io::Result<()> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+
     thread::Builder::new()
         .name("notes-proc-reader".into())
         .spawn(move || {
+            let mut open = pipes;
             let mut chunk = vec![0; 64 * 1024];
-            loop {
-                match pipe.read(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        let mut bytes =
-                            capture.bytes.lock().unwrap_or_else(PoisonError::into_inner);
-                        let keep = n.min(max.saturating_sub(bytes.len()));
-                        bytes.extend_from_slice(&chunk[..keep]);
-                        if keep < n {
-                            capture.truncated.store(true, Ordering::Relaxed);
+            while !open.is_empty() {
+                let ready: Vec<bool> = {
+                    let mut fds: Vec<PollFd<'_>> = open
+                        .iter()
+                        .map(|(pipe, _)| PollFd::new(pipe.as_fd(), PollFlags::POLLIN))
+                        .collect();
+                    match poll(&mut fds, PollTimeout::NONE) {
+                        Ok(_) => fds
+                            .iter()
+                            .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
+                            .collect(),
+                        Err(nix::errno::Errno::EINTR) => continue,
+                        // Cannot wait on the pipes: give up on them as a failed read would.
+                        Err(_) => break,
+                    }
+                };
+                // Readable (or closed): one read cannot block. Back to front, so that a pipe
+                // that ended can be removed.
+                for i in (0..open.len()).rev() {
+                    if !ready[i] {
+                        continue;
+                    }
+                    match open[i].0.read(&mut chunk) {
+                        Ok(0) => {
+                            open.remove(i);
+                            let _ = done.send(());
+                        }
+                        Ok(n) => open[i].1.keep(&chunk[..n], max),
+                        Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                        Err(_) => {
+                            open.remove(i);
+                            let _ = done.send(());
                         }
                     }
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
                 }
             }
             // The receiver may have stopped waiting; nothing to do about it here.
-            let _ = done.send(());
+            for _ in open {
+                let _ = done.send(());
+            }
         })
         .map(drop)
+}
+
+#[cfg(not(unix))]
+fn start_readers(
+    pipes: Vec<(std::fs::File, Arc<Capture>)>,
+    max: usize,
+    done: mpsc::Sender<()>,
+) -> io::Result<()> {
+    for (mut pipe, capture) in pipes {
+        let done = done.clone();
+        thread::Builder::new()
+            .name("notes-proc-reader".into())
+            .spawn(move || {
+                let mut chunk = vec![0; 64 * 1024];
+                loop {
+                    match pipe.read(&mut chunk) {
+                        Ok(0) => break,
+                        Ok(n) => capture.keep(&chunk[..n], max),
+                        Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                        Err(_) => break,
+                    }
+                }
+                // The receiver may have stopped waiting; nothing to do about it here.
+                let _ = done.send(());
+            })?;
+    }
+    Ok(())
+}
+
+/// A child's output pipe (`ChildStdout`, `ChildStderr`) as a `File`, so that one reader can
+/// take both.
+trait PipeInto {
+    fn into_file(self) -> std::fs::File;
+}
+
+#[cfg(unix)]
+impl<P: Into<std::os::fd::OwnedFd>> PipeInto for P {
+    fn into_file(self) -> std::fs::File {
+        std::fs::File::from(self.into())
+    }
+}
+
+#[cfg(windows)]
+impl<P: Into<std::os::windows::io::OwnedHandle>> PipeInto for P {
+    fn into_file(self) -> std::fs::File {
+        std::fs::File::from(self.into())
+    }
 }
 
 /// The shared engine of [`run`] (no limit) and [`run_with_timeout`].
@@ -391,18 +479,20 @@ fn execute(cmd: &mut Command, command: &str, limit: Option<&Limit>) -> Result<Ou
 
     let (done_tx, done_rx) = mpsc::channel();
     let (out, err) = (Arc::<Capture>::default(), Arc::<Capture>::default());
-    let mut readers = 0;
+    let mut pipes = Vec::with_capacity(2);
     if let Some(pipe) = child.stdout.take() {
-        start_reader(pipe, Arc::clone(&out), max, done_tx.clone())
-            .map_err(io_error("starting a thread to read its output"))?;
-        readers += 1;
+        pipes.push((pipe.into_file(), Arc::clone(&out)));
     }
     if let Some(pipe) = child.stderr.take() {
-        start_reader(pipe, Arc::clone(&err), max, done_tx.clone())
-            .map_err(io_error("starting a thread to read its output"))?;
-        readers += 1;
+        pipes.push((pipe.into_file(), Arc::clone(&err)));
     }
-    drop(done_tx);
+    let readers = pipes.len();
+    if readers > 0 {
+        start_readers(pipes, max, done_tx)
+            .map_err(io_error("starting a thread to read its output"))?;
+    } else {
+        drop(done_tx);
+    }
 
     let (events_tx, events_rx) = mpsc::channel();
     let mut leader = group::Leader::start(child, own_group, events_tx.clone(), events_rx)
