@@ -43,8 +43,12 @@ pub enum Error {
     },
     /// The index given to an inverse BWT is not a row of the last column.
     #[error(
-        "BWT index {index} is out of range: a last column of {len} symbols has rows 0 to {}",
-        len.saturating_sub(1)
+        "BWT index {index} is out of range: {}",
+        if *len == 0 {
+            "an empty last column takes index 0 only".to_owned()
+        } else {
+            format!("a last column of {len} symbols has rows 0 to {}", len - 1)
+        }
     )]
     BwtIndex {
         /// The index as given.

@@ -267,9 +267,12 @@ pub fn read_container_header<R: Read>(input: &mut R) -> Result<ContainerHeader, 
             found: header[..got.min(4)].to_vec(),
         });
     }
-    if got < 5 || !(1..=CONTAINER_VERSION).contains(&header[4]) {
+    if got < 5 {
+        return Err(corrupt(got as u64, "the header is truncated"));
+    }
+    if !(1..=CONTAINER_VERSION).contains(&header[4]) {
         return Err(Error::ContainerVersion {
-            version: (got >= 5).then_some(header[4]),
+            version: Some(header[4]),
         });
     }
     if got < HEADER_LEN {

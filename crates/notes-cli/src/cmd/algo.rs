@@ -322,7 +322,7 @@ pub(crate) struct BwtArgs {
 /// A block size: a number with an optional k/M/G (powers of 1000) or Ki/Mi/Gi (of 1024)
 /// suffix, or `whole`.
 fn block_size(text: &str) -> Result<usize, String> {
-    if text == "whole" {
+    if text.eq_ignore_ascii_case("whole") {
         return Ok(usize::MAX);
     }
     let units = [
@@ -341,7 +341,12 @@ fn block_size(text: &str) -> Result<usize, String> {
         .find_map(|&(suffix, unit)| text.strip_suffix(suffix).map(|d| (d, unit)))
         .unwrap_or((text, 1u64));
     let value = notes_algo::parse_u64(digits)
-        .map_err(|e| e.to_string())?
+        .map_err(|e| {
+            format!(
+                "{e}; a block size is a number of bytes with an optional k, M, G (powers of \
+                 1000) or Ki, Mi, Gi (powers of 1024), like 900k or 4Mi, or `whole`"
+            )
+        })?
         .checked_mul(unit)
         .and_then(|v| usize::try_from(v).ok())
         .ok_or_else(|| format!("{text:?} is too large"))?;
@@ -353,6 +358,19 @@ fn block_size(text: &str) -> Result<usize, String> {
 
 /// `notes bwt TEXT`, `notes bwt --inverse --index I TEXT`, `notes bwt [--inverse] -i FILE -o OUT`.
 pub(crate) fn bwt(args: &BwtArgs, out: &mut Out) -> anyhow::Result<()> {
+    // The two modes' arguments do not mix; clap's `requires` lets some of these through.
+    let usage = |what: &str| Err(UsageError(what.to_owned()).into());
+    match (&args.input, &args.output) {
+        (None, Some(_)) => return usage("-o OUT writes what -i FILE reads; TEXT is printed"),
+        (Some(_), None) => return usage("-i FILE needs -o OUT, the file to write"),
+        (Some(_), Some(_)) if args.text.is_some() => {
+            return usage("give TEXT or -i FILE, not both");
+        }
+        (Some(_), Some(_)) if args.index.is_some() => {
+            return usage("--index goes with --inverse TEXT; a container holds its own indexes");
+        }
+        _ => {}
+    }
     if let (Some(input), Some(output)) = (&args.input, &args.output) {
         return if args.inverse {
             restore_file(input, output, args.force, out)
@@ -372,7 +390,7 @@ pub(crate) fn bwt(args: &BwtArgs, out: &mut Out) -> anyhow::Result<()> {
         };
         let index = usize::try_from(index).unwrap_or(usize::MAX);
         let restored = notes_algo::inverse_bwt(text, index)
-            .with_context(|| format!("cannot invert {text:?} with index {index}"))?;
+            .with_context(|| format!("cannot invert {} with index {index}", quote_short(text)))?;
         if out.json {
             return out.json(&serde_json::json!({ "text": restored }));
         }
@@ -386,6 +404,23 @@ pub(crate) fn bwt(args: &BwtArgs, out: &mut Out) -> anyhow::Result<()> {
         writeln!(out, "{index}")?;
     }
     Ok(())
+}
+
+/// `text` quoted for a message, its middle elided when it is long (a message should not
+/// repeat a 100 KB input).
+fn quote_short(text: &str) -> String {
+    const KEEP: usize = 32;
+    let chars = text.chars().count();
+    if chars <= 2 * KEEP + 10 {
+        return format!("{text:?}");
+    }
+    let head: String = text.chars().take(KEEP).collect();
+    let tail: String = text.chars().skip(chars - KEEP).collect();
+    format!(
+        "{head:?}...{tail:?} ({chars} characters)",
+        head = head,
+        tail = tail
+    )
 }
 
 /// A progress bar on stderr for `total` bytes, hidden unless stderr is a terminal and the
@@ -424,10 +459,21 @@ fn write_atomically(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(".notes-bwt-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".notes-bwt-");
+    // As any new file: 0666 less the umask (tempfile's own default is 0600).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let tmp = builder
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let _cleanup = interrupt::remove_on_interrupt(tmp.path());
+    if force {
+        // A replaced file keeps its permissions, as an editor's save does.
+        if let Ok(meta) = std::fs::metadata(path) {
+            let _ = tmp.as_file().set_permissions(meta.permissions());
+        }
+    }
     {
         let mut writer = BufWriter::with_capacity(1 << 20, tmp.as_file());
         write(&mut writer)?;
@@ -544,4 +590,68 @@ fn restore_file(input: &Path, output: &Path, force: bool, out: &mut Out) -> anyh
         output.display()
     )?;
     Ok(())
+}
+
+/// Removal of temporary files when `notes` is interrupted (SIGINT, SIGTERM, SIGHUP): the
+/// finished file appears atomically, and an interrupted run leaves no half-written one behind.
+mod interrupt {
+    use std::path::{Path, PathBuf};
+    use std::sync::{Mutex, PoisonError};
+
+    /// The temporary files being written.
+    static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+    /// Removes `path` from the pending list when dropped (the file was renamed or deleted).
+    pub(super) struct Pending(PathBuf);
+
+    impl Drop for Pending {
+        fn drop(&mut self) {
+            let mut pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
+            pending.retain(|p| *p != self.0);
+        }
+    }
+
+    /// Registers `path` for removal if a terminating signal arrives before the guard drops.
+    pub(super) fn remove_on_interrupt(path: &Path) -> Pending {
+        install();
+        PENDING
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(path.to_owned());
+        Pending(path.to_owned())
+    }
+
+    /// A thread that waits for the signals, removes the pending files, then lets the signal
+    /// end the process as it would have (so the shell sees 130 for Ctrl-C).
+    #[cfg(unix)]
+    // The signal's default action ends the process; `exit` is the fallback should raising
+    // it fail, as the interrupted command must not go on.
+    #[allow(clippy::exit)]
+    fn install() {
+        use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGTERM};
+        use std::sync::Once;
+
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+            else {
+                return;
+            };
+            let _ = std::thread::Builder::new()
+                .name("notes-cleanup".into())
+                .spawn(move || {
+                    if let Some(signal) = signals.forever().next() {
+                        let pending = PENDING.lock().unwrap_or_else(PoisonError::into_inner);
+                        for path in pending.iter() {
+                            let _ = std::fs::remove_file(path);
+                        }
+                        let _ = signal_hook::low_level::emulate_default_handler(signal);
+                        std::process::exit(128 + signal);
+                    }
+                });
+        });
+    }
+
+    #[cfg(not(unix))]
+    fn install() {}
 }

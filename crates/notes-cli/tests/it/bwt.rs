@@ -146,3 +146,118 @@ fn a_pipe_as_input_is_read_whole() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read(dir.path().join("back")).unwrap(), b"^BANANA|");
 }
+
+#[test]
+fn arguments_of_the_two_modes_do_not_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.txt"), "banana").unwrap();
+    assert!(
+        notes(dir.path(), &["bwt", "-i", "in.txt", "-o", "c.nbwt"])
+            .status
+            .success()
+    );
+    for (args, says) in [
+        (
+            &["bwt", "-o", "x.out", "banana"][..],
+            "-o OUT writes what -i FILE reads",
+        ),
+        (
+            &[
+                "bwt",
+                "--inverse",
+                "-i",
+                "c.nbwt",
+                "-o",
+                "y.out",
+                "--index",
+                "3",
+            ],
+            "--index goes with --inverse TEXT",
+        ),
+    ] {
+        let out = notes(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+    assert!(!dir.path().join("x.out").exists() && !dir.path().join("y.out").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn outputs_get_the_umask_mode_and_a_replaced_file_keeps_its_own() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.txt"), "banana").unwrap();
+    let mode = |name: &str| {
+        std::fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    // The test process's umask applies to both files alike.
+    std::fs::write(dir.path().join("plain"), "").unwrap();
+    assert!(
+        notes(dir.path(), &["bwt", "-i", "in.txt", "-o", "c.nbwt"])
+            .status
+            .success()
+    );
+    assert_eq!(mode("c.nbwt"), mode("plain"));
+    let shared = dir.path().join("shared.nbwt");
+    std::fs::write(&shared, "").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = notes(
+        dir.path(),
+        &["bwt", "-i", "in.txt", "-o", "shared.nbwt", "--force"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(mode("shared.nbwt"), 0o640);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_interrupted_run_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // Enough work to be interrupted midway: 4 MB in blocks of 1 byte.
+    let text: Vec<u8> = (0..4_000_000u32)
+        .map(|i| b"abcdefgh "[(i * 7 % 9) as usize])
+        .collect();
+    std::fs::write(dir.path().join("in.txt"), text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["bwt", "-i", "in.txt", "-o", "out.nbwt", "--block-size", "1"])
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the temporary file exists, then interrupt.
+    let start = std::time::Instant::now();
+    let temp_exists = || {
+        std::fs::read_dir(dir.path()).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".notes-bwt-")
+        })
+    };
+    while !temp_exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("finished before it could be interrupted: {status}");
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "in.txt")
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
