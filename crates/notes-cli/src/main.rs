@@ -5,6 +5,7 @@
 
 mod cli;
 mod cmd;
+mod files;
 mod logging;
 mod output;
 mod progress;

@@ -9,6 +9,7 @@ use notes_prof::{Calls, Func, ReportOptions, Restriction, SortKey, Stats};
 use serde::Serialize;
 
 use crate::cli::UsageError;
+use crate::files::write_atomically;
 use crate::output::Out;
 
 /// Arguments of `notes prof`.
@@ -273,32 +274,29 @@ fn restrictions_in_given_order(args: &ShowArgs) -> Vec<Restriction> {
     all.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Writes `text` to a file named `name` that does not exist yet, or else `-2`, `-3`, ... put
-/// before the extension (a second report in the same second must not replace the first);
-/// returns the name used.
+/// Writes `text` (atomically, as every file `notes` writes) to a file named `name` that does
+/// not exist yet, or else `-2`, `-3`, ... put before the extension (a second report in the
+/// same second must not replace the first); returns the name used.
 fn save_new(name: &str, text: &str) -> anyhow::Result<String> {
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
-    for n in 1..=1000 {
-        let candidate = if n == 1 {
-            name.to_owned()
-        } else {
-            format!("{stem}-{n}.{ext}")
-        };
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
-            Ok(mut file) => {
-                file.write_all(text.as_bytes())
-                    .with_context(|| format!("cannot write {candidate:?}"))?;
-                return Ok(candidate);
+    let free = (1..=1000)
+        .map(|n| {
+            if n == 1 {
+                name.to_owned()
+            } else {
+                format!("{stem}-{n}.{ext}")
             }
-            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(err) => return Err(err).with_context(|| format!("cannot create {candidate:?}")),
-        }
-    }
-    anyhow::bail!("cannot save the report: {name:?} and 999 numbered variants all exist")
+        })
+        .find(|candidate| !Path::new(candidate).exists())
+        .with_context(|| {
+            format!("cannot save the report: {name:?} and 999 numbered variants all exist")
+        })?;
+    // Not forced: a file that appears meanwhile is not replaced either.
+    write_atomically(Path::new(&free), false, ".notes-report-", |w| {
+        w.write_all(text.as_bytes())
+            .with_context(|| format!("cannot write {free:?}"))
+    })?;
+    Ok(free)
 }
 
 /// `notes prof diff BEFORE AFTER`.

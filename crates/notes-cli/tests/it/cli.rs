@@ -448,3 +448,46 @@ fn man_renders_the_subcommand_pages_the_main_page_lists() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).starts_with("error: `notes` has no subcommand `bogus`"));
 }
+
+#[test]
+fn saved_reports_never_replace_one_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = notes(&[
+        "--profile",
+        dir.path().join("run.prof").to_str().unwrap(),
+        "flatten",
+        "[1]",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let save = || {
+        Command::new(env!("CARGO_BIN_EXE_notes"))
+            .args(["prof", "show", "run.prof", "--save-report"])
+            .current_dir(dir.path())
+            .output()
+            .expect("run notes")
+    };
+    // Three reports: at least two fall in the same second, none is lost.
+    for _ in 0..3 {
+        assert!(save().status.success());
+    }
+    let reports = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".profile ")
+        })
+        .count();
+    assert_eq!(reports, 3);
+    let profile = dir.path().join("run.prof");
+    let out = notes(&[
+        "--json",
+        "prof",
+        "show",
+        profile.to_str().unwrap(),
+        "--save-report",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
