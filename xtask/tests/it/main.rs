@@ -40,6 +40,25 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The cargo that runs these tests (`$CARGO`), as xtask itself calls it.
+fn cargo() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// The host's target triple, as `rustc -vV` prints it.
+fn host_triple() -> String {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("run rustc -vV");
+    let text = String::from_utf8(output.stdout).expect("rustc -vV prints UTF-8");
+    text.lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .to_owned()
+}
+
 fn tidy(root: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["tidy", "--root"])
@@ -144,13 +163,19 @@ fn bump_sets_every_version_and_dates_the_changelog() {
         "Cargo.lock not updated"
     );
     // The lock file bump wrote is the one cargo itself wants: `--locked` accepts it as is.
-    let metadata = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    // cargo metadata reads the manifest of every package it reports, so it downloads what it
+    // has not cached: `--filter-platform` keeps that to the host's packages (what a build here
+    // downloads anyway), where a plain call wants macOS- and Windows-only ones too. Not
+    // `--offline`: a fresh machine that has built only xtask has not cached even the host's
+    // packages of the other crates. The resolve checked against the lock is still the whole one.
+    let metadata = Command::new(cargo())
         .args([
             "metadata",
             "--format-version",
             "1",
             "--locked",
-            "--offline",
+            "--filter-platform",
+            &host_triple(),
             "--manifest-path",
         ])
         .arg(copy.path().join("Cargo.toml"))
