@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-use crate::cargo;
+use crate::process::cargo;
 
 /// One CI step: a name and the command it runs.
 struct Step {

@@ -5,6 +5,7 @@
 mod bump;
 mod ci;
 mod e2e;
+mod process;
 mod registry;
 mod release;
 mod tidy;
@@ -226,41 +227,4 @@ fn workspace_root() -> PathBuf {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
-}
-
-/// The cargo that invoked us (`$CARGO`), so the same toolchain runs every step.
-fn cargo() -> std::process::Command {
-    std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
-/// Runs `command`, failing with its program, arguments and exit status.
-fn run(command: &mut std::process::Command) -> anyhow::Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("cannot start {command:?}"))?;
-    if !status.success() {
-        bail!(
-            "{:?} {:?} failed ({status})",
-            command.get_program(),
-            command.get_args().collect::<Vec<_>>()
-        );
-    }
-    Ok(())
-}
-
-/// Runs `command` and returns its standard output, failing with its standard error.
-fn output(command: &mut std::process::Command) -> anyhow::Result<Vec<u8>> {
-    let out = command
-        .output()
-        .with_context(|| format!("cannot start {:?}", command.get_program()))?;
-    if !out.status.success() {
-        bail!(
-            "{:?} {:?} failed ({}): {}",
-            command.get_program(),
-            command.get_args().collect::<Vec<_>>(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(out.stdout)
 }

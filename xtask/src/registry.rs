@@ -177,7 +177,7 @@ fn prefix(name: &str) -> String {
 /// GET with curl (present on Linux, macOS and Windows 10+), so xtask carries no TLS stack.
 /// `Ok(None)` for 404/410 (the name or version does not exist).
 fn http_get(url: &str) -> anyhow::Result<Option<Vec<u8>>> {
-    let mut body = crate::output(Command::new("curl").args([
+    let mut body = crate::process::output(Command::new("curl").args([
         "--silent",
         "--show-error",
         "--location",

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 
 use crate::registry::{self, Entry, Registry};
 use crate::workspace::{Crate, Workspace};
-use crate::{cargo, run};
+use crate::process::{cargo, run};
 
 /// Who holds a crate name on the registry.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use cargo_metadata::{DependencyKind, MetadataCommand, Package};
 
-use crate::{cargo, output};
+use crate::process::{cargo, output};
 
 /// The binary crate on top of the graph.
 const CLI: &str = "notes-cli";

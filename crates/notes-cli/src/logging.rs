@@ -3,7 +3,8 @@
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::prelude::*;
 
-use crate::cli::{ColorWhen, GlobalArgs};
+use crate::cli::GlobalArgs;
+use crate::output::ColorWhen;
 
 /// Installs the global subscriber: `-q`/`-v` pick the level, otherwise `RUST_LOG`
 /// (`warn`, `notes_algo=debug,info`, ...), otherwise warnings only.

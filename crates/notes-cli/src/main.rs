@@ -5,11 +5,14 @@
 
 mod cli;
 mod cmd;
+mod exit;
 mod files;
 mod logging;
 mod output;
 mod progress;
+mod repr;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -20,13 +23,16 @@ fn main() -> ExitCode {
     // call-with-timeout section) starts this executable again, and in that child process
     // `init()` runs the function and exits. Code above this line would run in every child.
     notes_proc::init();
-    let cli = match parse() {
+    // The command line is read once, here, and parsed once (clap); nothing else reads it.
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let cli = match cli::parse(&args) {
         Ok(cli) => cli,
-        Err(err) => {
+        Err(failure) => {
             // Help and version go to stdout with status 0, usage errors to stderr with status 2
             // (125 for `notes timeout`, as GNU timeout's own failures, so that they are not
             // taken for the command's status). A failed write here (closed pipe) changes
             // nothing about the status.
+            let err = failure.error;
             let code = u8::try_from(err.exit_code()).unwrap_or(2);
             if let Err(write) = err.print() {
                 // Help or version that cannot be written is a failure, as in GNU tools (a
@@ -36,8 +42,8 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             }
-            if code != 0 && cmd::is_timeout_command_line() {
-                return ExitCode::from(cmd::proc::FAILED);
+            if code != 0 && failure.subcommand.as_deref() == Some("timeout") {
+                return ExitCode::from(exit::FAILED);
             }
             return ExitCode::from(code);
         }
@@ -64,58 +70,20 @@ fn main() -> ExitCode {
     }
 }
 
-/// Parses the command line, with `--color` applied to clap's own help and usage errors too
-/// (clap would otherwise colour them by the terminal alone).
-fn parse() -> Result<cli::Cli, clap::Error> {
-    use clap::{CommandFactory, FromArgMatches};
-
-    let mut command = cli::Cli::command();
-    if let Some(choice) = color_flag() {
-        command = command.color(choice);
-    }
-    let mut matches = command.try_get_matches_from_mut(std::env::args_os())?;
-    cli::Cli::from_arg_matches_mut(&mut matches).map_err(|err| err.format(&mut command))
-}
-
-/// The last `--color WHEN` / `--color=WHEN` before any `--`, read ahead of clap.
-fn color_flag() -> Option<clap::ColorChoice> {
-    let mut choice = None;
-    let mut args = std::env::args_os().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--" {
-            break;
-        }
-        let value = if arg == "--color" {
-            args.next()
-        } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--color=")) {
-            Some(value.into())
-        } else {
-            continue;
-        };
-        choice = match value.as_ref().and_then(|v| v.to_str()) {
-            Some("always") => Some(clap::ColorChoice::Always),
-            Some("never") => Some(clap::ColorChoice::Never),
-            Some("auto") => Some(clap::ColorChoice::Auto),
-            _ => choice,
-        };
-    }
-    choice
-}
-
 /// Prints `error: <what>: <why>` with the whole cause chain and picks the exit status.
 fn report(err: &anyhow::Error) -> ExitCode {
     if output::is_broken_pipe(err) {
         // `notes ... | head` closed our stdout: the reader has what it wanted.
         return ExitCode::SUCCESS;
     }
-    if let Some(exit) = err.downcast_ref::<cli::Exit>() {
+    if let Some(exit) = err.downcast_ref::<exit::Exit>() {
         // `notes timeout` passes on its command's status; the command spoke for itself.
         if let Some(cause) = &exit.cause {
             print_error(cause);
         }
         return ExitCode::from(exit.code);
     }
-    let usage = err.downcast_ref::<cli::UsageError>().is_some();
+    let usage = err.downcast_ref::<exit::UsageError>().is_some();
     print_error(err);
     if usage {
         let mut stderr = anstream::stderr().lock();

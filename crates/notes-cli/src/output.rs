@@ -4,7 +4,26 @@ use std::io::{self, Write};
 
 use anstyle::Style;
 
-use crate::cli::ColorWhen;
+/// The `--color` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ColorWhen {
+    /// Colour when the stream is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl From<ColorWhen> for clap::ColorChoice {
+    fn from(when: ColorWhen) -> Self {
+        match when {
+            ColorWhen::Auto => clap::ColorChoice::Auto,
+            ColorWhen::Always => clap::ColorChoice::Always,
+            ColorWhen::Never => clap::ColorChoice::Never,
+        }
+    }
+}
 
 /// Applies `--color` (and, through `auto`, NO_COLOR and terminal detection) to all output.
 pub(crate) fn init_color(when: ColorWhen) {

@@ -1,25 +1,13 @@
 //! Subcommands backed by `notes-fs`.
 
-use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use clap::Args;
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget};
 
+use crate::cli::fs::{CleanFilenameArgs, DeleteArgs, ExtractArgs, FindArgs, RenameArgs};
 use crate::output::{Out, stdout_error, warn};
 use crate::progress;
-
-/// Arguments of `notes clean-filename`.
-#[derive(Debug, Args)]
-pub(crate) struct CleanFilenameArgs {
-    /// The string to clean.
-    name: String,
-
-    /// Characters kept besides letters and digits.
-    #[arg(long, value_name = "CHARS", default_value = notes_fs::DEFAULT_ALLOWED)]
-    allow: String,
-}
 
 /// `notes clean-filename STRING`.
 #[tracing::instrument(skip_all)]
@@ -30,21 +18,6 @@ pub(crate) fn clean_filename(args: &CleanFilenameArgs, out: &mut Out) -> anyhow:
     }
     writeln!(out, "{clean}")?;
     Ok(())
-}
-
-/// Arguments of `notes extract`.
-#[derive(Debug, Args)]
-pub(crate) struct ExtractArgs {
-    /// The text file to read.
-    file: PathBuf,
-
-    /// Start after the first occurrence of this text (default: the start of the file).
-    #[arg(long)]
-    prefix: Option<String>,
-
-    /// End before the first occurrence of this text after the prefix (default: the end).
-    #[arg(long)]
-    suffix: Option<String>,
 }
 
 /// `notes extract FILE --prefix P --suffix S`.
@@ -158,62 +131,6 @@ fn write_path(out: &mut impl Write, path: &Path, end: u8) -> std::io::Result<()>
     out.write_all(&[end])
 }
 
-/// Arguments of `notes find`.
-#[derive(Debug, Args)]
-pub(crate) struct FindArgs {
-    /// The directory to search.
-    #[arg(default_value = ".")]
-    root: PathBuf,
-
-    /// Find files with this extension (repeatable; `wav` or `.wav`; none: every file).
-    #[arg(short, long = "extension", value_name = "EXT")]
-    extensions: Vec<OsString>,
-
-    /// Search everything, like os.walk or find: hidden entries and ignored files too.
-    #[arg(short, long)]
-    unrestricted: bool,
-
-    /// Include hidden files and directories.
-    #[arg(short = 'H', long)]
-    hidden: bool,
-
-    /// Do not respect .gitignore and .ignore files.
-    #[arg(short = 'I', long)]
-    no_ignore: bool,
-
-    /// Follow symbolic links (loops are reported, not followed).
-    #[arg(short = 'L', long)]
-    follow: bool,
-
-    /// Descend at most this many levels (1: the root's own entries).
-    #[arg(short = 'd', long, value_name = "N")]
-    max_depth: Option<usize>,
-
-    /// Print absolute paths.
-    #[arg(short, long)]
-    absolute: bool,
-
-    /// Sort the paths instead of printing them in walk order.
-    #[arg(short, long)]
-    sort: bool,
-
-    /// Compare extensions exactly (`WAV` is not `wav`).
-    #[arg(long)]
-    case_sensitive: bool,
-
-    /// Walker threads (0: one per core; 1: serial, the same order in every run).
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
-    threads: usize,
-
-    /// Write the paths to this file (atomically) instead of stdout, like the notes' filenames.txt.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-
-    /// End each path with a NUL byte instead of a newline (for xargs -0).
-    #[arg(short = '0', long)]
-    print0: bool,
-}
-
 /// `notes find [ROOT] -e EXT...`.
 pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
     let options = notes_fs::FindOptions {
@@ -309,50 +226,6 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Arguments of `notes rename`.
-#[derive(Debug, Args)]
-pub(crate) struct RenameArgs {
-    /// The directory whose files (and with --dirs, directories) are renamed.
-    #[arg(default_value = ".", conflicts_with = "undo")]
-    root: PathBuf,
-
-    /// Replace FROM with TO in names (repeatable, applied in order; default: ' ' with '_').
-    #[arg(long, num_args = 2, value_names = ["FROM", "TO"], action = clap::ArgAction::Append)]
-    replace: Vec<String>,
-
-    /// Lowercase the new names (the default).
-    #[arg(long, overrides_with = "keep_case")]
-    lowercase: bool,
-
-    /// Keep the case of the new names.
-    #[arg(long, overrides_with = "lowercase")]
-    keep_case: bool,
-
-    /// Apply the rule to every name, not only to names containing a --replace source.
-    #[arg(long)]
-    all: bool,
-
-    /// Rename directories too (they go last, after everything inside them).
-    #[arg(long)]
-    dirs: bool,
-
-    /// Rename (the default is a dry run that only prints the plan).
-    #[arg(long, conflicts_with = "undo")]
-    apply: bool,
-
-    /// Leave out the entries involved in a conflict and rename the rest.
-    #[arg(long)]
-    skip_conflicts: bool,
-
-    /// Where --apply writes its journal (default: notes-rename-TIMESTAMP.journal here).
-    #[arg(long, value_name = "FILE", requires = "apply")]
-    journal: Option<PathBuf>,
-
-    /// Restore every name recorded in a journal written by --apply.
-    #[arg(long, value_name = "JOURNAL")]
-    undo: Option<PathBuf>,
-}
-
 /// `notes rename [ROOT] [--apply]` and `notes rename --undo JOURNAL`.
 pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
     if let Some(journal) = &args.undo {
@@ -442,30 +315,6 @@ pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// Arguments of `notes delete`.
-#[derive(Debug, Args)]
-pub(crate) struct DeleteArgs {
-    /// The directory to clean.
-    #[arg(default_value = ".")]
-    root: PathBuf,
-
-    /// Keep files with this extension, delete the others (repeatable; `pdf` keeps `A.PDF`).
-    #[arg(short, long, value_name = "EXT", required_unless_present = "glob")]
-    keep_ext: Vec<String>,
-
-    /// Delete files whose name matches this glob (repeatable, e.g. '*.tmp').
-    #[arg(short, long, value_name = "PATTERN")]
-    glob: Vec<String>,
-
-    /// Delete (the default is a dry run that only lists the files).
-    #[arg(long)]
-    apply: bool,
-
-    /// Move the files to the trash instead of deleting them (a dry run without --apply).
-    #[arg(long)]
-    trash: bool,
 }
 
 /// `notes delete [ROOT] --keep-ext EXT... [--apply] [--trash]`.

@@ -1,77 +1,16 @@
 //! Subcommands backed by `notes-ipc`: `notes echo` and `notes pickle`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
 use notes_ipc::{Limits, echo, pickle};
 
+use crate::cli::ipc::{
+    EchoArgs, EchoCommand, FileArgs, PickleArgs, PickleCommand, SendArgs, ServeArgs,
+};
 use crate::output::Out;
-
-/// The notes' default address (`echo-server.py`'s HOST and PORT).
-const DEFAULT_ADDR: &str = "127.0.0.1:65432";
-
-/// Arguments of `notes echo`.
-#[derive(Debug, Args)]
-pub(crate) struct EchoArgs {
-    #[command(subcommand)]
-    command: EchoCommand,
-}
-
-#[derive(Debug, Subcommand)]
-enum EchoCommand {
-    /// Run the echo server until Ctrl-C (or until one client is done, with --once).
-    Serve(ServeArgs),
-    /// Send MESSAGE to an echo server and print what comes back, like echo-client.py.
-    Send(SendArgs),
-}
-
-#[derive(Debug, Args)]
-struct ServeArgs {
-    /// The address to listen on; port 0 picks a free port.
-    #[arg(long, default_value = DEFAULT_ADDR)]
-    addr: String,
-
-    /// Connections served at once; further clients wait.
-    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
-    max_conn: u32,
-
-    /// Serve one connection, then exit (like echo-server.py).
-    #[arg(long)]
-    once: bool,
-
-    /// Echo whole length-prefixed frames (the multiprocessing.connection framing) instead of bytes.
-    #[arg(long)]
-    framed: bool,
-
-    /// The largest frame accepted with --framed, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = notes_ipc::DEFAULT_MAX_LEN)]
-    max_frame: usize,
-
-    /// Close a connection idle for this many seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    idle_timeout: u64,
-
-    /// Copy bytes through a buffer instead of splice(2) (raw mode on Linux splices by default).
-    #[arg(long)]
-    no_splice: bool,
-}
-
-#[derive(Debug, Args)]
-struct SendArgs {
-    /// The message to send.
-    message: String,
-
-    /// The server's address.
-    #[arg(long, default_value = DEFAULT_ADDR)]
-    addr: String,
-
-    /// Give up after this many seconds without progress.
-    #[arg(long, value_name = "SECS", default_value_t = 5)]
-    timeout: u64,
-}
 
 /// `notes echo serve|send`.
 pub(crate) fn echo(args: &EchoArgs, out: &mut Out) -> anyhow::Result<()> {
@@ -110,53 +49,6 @@ fn send(args: &SendArgs, out: &mut Out) -> anyhow::Result<()> {
     let reply = echo::send(args.addr.as_str(), args.message.as_bytes(), timeout)?;
     writeln!(out, "Received {}", pickle::bytes_repr(&reply))?;
     Ok(())
-}
-
-/// Arguments of `notes pickle`.
-#[derive(Debug, Args)]
-pub(crate) struct PickleArgs {
-    #[command(subcommand)]
-    command: PickleCommand,
-}
-
-#[derive(Debug, Subcommand)]
-enum PickleCommand {
-    /// Print a pickle file as Python would (with --json, as JSON), without running code.
-    Show(FileArgs),
-    /// Convert a pickle file to JSON (bytes as {"$bytes": HEX}).
-    ToJson(ToJsonArgs),
-    /// Convert a JSON file to a pickle file (protocol 3) that Python's pickle.load reads.
-    FromJson(FromJsonArgs),
-}
-
-#[derive(Debug, Args)]
-struct FileArgs {
-    /// The pickle file (at most 16 MiB; see --max-len).
-    file: PathBuf,
-
-    /// The largest file accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = notes_ipc::DEFAULT_MAX_LEN)]
-    max_len: usize,
-}
-
-#[derive(Debug, Args)]
-struct ToJsonArgs {
-    #[command(flatten)]
-    input: FileArgs,
-
-    /// Write the JSON here instead of standard output.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-struct FromJsonArgs {
-    /// The JSON file to read.
-    file: PathBuf,
-
-    /// The pickle file to write (atomically).
-    #[arg(short, long, value_name = "FILE")]
-    output: PathBuf,
 }
 
 /// `notes pickle show|to-json|from-json`.

@@ -2,19 +2,12 @@
 
 use std::io::Write;
 
-use clap::{Args, CommandFactory};
-use clap_complete::Shell;
+use clap::CommandFactory;
 
-use crate::cli::{Cli, UsageError};
+use crate::cli::Cli;
+use crate::cli::meta::{CompletionsArgs, ManArgs};
+use crate::exit::UsageError;
 use crate::output::Out;
-
-/// Arguments of `notes completions`.
-#[derive(Debug, Args)]
-pub(crate) struct CompletionsArgs {
-    /// The shell to generate completions for.
-    #[arg(value_enum)]
-    shell: Shell,
-}
 
 /// `notes completions SHELL`: the completion script on stdout.
 pub(crate) fn completions(args: &CompletionsArgs, out: &mut Out) -> anyhow::Result<()> {
@@ -24,15 +17,6 @@ pub(crate) fn completions(args: &CompletionsArgs, out: &mut Out) -> anyhow::Resu
     clap_complete::generate(args.shell, &mut command, "notes", &mut script);
     out.write_all(&script)?;
     Ok(())
-}
-
-/// Arguments of `notes man`.
-#[derive(Debug, Args)]
-pub(crate) struct ManArgs {
-    /// A subcommand's page instead of the main one: `notes man tour` is notes-tour(1),
-    /// `notes man prof show` is notes-prof-show(1).
-    #[arg(value_name = "SUBCOMMAND")]
-    subcommand: Vec<String>,
 }
 
 /// `notes man [SUBCOMMAND...]`: the roff manual page on stdout (`notes man | man -l -`).

@@ -1,110 +1,16 @@
 //! `notes prof`: print and compare profiles written by `notes --profile FILE` or `notes_prof::profile_to`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
-use notes_prof::{Calls, Func, ReportOptions, Restriction, SortKey, Stats};
+use notes_prof::{Calls, Func, ReportOptions, Stats};
 use serde::Serialize;
 
-use crate::cli::UsageError;
+use crate::cli::prof::{DiffArgs, ProfArgs, ProfCommand, ShowArgs};
+use crate::exit::UsageError;
 use crate::files::write_atomically;
 use crate::output::Out;
-
-/// Arguments of `notes prof`.
-#[derive(Debug, Args)]
-pub(crate) struct ProfArgs {
-    #[command(subcommand)]
-    pub(crate) command: ProfCommand,
-}
-
-/// The `notes prof` subcommands.
-#[derive(Debug, Subcommand)]
-pub(crate) enum ProfCommand {
-    /// Print a profile like pstats' print_stats (or its callers or callees).
-    Show(ShowArgs),
-    /// Compare two profiles function by function, largest change in cumulative time first.
-    Diff(DiffArgs),
-}
-
-/// Arguments of `notes prof show`.
-#[derive(Debug, Args)]
-pub(crate) struct ShowArgs {
-    /// The stats file (several are merged, like pstats' add).
-    #[arg(value_name = "FILE", required = true)]
-    files: Vec<PathBuf>,
-
-    /// Sort key, repeat for ties: calls, cumulative, time, pcalls, filename, line, name, nfl, stdname
-    /// (and pstats' aliases ncalls, cumtime, tottime, file, module; unambiguous prefixes work).
-    #[arg(long, value_name = "KEY", default_value = "cumulative", value_parser = parse_sort_key)]
-    sort: Vec<SortKey>,
-
-    /// Reverse the sorted order.
-    #[arg(long)]
-    reverse: bool,
-
-    /// Keep functions whose `file:line(function)` matches this regex. --filter, --fraction and
-    /// --limit repeat and apply in the order given, as pstats' print_stats(*restrictions).
-    #[arg(long, value_name = "REGEX", value_parser = parse_pattern)]
-    filter: Vec<Restriction>,
-
-    /// Keep this fraction of the list, in [0, 1).
-    #[arg(long, value_name = "F", value_parser = parse_fraction)]
-    fraction: Vec<Restriction>,
-
-    /// Keep the first N functions.
-    #[arg(long, value_name = "N")]
-    limit: Vec<usize>,
-
-    /// Remove directories from file names, merging functions that then collide.
-    #[arg(long)]
-    strip_dirs: bool,
-
-    /// Print who called each function (pstats' print_callers).
-    #[arg(long, conflicts_with = "callees")]
-    callers: bool,
-
-    /// Print what each function called (pstats' print_callees).
-    #[arg(long)]
-    callees: bool,
-
-    /// Write the report to `.profile YYYY-mm-dd HH-MM-SS.txt` instead of stdout (with `-2`,
-    /// `-3`, ... before `.txt` when that file exists: nothing is overwritten).
-    #[arg(long)]
-    save_report: bool,
-}
-
-/// Arguments of `notes prof diff`.
-#[derive(Debug, Args)]
-pub(crate) struct DiffArgs {
-    /// The profile before the change.
-    before: PathBuf,
-    /// The profile after the change.
-    after: PathBuf,
-    /// Show only the N largest changes.
-    #[arg(long, value_name = "N")]
-    limit: Option<usize>,
-    /// Remove directories from file names in both profiles first.
-    #[arg(long)]
-    strip_dirs: bool,
-}
-
-fn parse_sort_key(s: &str) -> Result<SortKey, String> {
-    s.parse().map_err(|err: notes_prof::Error| err.to_string())
-}
-
-/// A bad `--filter` is a usage error (exit 2), reported by clap with the flag's name.
-fn parse_pattern(s: &str) -> Result<Restriction, String> {
-    Restriction::pattern(s).map_err(|err| err.to_string())
-}
-
-fn parse_fraction(s: &str) -> Result<Restriction, String> {
-    let fraction: f64 = s
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number (expected a fraction in [0, 1))"))?;
-    Restriction::fraction(fraction).map_err(|err| err.to_string())
-}
 
 fn load(path: &Path) -> anyhow::Result<Stats> {
     Stats::load(path).context("cannot load the profile")
@@ -166,7 +72,7 @@ fn show(args: &ShowArgs, out: &mut Out) -> anyhow::Result<()> {
     if args.strip_dirs {
         stats.strip_dirs();
     }
-    let restrictions = restrictions_in_given_order(args);
+    let restrictions = args.restrictions.clone();
     let options = ReportOptions {
         sort: args.sort.clone(),
         reverse: args.reverse,
@@ -231,47 +137,6 @@ fn report_file_name(now: &chrono::DateTime<chrono::Local>) -> anyhow::Result<Str
         ".profile {}.txt",
         notes_time::stamp(now, "%Y-%m-%d %H-%M-%S")?
     ))
-}
-
-/// `--filter`, `--fraction` and `--limit` in the order they stand on the command line (read
-/// again for the positions clap's derived arguments do not keep); when the positions cannot be
-/// had, filters, then fractions, then limits.
-fn restrictions_in_given_order(args: &ShowArgs) -> Vec<Restriction> {
-    use clap::CommandFactory;
-
-    let matches = crate::cli::Cli::command()
-        .try_get_matches_from(std::env::args_os())
-        .ok();
-    let show = matches
-        .as_ref()
-        .and_then(|m| m.subcommand_matches("prof"))
-        .and_then(|m| m.subcommand_matches("show"));
-    let positions = |id: &str, len: usize, fallback: usize| -> Vec<usize> {
-        let given: Vec<usize> = show
-            .and_then(|m| m.indices_of(id))
-            .map(Iterator::collect)
-            .unwrap_or_default();
-        if given.len() == len {
-            given
-        } else {
-            (fallback..fallback + len).collect()
-        }
-    };
-    let limits: Vec<Restriction> = args.limit.iter().map(|&n| Restriction::Top(n)).collect();
-    let mut all: Vec<(usize, Restriction)> = Vec::new();
-    for (id, list, fallback) in [
-        ("filter", &args.filter, 0),
-        ("fraction", &args.fraction, 1 << 20),
-        ("limit", &limits, 2 << 20),
-    ] {
-        all.extend(
-            positions(id, list.len(), fallback)
-                .into_iter()
-                .zip(list.iter().cloned()),
-        );
-    }
-    all.sort_by_key(|&(position, _)| position);
-    all.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Writes `text` (atomically, as every file `notes` writes) to a file named `name` that does

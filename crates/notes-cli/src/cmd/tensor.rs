@@ -1,137 +1,15 @@
 //! `notes tensor`: subcommands backed by `notes-tensor`.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Args, Subcommand, ValueEnum};
 use ndarray::{Array, Array1, Array2, Array3};
-use notes_tensor::{AnyArray, FloatMode, Form, Legacy, NumpyDisplayExt, PrintOptions, Sign};
-
+use notes_tensor::{AnyArray, Form, NumpyDisplayExt, PrintOptions};
 use serde::Serialize;
 
+use crate::cli::tensor::{FormArg, MultiheadArgs, PrintArgs, TensorArgs, TensorCommand};
 use crate::output::Out;
-
-/// Arguments of `notes tensor`.
-#[derive(Debug, Args)]
-pub(crate) struct TensorArgs {
-    #[command(subcommand)]
-    command: TensorCommand,
-}
-
-#[derive(Debug, Subcommand)]
-enum TensorCommand {
-    /// Print both of the notes' multi-head examples (x, w, y and their shapes), as numpy does.
-    Demo,
-    /// Print a .npy file exactly as numpy's `print(np.load(FILE))` does under the given options.
-    Print(PrintArgs),
-    /// Multiply a .npy input by a .npy multi-head weight tensor and write the result as .npy.
-    Multihead(MultiheadArgs),
-}
-
-/// numpy's print options as flags (`np.set_printoptions`).
-#[derive(Debug, Args)]
-pub(crate) struct PrintArgs {
-    /// The .npy file to print.
-    file: PathBuf,
-    /// Digits after the decimal point (at most, with the default floatmode).
-    #[arg(long, value_name = "P", default_value_t = 8)]
-    precision: usize,
-    /// Wrap lines at this many characters.
-    #[arg(long, value_name = "L", default_value_t = 75)]
-    linewidth: usize,
-    /// Print small numbers as zeros instead of in scientific notation.
-    #[arg(long)]
-    suppress: bool,
-    /// Summarise arrays with more elements than this with `...`.
-    #[arg(long, value_name = "T", default_value_t = 1000)]
-    threshold: usize,
-    /// Items shown at each end of a summarised axis.
-    #[arg(long, value_name = "E", default_value_t = 3)]
-    edgeitems: usize,
-    /// How positive numbers are signed: `-` (nothing), `+`, or ' ' (a space).
-    #[arg(long, value_name = "SIGN", default_value = "-", value_parser = ["-", "+", " "])]
-    sign: String,
-    /// How many fractional digits floats get.
-    #[arg(long, value_enum, default_value_t = FloatModeArg::Maxprec)]
-    floatmode: FloatModeArg,
-    /// How NaN prints.
-    #[arg(long, default_value = "nan")]
-    nanstr: String,
-    /// How infinity prints.
-    #[arg(long, default_value = "inf")]
-    infstr: String,
-    /// Use numpy 1.13's layout.
-    #[arg(long, value_name = "VERSION", value_parser = ["1.13"])]
-    legacy: Option<String>,
-}
-
-/// The `--floatmode` choices (numpy's names).
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum FloatModeArg {
-    /// Always `precision` digits.
-    Fixed,
-    /// The shortest digits that identify each value.
-    Unique,
-    /// At most `precision` digits, as few as each value needs.
-    Maxprec,
-    /// At most `precision` digits, the same for all elements.
-    #[value(name = "maxprec_equal")]
-    MaxprecEqual,
-}
-
-impl PrintArgs {
-    fn options(&self) -> PrintOptions {
-        PrintOptions {
-            precision: self.precision,
-            threshold: self.threshold,
-            edgeitems: self.edgeitems,
-            linewidth: self.linewidth,
-            suppress: self.suppress,
-            sign: match self.sign.as_str() {
-                "+" => Sign::Plus,
-                " " => Sign::Space,
-                _ => Sign::Minus,
-            },
-            floatmode: match self.floatmode {
-                FloatModeArg::Fixed => FloatMode::Fixed,
-                FloatModeArg::Unique => FloatMode::Unique,
-                FloatModeArg::Maxprec => FloatMode::Maxprec,
-                FloatModeArg::MaxprecEqual => FloatMode::MaxprecEqual,
-            },
-            nanstr: self.nanstr.clone(),
-            infstr: self.infstr.clone(),
-            legacy: self.legacy.as_ref().map(|_| Legacy::V1_13),
-        }
-        // These are np.set_printoptions' options: legacy 1.13 ignores --sign there.
-        .normalized()
-    }
-}
-
-/// Arguments of `notes tensor multihead`.
-#[derive(Debug, Args)]
-pub(crate) struct MultiheadArgs {
-    /// The input: (d,) for heads-first, (b, d) for batched.
-    #[arg(long, value_name = "X.npy")]
-    x: PathBuf,
-    /// The weights: (m, n, d) for heads-first, (m, d, n) for batched.
-    #[arg(long, value_name = "W.npy")]
-    w: PathBuf,
-    /// `heads-first`: y = (w @ x).squeeze(-1); `batched`: y = (x @ w).squeeze(-2).
-    #[arg(long, value_enum, default_value_t = FormArg::Batched)]
-    form: FormArg,
-    /// Where to write y (.npy).
-    #[arg(short, long, value_name = "Y.npy")]
-    output: PathBuf,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum FormArg {
-    /// y[i, j] = <w[i, j, :], x>, w: (m, n, d), x: (d,).
-    HeadsFirst,
-    /// y[b, i, j] = sum_k x[b, k] w[i, k, j], x: (b, d), w: (m, d, n).
-    Batched,
-}
+use crate::repr::python_shape;
 
 /// `notes tensor ...`.
 pub(crate) fn run(args: &TensorArgs, out: &mut Out) -> anyhow::Result<()> {
@@ -139,21 +17,6 @@ pub(crate) fn run(args: &TensorArgs, out: &mut Out) -> anyhow::Result<()> {
         TensorCommand::Demo => demo(out),
         TensorCommand::Print(args) => print(args, out),
         TensorCommand::Multihead(args) => multihead(args, out),
-    }
-}
-
-/// Python's `str(a.shape)`: `(3, 4)`, `(5,)`, `()`.
-pub(crate) fn python_shape(shape: &[usize]) -> String {
-    match shape {
-        [one] => format!("({one},)"),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
     }
 }
 

@@ -3,151 +3,15 @@
 use std::io::Write;
 
 use anyhow::Context;
-use clap::{Args, Subcommand, ValueEnum};
 use notes_time::chrono::SecondsFormat;
 use notes_time::{
-    Clock, ConciseDuration, Eta, FormatOptions, Rounding, StampOptions, Style, SystemClock,
-    UtcClock, WALL_CLOCK_FORMAT,
+    Clock, ConciseDuration, Eta, FormatOptions, StampOptions, SystemClock, UtcClock,
+    WALL_CLOCK_FORMAT,
 };
 use serde::Serialize;
 
+use crate::cli::time::{DurationArgs, DurationCommand, EtaArgs, StampArgs};
 use crate::output::Out;
-
-/// Arguments of `notes eta`.
-#[derive(Debug, Args)]
-pub(crate) struct EtaArgs {
-    /// How long one complete run takes, e.g. "6h  1m 10s".
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
-    complete: ConciseDuration,
-
-    /// How long the current run has been going, e.g. "4h 51m 24s".
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, allow_hyphen_values = true)]
-    current: ConciseDuration,
-
-    /// How many runs have finished.
-    #[arg(long, value_name = "N")]
-    done: u64,
-
-    /// How many runs there are in all (the current one included).
-    #[arg(long, value_name = "N")]
-    total: u64,
-
-    #[command(flatten)]
-    format: FormatArgs,
-}
-
-/// Arguments of `notes duration`.
-#[derive(Debug, Args)]
-pub(crate) struct DurationArgs {
-    #[command(subcommand)]
-    command: DurationCommand,
-}
-
-/// The `notes duration` subcommands.
-#[derive(Debug, Subcommand)]
-enum DurationCommand {
-    /// Print A - B, e.g. the time left of a run: diff "6h  1m 10s" "4h 51m 24s".
-    Diff {
-        /// The duration to subtract from.
-        #[arg(value_parser = parse_duration, allow_hyphen_values = true)]
-        a: ConciseDuration,
-        /// The duration to subtract.
-        #[arg(value_parser = parse_duration, allow_hyphen_values = true)]
-        b: ConciseDuration,
-        #[command(flatten)]
-        format: FormatArgs,
-    },
-    /// Print A + B × N, e.g. the time left of a batch: sum " 1h  9m 46s" "6h  1m 10s".
-    Sum {
-        /// The first duration.
-        #[arg(value_parser = parse_duration, allow_hyphen_values = true)]
-        a: ConciseDuration,
-        /// The duration to add N times.
-        #[arg(value_parser = parse_duration, allow_hyphen_values = true)]
-        b: ConciseDuration,
-        /// How many times to add B.
-        #[arg(long, short = 'n', value_name = "N", default_value_t = 1)]
-        times: u64,
-        #[command(flatten)]
-        format: FormatArgs,
-    },
-    /// Print a number of seconds (fractional or negative too) as a concise duration.
-    Format {
-        /// The number of seconds, e.g. 4186 or -0.5, or any duration, e.g. 4186s or 1.5h.
-        #[arg(value_parser = parse_duration, allow_hyphen_values = true)]
-        seconds: ConciseDuration,
-        #[command(flatten)]
-        format: FormatArgs,
-    },
-}
-
-/// How durations are printed.
-#[derive(Debug, Args)]
-struct FormatArgs {
-    /// Print "1h9m46s" instead of the notes' fixed-width " 1h  9m 46s".
-    #[arg(long)]
-    compact: bool,
-
-    /// How to round to whole seconds.
-    #[arg(long, value_enum, default_value_t = RoundArg::Nearest, value_name = "HOW")]
-    round: RoundArg,
-}
-
-/// The `--round` choices.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum RoundArg {
-    /// To the nearest second, halves away from zero.
-    Nearest,
-    /// Down, towards negative infinity.
-    Floor,
-    /// Up, towards positive infinity.
-    Ceil,
-    /// Towards zero.
-    Trunc,
-}
-
-impl FormatArgs {
-    fn options(&self) -> FormatOptions {
-        FormatOptions {
-            style: if self.compact {
-                Style::Compact
-            } else {
-                Style::Fixed
-            },
-            rounding: match self.round {
-                RoundArg::Nearest => Rounding::Nearest,
-                RoundArg::Floor => Rounding::Floor,
-                RoundArg::Ceil => Rounding::Ceil,
-                RoundArg::Trunc => Rounding::Trunc,
-            },
-        }
-    }
-}
-
-/// Arguments of `notes stamp`.
-#[derive(Debug, Args)]
-pub(crate) struct StampArgs {
-    /// The file name to prefix with the time, e.g. "Output.txt" or "results/x.txt" (none: the stamp alone).
-    #[arg(value_name = "NAME")]
-    name: Option<String>,
-
-    /// A strftime pattern for the stamp; it must not produce characters Windows forbids.
-    #[arg(long, value_name = "PATTERN", default_value = notes_time::DEFAULT_STAMP_FORMAT)]
-    format: String,
-
-    /// Put this between the stamp and the name.
-    #[arg(long, value_name = "TEXT", default_value = " ")]
-    separator: String,
-
-    /// Use UTC instead of the local time zone.
-    #[arg(long)]
-    utc: bool,
-}
-
-/// clap's value parser for durations: the library's error, column included.
-fn parse_duration(text: &str) -> Result<ConciseDuration, notes_time::Error> {
-    ConciseDuration::parse(text)
-}
 
 /// A duration in `--json` output: the text as printed and the exact seconds.
 #[derive(Serialize)]

@@ -7,23 +7,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Args;
-use clap::builder::PossibleValuesParser;
 use notes_time::Clock;
 
+use crate::cli::tour::TourArgs;
 use crate::output::Out;
-
-/// Arguments of `notes tour`.
-#[derive(Debug, Args)]
-pub(crate) struct TourArgs {
-    /// Run only these sections, in the order given (see --list).
-    #[arg(value_name = "SECTION", value_parser = PossibleValuesParser::new(SECTIONS.iter().map(|s| s.name)))]
-    sections: Vec<String>,
-
-    /// List the sections (name and note) instead of running them.
-    #[arg(long, conflicts_with = "sections")]
-    list: bool,
-}
+use crate::repr;
 
 /// What a section can use: the output and a scratch directory that is removed afterwards.
 struct Ctx<'a> {
@@ -440,7 +428,7 @@ const SECTIONS: &[Section] = &[
             writeln!(ctx.out, "{x}")?;
             for input in [x, range.as_str()] {
                 let leaves = notes_algo::parse_json(input)?.flatten();
-                writeln!(ctx.out, "{}", super::algo::python_list(&leaves))?;
+                writeln!(ctx.out, "{}", repr::python_list(&leaves))?;
             }
             Ok(())
         },
@@ -451,7 +439,7 @@ const SECTIONS: &[Section] = &[
         command: "notes permutations 1234",
         run: |ctx| {
             let perms: Vec<String> = notes_algo::string_permutations("1234").collect();
-            writeln!(ctx.out, "{}", super::algo::python_str_list(&perms))?;
+            writeln!(ctx.out, "{}", repr::python_str_list(&perms))?;
             Ok(())
         },
     },
@@ -479,7 +467,7 @@ const SECTIONS: &[Section] = &[
             writeln!(
                 ctx.out,
                 "{} {}",
-                super::algo::python_list(&x.iter().map(|&i| i.into()).collect::<Vec<_>>()),
+                repr::python_list(&x.iter().map(|&i| i.into()).collect::<Vec<_>>()),
                 notes_ipc::pickle::repr(&y)
             )?;
             Ok(())
@@ -638,6 +626,13 @@ fn stdev(values: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::SECTIONS;
+    use crate::cli::tour::SECTION_NAMES;
+
+    #[test]
+    fn every_section_has_its_name_on_the_command_line() {
+        let names: Vec<_> = SECTIONS.iter().map(|s| s.name).collect();
+        assert_eq!(names, SECTION_NAMES);
+    }
 
     #[test]
     fn section_names_are_unique_and_kebab_case() {
