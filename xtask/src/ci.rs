@@ -43,6 +43,9 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             begun.elapsed().as_secs_f64()
         );
     }
+    for skipped in deny_check(root)? {
+        println!("==> deny: skipped {skipped}");
+    }
     if let Some(skipped) = workflows_check(root)? {
         println!("==> workflows: skipped ({skipped})");
     }
@@ -98,6 +101,73 @@ fn steps(root: &Path) -> Vec<Step> {
             ],
         ),
     ]
+}
+
+/// Supply chain, by cargo-deny with `deny.toml`: licences, sources and bans (duplicate versions
+/// are warnings) always; advisories when the RustSec database can be fetched (it lives on
+/// github.com, which some CI machines cannot reach: then that check is skipped, and said so).
+/// Returns what was skipped; without cargo-deny everything is, unless `NOTES_CI_STRICT=1`.
+fn deny_check(root: &Path) -> anyhow::Result<Vec<String>> {
+    let mut command = cargo();
+    command.current_dir(root).args([
+        "deny",
+        "--all-features",
+        "check",
+        "bans",
+        "licenses",
+        "sources",
+    ]);
+    println!("==> deny: {}", describe(&command));
+    match command.status() {
+        Ok(status) if status.success() => {}
+        Ok(status) if deny_missing(&status) => {
+            if std::env::var_os("NOTES_CI_STRICT").is_some() {
+                bail!(
+                    "step `deny`: cargo-deny is not installed (cargo install cargo-deny --locked)"
+                );
+            }
+            return Ok(vec![
+                "(cargo-deny is not installed; `cargo install cargo-deny --locked`)".into(),
+            ]);
+        }
+        Ok(status) => bail!("step `deny` failed ({status})"),
+        Err(err) => return Err(err).context("step `deny`: cannot run cargo"),
+    }
+    let fetched = cargo()
+        .current_dir(root)
+        .args(["deny", "fetch", "db"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !fetched {
+        return Ok(vec![
+            "advisories (the RustSec advisory database on github.com cannot be fetched from \
+             this machine; GitHub Actions runs them)"
+                .into(),
+        ]);
+    }
+    let mut advisories = cargo();
+    advisories
+        .current_dir(root)
+        .args(["deny", "check", "--disable-fetch", "advisories"]);
+    println!("==> deny: {}", describe(&advisories));
+    let status = advisories
+        .status()
+        .context("step `deny`: cannot run cargo")?;
+    if !status.success() {
+        bail!("step `deny` (advisories) failed ({status})");
+    }
+    Ok(Vec::new())
+}
+
+/// Whether `cargo deny` failed because there is no cargo-deny (cargo's "no such command").
+fn deny_missing(status: &std::process::ExitStatus) -> bool {
+    status.code() == Some(101)
+        && !cargo()
+            .args(["deny", "--version"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
 }
 
 /// Validates `.github/workflows/*.yml` against GitHub's schema with `check-jsonschema`

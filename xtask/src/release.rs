@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+use crate::process::{cargo, run};
 use crate::registry::{self, Entry, Registry};
 use crate::workspace::{Crate, Workspace};
-use crate::process::{cargo, run};
 
 /// Who holds a crate name on the registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
