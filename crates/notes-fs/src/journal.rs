@@ -69,69 +69,110 @@ fn bytes_to_path(bytes: Vec<u8>) -> Option<PathBuf> {
 pub(crate) struct Writer {
     file: fs::File,
     path: PathBuf,
+    /// Lines recorded and not yet written.
+    pending: Vec<u8>,
 }
 
 impl Writer {
     pub(crate) fn create(path: &Path) -> Result<Self> {
-        let mut file = fs::OpenOptions::new()
+        let file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(path)
             .map_err(Error::io("create journal", path))?;
-        writeln!(file, "{HEADER}").map_err(Error::io("write journal", path))?;
-        Ok(Self {
+        let mut writer = Self {
             file,
             path: path.to_path_buf(),
-        })
+            pending: Vec::new(),
+        };
+        writer.pending.extend_from_slice(HEADER.as_bytes());
+        writer.pending.push(b'\n');
+        writer.commit()?;
+        // The journal's name must survive a crash too.
+        if let Some(dir) = path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if let Ok(dir) = fs::File::open(dir) {
+                let _ = dir.sync_all();
+            }
+        }
+        Ok(writer)
     }
 
-    pub(crate) fn record(&mut self, from: &Path, to: &Path) -> Result<()> {
-        let mut line = Vec::new();
-        escape(from, &mut line);
-        line.push(b'\t');
-        escape(to, &mut line);
-        line.push(b'\n');
-        self.file
-            .write_all(&line)
-            .map_err(Error::io("write journal", &self.path))
+    /// Adds a rename to the pending batch (written by [`commit`](Self::commit)).
+    pub(crate) fn record(&mut self, from: &Path, to: &Path) {
+        escape(from, &mut self.pending);
+        self.pending.push(b'\t');
+        escape(to, &mut self.pending);
+        self.pending.push(b'\n');
     }
 
-    pub(crate) fn finish(self) -> Result<()> {
+    /// Writes the pending batch and flushes it to disk: only then may its renames happen.
+    pub(crate) fn commit(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
         self.file
-            .sync_all()
-            .map_err(Error::io("write journal", &self.path))
+            .write_all(&self.pending)
+            .and_then(|()| self.file.sync_data())
+            .map_err(Error::io("write journal", &self.path))?;
+        self.pending.clear();
+        Ok(())
     }
 }
 
-/// Reads a journal's `(from, to)` pairs in the order they were applied.
-pub(crate) fn read(path: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+/// A journal's `(from, to)` pairs, and the number of its torn last line if it has one.
+pub(crate) type Journal = (Vec<(PathBuf, PathBuf)>, Option<usize>);
+
+/// Reads a journal's `(from, to)` pairs in the order they were applied, and the number of
+/// a last line cut short (no newline at its end), which is left out: its rename never
+/// happened (each batch is on disk before its renames start).
+pub(crate) fn read(path: &Path) -> Result<Journal> {
     let bytes = fs::read(path).map_err(Error::io("read journal", path))?;
     let bad = |line: usize, why: &'static str| Error::BadJournal {
         path: path.to_path_buf(),
         line,
         why,
     };
-    let mut lines = bytes.split(|&b| b == b'\n');
-    if lines.next() != Some(HEADER.as_bytes()) {
+    let complete = bytes.ends_with(b"\n");
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    // What follows the last newline: empty in a whole journal, a torn line otherwise.
+    let tail = lines.pop().unwrap_or_default();
+    if lines.is_empty() {
+        // Not even the header is complete: a journal torn before its first entry, or not one.
+        return if !tail.is_empty() && HEADER.as_bytes().starts_with(tail) {
+            Ok((Vec::new(), Some(1)))
+        } else {
+            Err(bad(
+                1,
+                "it does not start with the notes-rename-journal header",
+            ))
+        };
+    }
+    if lines[0] != HEADER.as_bytes() {
         return Err(bad(
             1,
             "it does not start with the notes-rename-journal header",
         ));
     }
+    let torn = (!complete).then_some(lines.len() + 1);
     let mut pairs = Vec::new();
-    for (i, line) in lines.enumerate() {
+    for (i, line) in lines.iter().enumerate().skip(1) {
         if line.is_empty() {
             continue;
         }
         let mut parts = line.split(|&b| b == b'\t');
         let (Some(from), Some(to), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(bad(i + 2, "expected two paths separated by a tab"));
+            return Err(bad(i + 1, "expected two paths separated by a tab"));
         };
-        let from = unescape(from).ok_or_else(|| bad(i + 2, "bad %XX escape"))?;
-        let to = unescape(to).ok_or_else(|| bad(i + 2, "bad %XX escape"))?;
+        let from = unescape(from).ok_or_else(|| bad(i + 1, "bad %XX escape"))?;
+        let to = unescape(to).ok_or_else(|| bad(i + 1, "bad %XX escape"))?;
         pairs.push((from, to));
     }
-    Ok(pairs)
+    Ok((pairs, torn))
 }
 
 #[cfg(test)]

@@ -51,6 +51,10 @@ pub enum Problem {
         /// The directory the link points back to.
         ancestor: PathBuf,
     },
+    /// Since the plan was made, the entry (or a directory above it) was replaced: by a link,
+    /// by another file or directory, or it was moved away. Nothing at or below it was
+    /// touched.
+    Changed,
 }
 
 /// A problem that did not stop a walk: the entry was skipped, and the caller is told.
@@ -68,6 +72,10 @@ impl fmt::Display for Warning {
         match &self.problem {
             Problem::Unreadable(err) => write!(f, "cannot read {path}: {err}"),
             Problem::Vanished => write!(f, "{path} vanished after being listed"),
+            Problem::Changed => write!(
+                f,
+                "{path} changed since the plan was made (replaced, moved or now a link); skipped, with everything below it"
+            ),
             Problem::Loop { ancestor } => write!(
                 f,
                 "{path} is a link back to {}; not followed again",
@@ -337,7 +345,7 @@ fn dangling_link(
     let target_missing = match &warning.problem {
         Problem::Vanished => true,
         Problem::Unreadable(err) => err.kind() == io::ErrorKind::NotADirectory,
-        Problem::Loop { .. } => false,
+        Problem::Loop { .. } | Problem::Changed => false,
     };
     let is_link =
         || fs::symlink_metadata(&warning.path).is_ok_and(|meta| meta.file_type().is_symlink());
@@ -570,9 +578,17 @@ pub(crate) struct Entry {
 }
 
 /// Everything under `root` as the notes walk it (hidden entries included, ignore files not
-/// read) except `.git` by path component, links never followed, the root itself excluded.
-pub(crate) fn walk_all(root: &Path, warnings: &mut Vec<Warning>) -> Result<Vec<Entry>> {
+/// read) except `.git` by path component, links never followed, the root itself excluded;
+/// with the identity of every directory walked (the root included), which applying a plan
+/// checks before it acts in that directory (see `at.rs`).
+pub(crate) fn walk_all(
+    root: &Path,
+    warnings: &mut Vec<Warning>,
+) -> Result<(Vec<Entry>, crate::at::Dirs)> {
     check_root(root)?;
+    let mut dirs = crate::at::Dirs::new();
+    let meta = fs::metadata(root).map_err(Error::io("walk", root))?;
+    dirs.insert(root.to_path_buf(), crate::at::Id::of(&meta));
     let mut entries = Vec::new();
     let walk = walkdir::WalkDir::new(root)
         .min_depth(1)
@@ -581,15 +597,31 @@ pub(crate) fn walk_all(root: &Path, warnings: &mut Vec<Warning>) -> Result<Vec<E
         .filter_entry(|e| e.file_name() != ".git");
     for entry in walk {
         match entry {
-            Ok(entry) => entries.push(Entry {
-                is_dir: entry.file_type().is_dir(),
-                depth: entry.depth(),
-                path: entry.into_path(),
-            }),
+            Ok(entry) => {
+                let is_dir = entry.file_type().is_dir();
+                if is_dir {
+                    match entry.metadata() {
+                        Ok(meta) if meta.is_dir() => {
+                            dirs.insert(entry.path().to_path_buf(), crate::at::Id::of(&meta));
+                        }
+                        // Replaced since it was listed: its contents are not planned.
+                        Ok(_) => continue,
+                        Err(err) => {
+                            warnings.push(Warning::from_walkdir(err, root));
+                            continue;
+                        }
+                    }
+                }
+                entries.push(Entry {
+                    is_dir,
+                    depth: entry.depth(),
+                    path: entry.into_path(),
+                });
+            }
             Err(err) => warnings.push(Warning::from_walkdir(err, root)),
         }
     }
-    Ok(entries)
+    Ok((entries, dirs))
 }
 
 #[cfg(test)]

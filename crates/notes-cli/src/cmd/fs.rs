@@ -431,6 +431,9 @@ pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
         }
     };
     let applied = plan.apply(&journal, args.skip_conflicts)?;
+    for warning in &applied.warnings {
+        warn(warning);
+    }
     if applied.renamed == 0 {
         writeln!(out, "nothing to rename")?;
     } else {

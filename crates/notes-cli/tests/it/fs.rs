@@ -267,3 +267,69 @@ fn undo_works_from_another_directory() {
     );
     assert!(root.join("A B.txt").exists() && root.join("Sub Dir/C D.txt").exists());
 }
+
+/// The race of CVE-2022-21658 from the command line: while `notes delete --apply` runs, another
+/// process keeps swapping a directory of the root for a link to a directory outside it.
+/// Nothing outside is deleted (before the fix, most of it was).
+#[cfg(unix)]
+#[test]
+fn delete_under_a_concurrent_swap_stays_inside_the_root() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const N: usize = 4000;
+    let dir = tempfile::tempdir().unwrap();
+    let (root, outside, moved) = (
+        dir.path().join("root"),
+        dir.path().join("outside"),
+        dir.path().join("moved"),
+    );
+    fs::create_dir_all(root.join("sub")).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    for i in 0..N {
+        fs::write(root.join(format!("sub/{i}.tmp")), "").unwrap();
+        fs::write(outside.join(format!("{i}.tmp")), "").unwrap();
+    }
+    let (go, stop) = (AtomicBool::new(false), AtomicBool::new(false));
+    let status = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let sub = root.join("sub");
+            // The swaps start once the plan is made (its first line printed).
+            while !go.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
+                std::thread::yield_now();
+            }
+            for _ in 0..1_000_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                fs::rename(&sub, &moved).unwrap();
+                std::os::unix::fs::symlink(&outside, &sub).unwrap();
+                std::thread::yield_now();
+                fs::remove_file(&sub).unwrap();
+                fs::rename(&moved, &sub).unwrap();
+                std::thread::yield_now();
+            }
+        });
+        let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+            .args(["delete", "root", "-g", "*.tmp", "--apply"])
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines =
+            std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+        lines.next();
+        go.store(true, Ordering::Relaxed);
+        lines.for_each(drop);
+        let status = child.wait().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        status
+    });
+    assert!(status.success());
+    let left = fs::read_dir(&outside).unwrap().count();
+    assert_eq!(
+        left,
+        N,
+        "{} file(s) outside the root were deleted",
+        N - left
+    );
+}

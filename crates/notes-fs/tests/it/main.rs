@@ -3,6 +3,7 @@
 mod find;
 mod loss;
 mod props;
+mod races;
 
 use std::fs;
 use std::path::{Path, PathBuf};
