@@ -11,7 +11,9 @@ use crate::{Error, Result};
 
 /// Which files a [`DeletePlan`] selects: those whose extension is not in `keep_ext` (when it is
 /// not empty), and those whose name matches one of `patterns` (globs such as `*.tmp`).
-/// At least one of the two must be given.
+/// At least one of the two must be given, and none may be empty: an empty or dots-only
+/// extension, or an empty pattern, is [`Error::EmptyRule`] (an unset shell variable must not
+/// turn into "delete everything").
 #[derive(Debug, Clone, Default)]
 pub struct DeleteRule {
     /// Extensions to keep (with or without the dot), compared as [`Path::extension`],
@@ -93,6 +95,22 @@ impl DeletePlan {
     pub fn new(root: &Path, rule: &DeleteRule) -> Result<Self> {
         if rule.keep_ext.is_empty() && rule.patterns.is_empty() {
             return Err(Error::NoDeleteRule);
+        }
+        for ext in &rule.keep_ext {
+            if let Some(why) = unmatchable_extension(ext) {
+                return Err(Error::EmptyRule {
+                    what: "extension to keep",
+                    given: ext.clone(),
+                    why,
+                });
+            }
+        }
+        if let Some(pattern) = rule.patterns.iter().find(|p| p.is_empty()) {
+            return Err(Error::EmptyRule {
+                what: "pattern",
+                given: pattern.clone(),
+                why: "is empty",
+            });
         }
         let keep = ExtensionSet::new(&rule.keep_ext, false);
         let mut globs = globset::GlobSetBuilder::new();
@@ -292,4 +310,19 @@ fn trash_checked(root: &Path, path: &Path, id: Id) -> io::Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// Why no file can have extension `ext` (given with or without its dot), if none can: it is
+/// empty or dots only, or holds a `.` or a path separator ([`Path::extension`] never does).
+pub fn unmatchable_extension(ext: &str) -> Option<&'static str> {
+    let bare = ext.strip_prefix('.').unwrap_or(ext);
+    if bare.trim_matches('.').is_empty() {
+        Some("is empty or only dots")
+    } else if bare.contains('.') {
+        Some("contains a dot inside (an extension is what follows the last dot)")
+    } else if bare.contains('/') || (cfg!(windows) && bare.contains('\\')) {
+        Some("contains a path separator")
+    } else {
+        None
+    }
 }

@@ -122,6 +122,19 @@ pub enum Error {
     /// A delete plan was asked for with neither extensions to keep nor patterns to delete.
     #[error("nothing selects the files to delete: give extensions to keep or patterns to delete")]
     NoDeleteRule,
+    /// A delete rule holds an extension to keep that no file can have (empty or dots only,
+    /// as an unset shell variable gives, or with a `.` or `/` inside), or an empty pattern.
+    /// Such a rule would keep nothing and so delete everything: it is refused, so a typo never
+    /// deletes a whole tree.
+    #[error("{what} {given:?} {why}: nothing was planned")]
+    EmptyRule {
+        /// `"extension to keep"` or `"pattern"`.
+        what: &'static str,
+        /// The value as given.
+        given: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// A delete pattern is not a valid glob.
     #[error("invalid pattern {pattern:?}")]
     BadPattern {

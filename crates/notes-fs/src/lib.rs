@@ -14,7 +14,7 @@ mod rename;
 mod text;
 mod walk;
 
-pub use delete::{DeletePlan, DeleteRule, Deleted, Doomed, Removal};
+pub use delete::{DeletePlan, DeleteRule, Deleted, Doomed, Removal, unmatchable_extension};
 pub use display::Escaped;
 pub use error::{Error, Result};
 pub use rename::{Applied, Conflict, Rename, RenameOptions, RenamePlan, RenameRule, Undone, undo};

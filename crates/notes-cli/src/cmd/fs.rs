@@ -455,11 +455,11 @@ pub(crate) struct DeleteArgs {
     root: PathBuf,
 
     /// Keep files with this extension, delete the others (repeatable; `pdf` keeps `A.PDF`).
-    #[arg(short, long, value_name = "EXT", required_unless_present = "glob")]
+    #[arg(short, long, value_name = "EXT", required_unless_present = "glob", value_parser = keep_extension)]
     keep_ext: Vec<String>,
 
     /// Delete files whose name matches this glob (repeatable, e.g. '*.tmp').
-    #[arg(short, long, value_name = "PATTERN")]
+    #[arg(short, long, value_name = "PATTERN", value_parser = non_empty_pattern)]
     glob: Vec<String>,
 
     /// Delete (the default is a dry run that only lists the files).
@@ -469,6 +469,24 @@ pub(crate) struct DeleteArgs {
     /// Move the files to the trash instead of deleting them (a dry run without --apply).
     #[arg(long)]
     trash: bool,
+}
+
+/// A `--keep-ext` value some file can have: an empty one (an unset shell variable) would keep
+/// nothing and delete everything, so it is a usage error.
+fn keep_extension(ext: &str) -> Result<String, String> {
+    match notes_fs::unmatchable_extension(ext) {
+        Some(why) => Err(format!("{ext:?} {why}; no file would be kept")),
+        None => Ok(ext.to_owned()),
+    }
+}
+
+/// A `--glob` value that is not empty.
+fn non_empty_pattern(pattern: &str) -> Result<String, String> {
+    if pattern.is_empty() {
+        Err("the pattern is empty".to_owned())
+    } else {
+        Ok(pattern.to_owned())
+    }
 }
 
 /// `notes delete [ROOT] --keep-ext EXT... [--apply] [--trash]`.

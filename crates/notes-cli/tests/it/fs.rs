@@ -333,3 +333,32 @@ fn delete_under_a_concurrent_swap_stays_inside_the_root() {
         N - left
     );
 }
+
+/// An unset shell variable as `--keep-ext` or `--glob` is a usage error (exit 2), nothing
+/// deleted: before, `-k ""` kept nothing and deleted every file.
+#[test]
+fn delete_refuses_empty_extensions_and_globs() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), &["a.pdf", "b.txt"]);
+    for args in [
+        &["-k", ""][..],
+        &["-k", "."],
+        &["-k", ".."],
+        &["-k", "pdf", "-k", ""],
+        &["-g", ""],
+        &["-k", "pdf", "-g", ""],
+    ] {
+        let mut all = vec!["delete", "."];
+        all.extend_from_slice(args);
+        all.push("--apply");
+        let out = notes_in(dir.path(), &all);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains("--"), "{}", text(&out.stderr));
+        assert!(dir.path().join("a.pdf").exists() && dir.path().join("b.txt").exists());
+    }
+}

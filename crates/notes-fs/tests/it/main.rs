@@ -2,6 +2,7 @@
 
 mod find;
 mod loss;
+mod mistakes;
 mod props;
 mod races;
 
