@@ -191,6 +191,30 @@ mod tests {
         assert_eq!(unescape(b"%zz"), None);
     }
 
+    #[test]
+    fn a_torn_last_line_is_left_out_and_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let whole = format!("{HEADER}\n/a/x y\t/a/x_y\n");
+        fs::write(&path, &whole).unwrap();
+        assert_eq!(read(&path).unwrap().1, None);
+        // Cut anywhere inside the second entry: the first is kept, the cut one left out.
+        for cut in ["/b/p", "/b/p q\t/b/p_", "/b/p q\t"] {
+            fs::write(&path, format!("{whole}{cut}")).unwrap();
+            let (pairs, torn) = read(&path).unwrap();
+            assert_eq!(pairs.len(), 1, "{cut:?}");
+            assert_eq!(torn, Some(3));
+        }
+        // Cut inside the header: nothing to undo, said so.
+        fs::write(&path, &HEADER[..5]).unwrap();
+        assert_eq!(read(&path).unwrap(), (vec![], Some(1)));
+        // A damaged line that is not the last is still an error.
+        fs::write(&path, format!("{HEADER}\nno tab\n/a\t/b\n")).unwrap();
+        assert!(read(&path).is_err());
+        fs::write(&path, "not a journal").unwrap();
+        assert!(read(&path).is_err());
+    }
+
     #[cfg(unix)]
     #[test]
     fn non_utf8_names_round_trip() {

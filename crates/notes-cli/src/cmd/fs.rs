@@ -357,6 +357,12 @@ pub(crate) struct RenameArgs {
 pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
     if let Some(journal) = &args.undo {
         let undone = notes_fs::undo(journal)?;
+        if let Some(line) = undone.torn_line {
+            warn(&format_args!(
+                "line {line} of {} was cut short (a full disk or a kill while it was written); its rename never happened",
+                notes_fs::Escaped(journal)
+            ));
+        }
         writeln!(
             out,
             "restored {} name(s), {} already restored",

@@ -1,5 +1,6 @@
 //! Integration tests of `notes-fs`: one test binary for the crate (fast linking).
 
+mod disk;
 mod find;
 mod loss;
 mod mistakes;
