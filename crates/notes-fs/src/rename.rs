@@ -128,6 +128,21 @@ pub enum Conflict {
         /// The existing path.
         to: PathBuf,
     },
+    /// The new name, or the new path, is longer than the file system (or the system) can
+    /// hold: a name over `statvfs`'s `f_namemax` bytes (255 on most), or an absolute path
+    /// over `PATH_MAX` (which `undo` would need).
+    TooLong {
+        /// The source.
+        from: PathBuf,
+        /// The new path.
+        to: PathBuf,
+        /// `"name"` or `"path"`.
+        what: &'static str,
+        /// Its length in bytes.
+        bytes: usize,
+        /// The most bytes allowed.
+        limit: usize,
+    },
     /// The rule produces a name that cannot be a file name.
     InvalidName {
         /// The source.
@@ -154,6 +169,18 @@ impl std::fmt::Display for Conflict {
             Conflict::TargetExists { from, to } => write!(
                 f,
                 "{:#} would replace the existing {:#}",
+                Escaped(from),
+                Escaped(to)
+            ),
+            Conflict::TooLong {
+                from,
+                to,
+                what,
+                bytes,
+                limit,
+            } => write!(
+                f,
+                "{:#} would become {:#}, whose {what} is {bytes} bytes, over the limit of {limit}",
                 Escaped(from),
                 Escaped(to)
             ),
@@ -249,6 +276,37 @@ impl RenamePlan {
                 conflicted: false,
             });
             depths.push(entry.depth);
+        }
+        // Names and paths too long for the file system: one `statvfs` per directory.
+        let mut limits: HashMap<PathBuf, usize> = HashMap::new();
+        let named_badly: std::collections::HashSet<usize> = invalid.iter().copied().collect();
+        for (i, r) in renames.iter().enumerate() {
+            if named_badly.contains(&i) {
+                continue;
+            }
+            let dir = r.to.parent().unwrap_or(Path::new("."));
+            let name_max = *limits
+                .entry(dir.to_path_buf())
+                .or_insert_with(|| name_max(dir));
+            let name = r.to.file_name().map_or(0, |n| n.as_encoded_bytes().len());
+            let path = std::path::absolute(&r.to).map_or(0, |p| p.as_os_str().len());
+            let too_long = if name > name_max {
+                Some(("name", name, name_max))
+            } else if path > PATH_MAX {
+                Some(("path", path, PATH_MAX))
+            } else {
+                None
+            };
+            if let Some((what, bytes, limit)) = too_long {
+                invalid.push(i);
+                conflicts.push(Conflict::TooLong {
+                    from: r.from.clone(),
+                    to: r.to.clone(),
+                    what,
+                    bytes,
+                    limit,
+                });
+            }
         }
         for i in invalid {
             renames[i].conflicted = true;
@@ -567,9 +625,40 @@ pub fn undo(journal: &Path) -> Result<Undone> {
 
 fn conflict_source(conflict: &Conflict) -> &Path {
     match conflict {
-        Conflict::InvalidName { from, .. } | Conflict::TargetExists { from, .. } => from,
+        Conflict::InvalidName { from, .. }
+        | Conflict::TargetExists { from, .. }
+        | Conflict::TooLong { from, .. } => from,
         Conflict::SameTarget { sources, .. } => &sources[0],
     }
+}
+
+/// The longest path, in bytes, a system call takes (`PATH_MAX` less its NUL).
+const PATH_MAX: usize = if cfg!(any(target_os = "linux", target_os = "android")) {
+    4095
+} else if cfg!(windows) {
+    32_766
+} else {
+    1023
+};
+
+/// The longest name, in bytes, the file system holding `dir` takes (`statvfs`'s
+/// `f_namemax`); 255, the common value, where it cannot be asked.
+fn name_max(dir: &Path) -> usize {
+    #[cfg(unix)]
+    {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(stat) = rustix::fs::statvfs(dir) {
+            if stat.f_namemax > 0 {
+                return usize::try_from(stat.f_namemax).unwrap_or(usize::MAX);
+            }
+        }
+    }
+    let _ = dir;
+    255
 }
 
 /// Why `name` cannot be a file name, if it cannot.
