@@ -651,10 +651,10 @@ fn name_max(dir: &Path) -> usize {
         } else {
             dir
         };
-        if let Ok(stat) = rustix::fs::statvfs(dir) {
-            if stat.f_namemax > 0 {
-                return usize::try_from(stat.f_namemax).unwrap_or(usize::MAX);
-            }
+        if let Ok(stat) = rustix::fs::statvfs(dir)
+            && stat.f_namemax > 0
+        {
+            return usize::try_from(stat.f_namemax).unwrap_or(usize::MAX);
         }
     }
     let _ = dir;
