@@ -14,6 +14,128 @@ use crate::{Error, Result};
 /// The first line of every journal.
 pub(crate) const HEADER: &str = "notes-rename-journal 1";
 
+/// The optional second line: `# root ` and the tree renamed (escaped as entries are). An
+/// entry is an absolute path and never starts with `#`.
+const ROOT_LINE: &[u8] = b"# root ";
+
+/// Where journals go by default: `$XDG_STATE_HOME/notes/rename` (an absolute
+/// `XDG_STATE_HOME` only, as the XDG spec says; on every system), else
+/// `~/.local/state/notes/rename`; on macOS `~/Library/Application Support/notes/rename`, on
+/// Windows `%LOCALAPPDATA%\notes\rename`.
+/// `None` when no home directory is known.
+pub fn journal_dir() -> Option<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = if let Some(state) = var("XDG_STATE_HOME") {
+        state
+    } else if cfg!(windows) {
+        var("LOCALAPPDATA")?
+    } else if cfg!(target_vendor = "apple") {
+        var("HOME")?.join("Library/Application Support")
+    } else {
+        var("HOME")?.join(".local/state")
+    };
+    Some(base.join("notes").join("rename"))
+}
+
+/// A new journal path in `dir` (created, private to the user, if missing), unique even for
+/// two runs in the same second from the same directory: `notes-rename-<UTC time>-<pid>-<n>.journal`.
+/// [`RenamePlan::apply`](crate::RenamePlan::apply) creates it (never over an existing file).
+pub fn new_journal_path(dir: &Path) -> Result<PathBuf> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(Error::io("create journal directory", dir))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let stamp = utc_stamp(now.as_secs());
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!(
+            "notes-rename-{stamp}-{}-{:09}{n}.journal",
+            std::process::id(),
+            now.subsec_nanos()
+        );
+        let path = dir.join(name);
+        if fs::symlink_metadata(&path).is_err() {
+            return Ok(path);
+        }
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ` for Unix time `secs` (the civil-from-days algorithm).
+fn utc_stamp(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// A journal found by [`journals`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct JournalInfo {
+    /// Its path.
+    pub path: PathBuf,
+    /// The tree that was renamed (absolute), if the journal records it.
+    pub root: Option<PathBuf>,
+    /// How many renames it records.
+    pub entries: usize,
+    /// When it was last written.
+    pub modified: std::time::SystemTime,
+}
+
+/// The journals (`*.journal`) in `dir`, newest first; a missing `dir` has none. Files that
+/// are not journals are left out.
+pub fn journals(dir: &Path) -> Result<Vec<JournalInfo>> {
+    let listing = match fs::read_dir(dir) {
+        Ok(listing) => listing,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(Error::io("read journal directory", dir)(err)),
+    };
+    let mut found = Vec::new();
+    for entry in listing.flatten() {
+        let path = entry.path();
+        if path.extension() != Some(std::ffi::OsStr::new("journal")) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        let Ok(journal) = read(&path) else {
+            continue;
+        };
+        found.push(JournalInfo {
+            path,
+            root: journal.root,
+            entries: journal.pairs.len(),
+            modified: meta.modified().unwrap_or(std::time::UNIX_EPOCH),
+        });
+    }
+    found.sort_by(|a, b| b.modified.cmp(&a.modified).then(b.path.cmp(&a.path)));
+    Ok(found)
+}
+
 pub(crate) fn escape(path: &Path, out: &mut Vec<u8>) {
     let bytes = path.as_os_str().as_encoded_bytes();
     for chunk in bytes.utf8_chunks() {
@@ -74,7 +196,7 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn create(path: &Path) -> Result<Self> {
+    pub(crate) fn create(path: &Path, root: &Path) -> Result<Self> {
         let file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -86,6 +208,9 @@ impl Writer {
             pending: Vec::new(),
         };
         writer.pending.extend_from_slice(HEADER.as_bytes());
+        writer.pending.push(b'\n');
+        writer.pending.extend_from_slice(ROOT_LINE);
+        escape(root, &mut writer.pending);
         writer.pending.push(b'\n');
         writer.commit()?;
         // The journal's name must survive a crash too.
@@ -124,8 +249,13 @@ impl Writer {
     }
 }
 
-/// A journal's `(from, to)` pairs, and the number of its torn last line if it has one.
-pub(crate) type Journal = (Vec<(PathBuf, PathBuf)>, Option<usize>);
+/// A journal as read: its `(from, to)` pairs, the root it records, and the number of its
+/// torn last line if it has one.
+pub(crate) struct Journal {
+    pub(crate) pairs: Vec<(PathBuf, PathBuf)>,
+    pub(crate) root: Option<PathBuf>,
+    pub(crate) torn: Option<usize>,
+}
 
 /// Reads a journal's `(from, to)` pairs in the order they were applied, and the number of
 /// a last line cut short (no newline at its end), which is left out: its rename never
@@ -144,7 +274,11 @@ pub(crate) fn read(path: &Path) -> Result<Journal> {
     if lines.is_empty() {
         // Not even the header is complete: a journal torn before its first entry, or not one.
         return if !tail.is_empty() && HEADER.as_bytes().starts_with(tail) {
-            Ok((Vec::new(), Some(1)))
+            Ok(Journal {
+                pairs: Vec::new(),
+                root: None,
+                torn: Some(1),
+            })
         } else {
             Err(bad(
                 1,
@@ -160,8 +294,13 @@ pub(crate) fn read(path: &Path) -> Result<Journal> {
     }
     let torn = (!complete).then_some(lines.len() + 1);
     let mut pairs = Vec::new();
+    let mut root = None;
     for (i, line) in lines.iter().enumerate().skip(1) {
         if line.is_empty() {
+            continue;
+        }
+        if let Some(text) = line.strip_prefix(ROOT_LINE) {
+            root = Some(unescape(text).ok_or_else(|| bad(i + 1, "bad %XX escape"))?);
             continue;
         }
         let mut parts = line.split(|&b| b == b'\t');
@@ -172,7 +311,7 @@ pub(crate) fn read(path: &Path) -> Result<Journal> {
         let to = unescape(to).ok_or_else(|| bad(i + 1, "bad %XX escape"))?;
         pairs.push((from, to));
     }
-    Ok((pairs, torn))
+    Ok(Journal { pairs, root, torn })
 }
 
 #[cfg(test)]
@@ -197,17 +336,21 @@ mod tests {
         let path = dir.path().join("j");
         let whole = format!("{HEADER}\n/a/x y\t/a/x_y\n");
         fs::write(&path, &whole).unwrap();
-        assert_eq!(read(&path).unwrap().1, None);
+        assert_eq!(read(&path).unwrap().torn, None);
         // Cut anywhere inside the second entry: the first is kept, the cut one left out.
         for cut in ["/b/p", "/b/p q\t/b/p_", "/b/p q\t"] {
             fs::write(&path, format!("{whole}{cut}")).unwrap();
-            let (pairs, torn) = read(&path).unwrap();
-            assert_eq!(pairs.len(), 1, "{cut:?}");
-            assert_eq!(torn, Some(3));
+            let journal = read(&path).unwrap();
+            assert_eq!(journal.pairs.len(), 1, "{cut:?}");
+            assert_eq!(journal.torn, Some(3));
         }
+        assert_eq!(utc_stamp(0), "19700101T000000Z");
+        assert_eq!(utc_stamp(1_764_000_000), "20251124T160000Z");
+        assert_eq!(utc_stamp(951_782_400), "20000229T000000Z");
         // Cut inside the header: nothing to undo, said so.
         fs::write(&path, &HEADER[..5]).unwrap();
-        assert_eq!(read(&path).unwrap(), (vec![], Some(1)));
+        let journal = read(&path).unwrap();
+        assert!(journal.pairs.is_empty() && journal.torn == Some(1));
         // A damaged line that is not the last is still an error.
         fs::write(&path, format!("{HEADER}\nno tab\n/a\t/b\n")).unwrap();
         assert!(read(&path).is_err());

@@ -17,6 +17,7 @@ mod walk;
 pub use delete::{DeletePlan, DeleteRule, Deleted, Doomed, Removal, unmatchable_extension};
 pub use display::Escaped;
 pub use error::{Error, Result};
+pub use journal::{JournalInfo, journal_dir, journals, new_journal_path};
 pub use rename::{Applied, Conflict, Rename, RenameOptions, RenamePlan, RenameRule, Undone, undo};
 pub use text::{
     DEFAULT_ALLOWED, between, clean_filename, ensure_dir, extract_between, read_ints, read_text,

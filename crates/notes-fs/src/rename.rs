@@ -443,7 +443,10 @@ impl RenamePlan {
             }
             Err(Refused::Io(path, source)) => return Err(fail(&path, &path, 0, source)),
         };
-        let mut writer = journal::Writer::create(journal)?;
+        let root =
+            std::path::absolute(&self.root).map_err(Error::io("make absolute", &self.root))?;
+        // Created with the first entry: a plan whose renames were all refused writes none.
+        let mut writer: Option<journal::Writer> = None;
         let mut batch = Vec::with_capacity(JOURNAL_BATCH);
         for chunk in order.chunks(JOURNAL_BATCH) {
             // Check and record the batch, make the records durable, then rename.
@@ -487,10 +490,16 @@ impl RenamePlan {
                         return Err(fail(from, to, applied.renamed, source));
                     }
                 };
+                let writer = match &mut writer {
+                    Some(writer) => writer,
+                    None => writer.insert(journal::Writer::create(journal, &root)?),
+                };
                 writer.record(&abs_from, &abs_to);
                 batch.push((i, id));
             }
-            writer.commit()?;
+            if let Some(writer) = &mut writer {
+                writer.commit()?;
+            }
             for &(i, id) in &batch {
                 let Rename { from, to, .. } = &self.renames[i];
                 let new_name = to.file_name().unwrap_or_default();
@@ -546,7 +555,11 @@ pub struct Undone {
 /// [`Error::Undo`], which names the path and says how many names were restored before.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn undo(journal: &Path) -> Result<Undone> {
-    let (pairs, torn_line) = journal::read(journal)?;
+    let journal::Journal {
+        pairs,
+        torn: torn_line,
+        ..
+    } = journal::read(journal)?;
     let mut done = Undone {
         restored: 0,
         unchanged: 0,

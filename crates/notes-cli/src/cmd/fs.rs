@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::Args;
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget};
 
@@ -313,7 +314,7 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
 #[derive(Debug, Args)]
 pub(crate) struct RenameArgs {
     /// The directory whose files (and with --dirs, directories) are renamed.
-    #[arg(default_value = ".", conflicts_with = "undo")]
+    #[arg(default_value = ".")]
     root: PathBuf,
 
     /// Replace FROM with TO in names (repeatable, applied in order; default: ' ' with '_').
@@ -344,18 +345,33 @@ pub(crate) struct RenameArgs {
     #[arg(long)]
     skip_conflicts: bool,
 
-    /// Where --apply writes its journal (default: notes-rename-TIMESTAMP.journal here).
-    #[arg(long, value_name = "FILE", requires = "apply")]
+    /// The journal --apply writes, or --undo reads (default: a new file in
+    /// $XDG_STATE_HOME/notes/rename, else ~/.local/state/notes/rename).
+    #[arg(long, value_name = "FILE")]
     journal: Option<PathBuf>,
 
-    /// Restore every name recorded in a journal written by --apply.
-    #[arg(long, value_name = "JOURNAL")]
-    undo: Option<PathBuf>,
+    /// Restore every name recorded in a journal written by --apply. Without JOURNAL: list the
+    /// recent journals and undo the latest one for ROOT (a directory given here is ROOT).
+    #[arg(long, value_name = "JOURNAL", num_args = 0..=1)]
+    undo: Option<Option<PathBuf>>,
 }
 
 /// `notes rename [ROOT] [--apply]` and `notes rename --undo JOURNAL`.
 pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
-    if let Some(journal) = &args.undo {
+    if let Some(undo) = &args.undo {
+        if args.apply {
+            anyhow::bail!("--undo and --apply cannot be used together");
+        }
+        let (journal, latest) = match (undo, &args.journal) {
+            (Some(path), _) if !path.is_dir() => (path.clone(), false),
+            (Some(tree), None) => (latest_journal(tree, out)?, true),
+            (None, Some(path)) => (path.clone(), false),
+            (None, None) => (latest_journal(&args.root, out)?, true),
+            (Some(_), Some(_)) => {
+                anyhow::bail!("give the journal once: --undo JOURNAL or --journal JOURNAL")
+            }
+        };
+        let journal = &journal;
         let undone = notes_fs::undo(journal)?;
         if let Some(line) = undone.torn_line {
             warn(&format_args!(
@@ -368,6 +384,14 @@ pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
             "restored {} name(s), {} already restored",
             undone.restored, undone.unchanged
         )?;
+        if latest {
+            // Undone: the next --undo goes one journal further back.
+            let mut done = journal.clone().into_os_string();
+            done.push(".undone");
+            std::fs::rename(journal, &done).with_context(|| {
+                format!("cannot rename {} to mark it undone", journal.display())
+            })?;
+        }
         return Ok(());
     }
     let mut rule = notes_fs::RenameRule {
@@ -430,10 +454,10 @@ pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
     let journal = match &args.journal {
         Some(path) => path.clone(),
         None => {
-            let secs = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            PathBuf::from(format!("notes-rename-{secs}.journal"))
+            let dir = notes_fs::journal_dir().context(
+                "no home directory to keep the journal in (HOME is unset): pass --journal FILE",
+            )?;
+            notes_fs::new_journal_path(&dir)?
         }
     };
     let applied = plan.apply(&journal, args.skip_conflicts)?;
@@ -451,6 +475,54 @@ pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Lists the recent journals of the default directory and picks the latest one for `tree`
+/// (a journal whose renamed tree is `tree` or inside it).
+fn latest_journal(tree: &Path, out: &mut Out) -> anyhow::Result<PathBuf> {
+    let dir = notes_fs::journal_dir().context(
+        "no home directory to look for journals in (HOME is unset): pass --undo JOURNAL",
+    )?;
+    let journals = notes_fs::journals(&dir)?;
+    let tree_abs =
+        std::path::absolute(tree).with_context(|| format!("cannot find {}", tree.display()))?;
+    let tree_real = std::fs::canonicalize(tree).ok();
+    let is_for_tree = |root: &Path| {
+        root.starts_with(&tree_abs)
+            || tree_real
+                .as_ref()
+                .is_some_and(|real| std::fs::canonicalize(root).is_ok_and(|r| r.starts_with(real)))
+    };
+    if journals.is_empty() {
+        anyhow::bail!("no rename journal in {} to undo", notes_fs::Escaped(&dir));
+    }
+    writeln!(
+        out,
+        "recent journals in {} (newest first):",
+        notes_fs::Escaped(&dir)
+    )?;
+    for info in journals.iter().take(5) {
+        let root = info.root.as_deref().unwrap_or(Path::new("?"));
+        writeln!(
+            out,
+            "  {}: {} rename(s) in {}",
+            notes_fs::Escaped(info.path.file_name().map_or(info.path.as_path(), Path::new)),
+            info.entries,
+            notes_fs::Escaped(root)
+        )?;
+    }
+    let latest = journals
+        .iter()
+        .find(|info| info.root.as_deref().is_some_and(is_for_tree))
+        .with_context(|| {
+            format!(
+                "none of the journals in {} renamed {}: pass --undo JOURNAL",
+                notes_fs::Escaped(&dir),
+                notes_fs::Escaped(&tree_abs)
+            )
+        })?;
+    writeln!(out, "undoing {}", notes_fs::Escaped(&latest.path))?;
+    Ok(latest.path.clone())
 }
 
 /// Arguments of `notes delete`.

@@ -362,3 +362,105 @@ fn delete_refuses_empty_extensions_and_globs() {
         assert!(dir.path().join("a.pdf").exists() && dir.path().join("b.txt").exists());
     }
 }
+
+/// `notes rename` with its state directory at `state`, in `dir`.
+fn rename_with_state(dir: &Path, state: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_notes"))
+        .arg("rename")
+        .args(args)
+        .current_dir(dir)
+        .env("XDG_STATE_HOME", state)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run notes")
+}
+
+/// Journals go to the state directory, never the working directory, with names that do not
+/// collide (two applies in the same second from one directory used to fail: File exists);
+/// `--undo` alone undoes the latest journal of the tree given, then the one before.
+#[test]
+fn journals_live_in_the_state_directory_and_undo_finds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let journals = state.join("notes/rename");
+    tree(dir.path(), &["t/A B", "u/C D"]);
+    let out = rename_with_state(dir.path(), &state, &["t", "--apply"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&journals.display().to_string()));
+    fs::write(dir.path().join("t/E F"), "").unwrap();
+    // Two more at once, from the same directory, in the same second.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| rename_with_state(dir.path(), &state, &["u", "--apply"]));
+        let b = rename_with_state(dir.path(), &state, &["t", "--apply"]);
+        (a.join().unwrap(), b)
+    });
+    assert!(a.status.success(), "{}", text(&a.stderr));
+    assert!(b.status.success(), "{}", text(&b.stderr));
+    assert_eq!(fs::read_dir(&journals).unwrap().count(), 3);
+    // Nothing but the trees in the working directory.
+    let mut here: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    here.sort();
+    assert_eq!(here, ["state", "t", "u"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&journals).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+    // The latest for t is the one that renamed `E F`; u's own journal is left alone.
+    let out = rename_with_state(&dir.path().join("t"), &state, &["--undo"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("recent journals in"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(dir.path().join("t/E F").exists() && dir.path().join("t/a_b").exists());
+    assert!(dir.path().join("u/c_d").exists());
+    // Again: one further back (a directory given to --undo is the tree).
+    let out = rename_with_state(dir.path(), &state, &["--undo", "t"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("t/A B").exists());
+    assert!(dir.path().join("u/c_d").exists());
+    // Nothing left for t.
+    let out = rename_with_state(dir.path(), &state, &["t", "--undo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("none of the journals"),
+        "{}",
+        text(&out.stderr)
+    );
+    // --journal FILE still works both ways.
+    let journal = dir.path().join("mine.journal");
+    let j = journal.to_str().unwrap();
+    let out = rename_with_state(dir.path(), &state, &["u", "--undo", "--journal", j]);
+    assert!(!out.status.success());
+    let out = rename_with_state(dir.path(), &state, &["t", "--apply", "--journal", j]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = rename_with_state(dir.path(), &state, &["--undo", j]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("t/A B").exists());
+}
+
+/// Without XDG_STATE_HOME, journals go to ~/.local/state/notes/rename.
+#[cfg(unix)]
+#[test]
+fn journals_default_to_the_home_state_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), &["t/A B"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["rename", "t", "--apply"])
+        .current_dir(dir.path())
+        .env_remove("XDG_STATE_HOME")
+        .env("HOME", dir.path().join("home"))
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let journals = dir.path().join("home/.local/state/notes/rename");
+    assert_eq!(fs::read_dir(journals).unwrap().count(), 1);
+}
