@@ -136,6 +136,7 @@ pub enum Error {
         why: &'static str,
     },
     /// A delete pattern is not a valid glob.
+    #[cfg(feature = "walk")]
     #[error("invalid pattern {pattern:?}")]
     BadPattern {
         /// The pattern as given.

@@ -2,7 +2,6 @@
 //! the path and the bad token, no silent loss.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use crate::{Error, Result};
@@ -50,11 +49,13 @@ pub fn ensure_dir(dir: &Path) -> Result<bool> {
     }
 }
 
-/// Writes `contents` to `path` atomically: the bytes go to a temporary file in the same
-/// directory, are flushed to disk, and the file is renamed over `path`. A crash leaves either
-/// the old file or the new one, never half of one.
+/// Writes `contents` to `path` atomically (see [`AtomicFile`](crate::AtomicFile)): a crash or
+/// a kill leaves either the old file or the new one, never half of one, and a new file gets
+/// mode `0666` less the umask.
 ///
-/// Like Python's `open(path, "w")`, an existing file at `path` is replaced.
+/// Like Python's `open(path, "w")`, an existing file at `path` is replaced (keeping its
+/// mode); use [`write_file`](crate::write_file) with [`Replace::Never`](crate::Replace::Never)
+/// to refuse instead.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn write_text(path: &Path, contents: &str) -> Result<()> {
     write_bytes(path, contents.as_bytes())
@@ -63,23 +64,13 @@ pub fn write_text(path: &Path, contents: &str) -> Result<()> {
 /// Writes `contents` to `path` atomically, like [`write_text`] but for bytes (a list of paths
 /// that are not all UTF-8, for instance).
 pub fn write_bytes(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".notes-tmp-")
-        .tempfile_in(dir)
-        .map_err(Error::io("create a temporary file in", dir))?;
-    tmp.write_all(contents)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(Error::io("write", tmp.path()))?;
-    tmp.persist(path).map_err(|err| Error::Io {
-        action: "replace",
-        path: path.to_path_buf(),
-        source: err.error,
-    })?;
-    Ok(())
+    crate::write_file(path, crate::Replace::Allowed, |w| w.write_all(contents)).map_err(|source| {
+        Error::Io {
+            action: "write",
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 /// Reads the whole of `path` as UTF-8 text.

@@ -213,10 +213,18 @@ pub(crate) struct FindArgs {
     /// End each path with a NUL byte instead of a newline (for xargs -0).
     #[arg(short = '0', long)]
     print0: bool,
+
+    /// Replace the --output file if it exists.
+    #[arg(long, requires = "output")]
+    force: bool,
 }
 
 /// `notes find [ROOT] -e EXT...`.
 pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
+    if let Some(file) = &args.output {
+        // Before the walk, so a long walk is not wasted on a refusal.
+        crate::files::refuse_existing(file, args.force)?;
+    }
     let options = notes_fs::FindOptions {
         unrestricted: args.unrestricted,
         hidden: args.hidden,
@@ -300,7 +308,7 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
         for path in &paths {
             write_path(&mut bytes, path, end)?;
         }
-        notes_fs::write_bytes(file, &bytes)?;
+        crate::files::write_bytes(file, args.force, &bytes)?;
     } else {
         for path in &paths {
             writer.path(path, end)?;

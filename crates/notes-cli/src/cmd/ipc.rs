@@ -147,6 +147,10 @@ struct ToJsonArgs {
     /// Write the JSON here instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+
+    /// Replace the output file if it exists.
+    #[arg(long, requires = "output")]
+    force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -157,6 +161,10 @@ struct FromJsonArgs {
     /// The pickle file to write (atomically).
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
+
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 /// `notes pickle show|to-json|from-json`.
@@ -176,7 +184,7 @@ pub(crate) fn pickle(args: &PickleArgs, out: &mut Out) -> anyhow::Result<()> {
                 Some(path) => {
                     let mut text = serde_json::to_string_pretty(&pickle::Json(&value))?;
                     text.push('\n');
-                    notes_fs::write_text(path, &text)?;
+                    crate::files::write_bytes(path, args.force, text.as_bytes())?;
                 }
             }
         }
@@ -186,7 +194,8 @@ pub(crate) fn pickle(args: &PickleArgs, out: &mut Out) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot parse {} as JSON", args.file.display()))?;
             let value = pickle::from_json(&json)
                 .with_context(|| format!("cannot convert {}", args.file.display()))?;
-            pickle::save_value(&args.output, &value)?;
+            let bytes = pickle::value_to_vec(&value)?;
+            crate::files::write_bytes(&args.output, args.force, &bytes)?;
         }
     }
     Ok(())

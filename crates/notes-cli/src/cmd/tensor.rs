@@ -123,6 +123,10 @@ pub(crate) struct MultiheadArgs {
     /// Where to write y (.npy).
     #[arg(short, long, value_name = "Y.npy")]
     output: PathBuf,
+
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -274,6 +278,7 @@ fn print(args: &PrintArgs, out: &mut Out) -> anyhow::Result<()> {
 
 /// `notes tensor multihead --x X.npy --w W.npy [--form F] -o Y.npy`.
 fn multihead(args: &MultiheadArgs, out: &mut Out) -> anyhow::Result<()> {
+    crate::files::refuse_existing(&args.output, args.force)?;
     let x = notes_tensor::read_npy(&args.x)?;
     let w = notes_tensor::read_npy(&args.w)?;
     let form = match args.form {

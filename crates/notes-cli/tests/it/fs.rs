@@ -464,3 +464,81 @@ fn journals_default_to_the_home_state_directory() {
     let journals = dir.path().join("home/.local/state/notes/rename");
     assert_eq!(fs::read_dir(journals).unwrap().count(), 1);
 }
+
+/// Every command that writes a file refuses to replace one unless `--force`, with the same
+/// message, and creates it with mode 0666 less the umask. Before, `find -o` and
+/// `pickle from-json -o` created 0600 files and `pickle to-json -o`, `pickle from-json -o`
+/// and `tensor multihead --output` silently replaced existing files.
+#[test]
+fn every_output_file_is_refused_unless_forced_with_one_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    for (from, to) in [
+        ("multihead-matmul.in/x.npy", "x.npy"),
+        ("multihead-matmul.in/w.npy", "w.npy"),
+        ("pickle.in/experiment.pkl", "experiment.pkl"),
+        ("pickle.in/run.json", "run.json"),
+    ] {
+        fs::copy(docs.join(from), dir.path().join(to)).unwrap();
+    }
+    fs::write(dir.path().join("a.wav"), "").unwrap();
+    let commands: [&[&str]; 5] = [
+        &["find", "-e", "wav", "-o", "OUT"],
+        &["pickle", "to-json", "experiment.pkl", "-o", "OUT"],
+        &["pickle", "from-json", "run.json", "-o", "OUT"],
+        &[
+            "tensor",
+            "multihead",
+            "--x",
+            "x.npy",
+            "--w",
+            "w.npy",
+            "-o",
+            "OUT",
+        ],
+        &["bwt", "-i", "run.json", "-o", "OUT"],
+    ];
+    for (i, command) in commands.iter().enumerate() {
+        let out_name = format!("out{i}");
+        let args: Vec<&str> = command
+            .iter()
+            .map(|&a| if a == "OUT" { out_name.as_str() } else { a })
+            .collect();
+        let out_path = dir.path().join(&out_name);
+        // A new file: written, with the mode any new file gets.
+        let run = notes_in(dir.path(), &args);
+        assert!(run.status.success(), "{args:?}: {}", text(&run.stderr));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let plain = dir.path().join("plain");
+            fs::write(&plain, "").unwrap();
+            let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&out_path), mode(&plain), "{args:?}");
+            fs::remove_file(plain).unwrap();
+        }
+        // An existing file: refused, kept, one message.
+        fs::write(&out_path, "precious").unwrap();
+        let run = notes_in(dir.path(), &args);
+        assert_eq!(run.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            text(&run.stderr),
+            format!("error: {out_name} already exists; pass --force to replace it\n"),
+            "{args:?}"
+        );
+        assert_eq!(fs::read_to_string(&out_path).unwrap(), "precious");
+        // --force replaces it.
+        let mut forced = args.clone();
+        forced.push("--force");
+        let run = notes_in(dir.path(), &forced);
+        assert!(run.status.success(), "{forced:?}: {}", text(&run.stderr));
+        assert_ne!(fs::read(&out_path).unwrap(), b"precious");
+    }
+    // No temporary file anywhere.
+    let names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+}
