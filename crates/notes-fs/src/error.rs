@@ -34,6 +34,17 @@ pub enum Error {
         /// Byte offset of the first invalid byte.
         offset: usize,
     },
+    /// A file is longer than the limit its reader was given (an endless input stops there).
+    #[error(
+        "{} is longer than the limit of {limit} bytes; it was not read further",
+        crate::Escaped(path)
+    )]
+    TooBig {
+        /// The file.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// A marker searched for by [`extract_between`](crate::extract_between) is not in the file.
     #[error("{}: {which} {marker:?} not found{}", crate::Escaped(path), if *which == "suffix" { " after the prefix" } else { "" })]
     MarkerNotFound {

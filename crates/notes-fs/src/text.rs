@@ -73,10 +73,37 @@ pub fn write_bytes(path: &Path, contents: &[u8]) -> Result<()> {
     })
 }
 
+/// The most bytes [`extract_between`] reads: 64 MiB.
+pub const DEFAULT_MAX_TEXT: u64 = 64 << 20;
+
 /// Reads the whole of `path` as UTF-8 text.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn read_text(path: &Path) -> Result<String> {
     let bytes = fs::read(path).map_err(Error::io("read", path))?;
+    utf8(path, bytes)
+}
+
+/// Reads `path` as UTF-8 text, but at most `max` bytes: a longer (or endless) input, such as
+/// `/dev/zero` or a pipe that never closes, stops there with [`Error::TooBig`], having
+/// allocated no more than the limit.
+#[tracing::instrument(level = "debug", skip_all)]
+pub fn read_text_with_limit(path: &Path, max: u64) -> Result<String> {
+    use std::io::Read;
+    let file = fs::File::open(path).map_err(Error::io("read", path))?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(Error::io("read", path))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::TooBig {
+            path: path.to_path_buf(),
+            limit: max,
+        });
+    }
+    utf8(path, bytes)
+}
+
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|err| Error::NotUtf8 {
         path: path.to_path_buf(),
         offset: err.utf8_error().valid_up_to(),
@@ -151,10 +178,21 @@ pub fn between<'a>(
 }
 
 /// Reads the text file at `path` and returns the substring between `prefix` and `suffix`
-/// (see [`between`]); the error names the file and the marker that was not found.
+/// (see [`between`]); the error names the file and the marker that was not found. At most
+/// [`DEFAULT_MAX_TEXT`] bytes are read (see [`extract_between_with_limit`]).
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn extract_between(path: &Path, prefix: Option<&str>, suffix: Option<&str>) -> Result<String> {
-    let text = read_text(path)?;
+    extract_between_with_limit(path, prefix, suffix, DEFAULT_MAX_TEXT)
+}
+
+/// [`extract_between`] reading at most `max` bytes of `path` ([`Error::TooBig`] beyond).
+pub fn extract_between_with_limit(
+    path: &Path,
+    prefix: Option<&str>,
+    suffix: Option<&str>,
+    max: u64,
+) -> Result<String> {
+    let text = read_text_with_limit(path, max)?;
     between(&text, prefix, suffix)
         .map(str::to_owned)
         .map_err(|which| Error::MarkerNotFound {
@@ -242,6 +280,23 @@ mod tests {
             err.ends_with("suffix \"#\" not found after the prefix"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn reads_stop_at_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        write_text(&path, "0123456789").unwrap();
+        assert_eq!(read_text_with_limit(&path, 10).unwrap(), "0123456789");
+        let err = read_text_with_limit(&path, 9).unwrap_err();
+        assert!(matches!(err, Error::TooBig { limit: 9, .. }), "{err}");
+        // An endless input stops at the limit.
+        #[cfg(unix)]
+        {
+            let err = extract_between_with_limit(Path::new("/dev/zero"), None, None, 1 << 20)
+                .unwrap_err();
+            assert!(err.to_string().contains("/dev/zero"), "{err}");
+        }
     }
 
     #[test]

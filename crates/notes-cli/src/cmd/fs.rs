@@ -46,13 +46,28 @@ pub(crate) struct ExtractArgs {
     /// End before the first occurrence of this text after the prefix (default: the end).
     #[arg(long)]
     suffix: Option<String>,
+
+    /// Read at most this many bytes of FILE; a longer (or endless) input is an error.
+    #[arg(long, value_name = "BYTES", default_value_t = notes_fs::DEFAULT_MAX_TEXT)]
+    max_bytes: u64,
 }
 
 /// `notes extract FILE --prefix P --suffix S`.
 #[tracing::instrument(skip_all)]
 pub(crate) fn extract(args: &ExtractArgs, out: &mut Out) -> anyhow::Result<()> {
-    let text =
-        notes_fs::extract_between(&args.file, args.prefix.as_deref(), args.suffix.as_deref())?;
+    let text = notes_fs::extract_between_with_limit(
+        &args.file,
+        args.prefix.as_deref(),
+        args.suffix.as_deref(),
+        args.max_bytes,
+    )
+    .map_err(|err| match err {
+        notes_fs::Error::TooBig { path, limit } => anyhow::anyhow!(
+            "{} is longer than {limit} bytes, the --max-bytes limit: nothing was extracted",
+            notes_fs::Escaped(&path)
+        ),
+        err => err.into(),
+    })?;
     if out.json {
         return out.json(&text);
     }
@@ -157,6 +172,25 @@ const PATH_BLOCK: usize = 64 * 1024;
 fn write_path(out: &mut impl Write, path: &Path, end: u8) -> std::io::Result<()> {
     out.write_all(path.as_os_str().as_encoded_bytes())?;
     out.write_all(&[end])
+}
+
+/// A path in `notes find --json`'s output, losslessly: a JSON string when the path is UTF-8,
+/// else an object `{"bytes": [104, 255, ...]}` with its bytes (on Windows, WTF-8), so a
+/// script can act on exactly the file that was found (docs/find-files.md).
+struct JsonPath<'a>(&'a Path);
+
+impl serde::Serialize for JsonPath<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        match self.0.to_str() {
+            Some(text) => serializer.serialize_str(text),
+            None => {
+                let mut object = serializer.serialize_struct("Path", 1)?;
+                object.serialize_field("bytes", self.0.as_os_str().as_encoded_bytes())?;
+                object.end()
+            }
+        }
+    }
 }
 
 /// Arguments of `notes find`.
@@ -300,8 +334,8 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
         paths.sort_unstable();
     }
     if out.json {
-        let strings: Vec<_> = paths.iter().map(|p| p.to_string_lossy()).collect();
-        return out.json(&strings);
+        let paths: Vec<_> = paths.iter().map(|p| JsonPath(p)).collect();
+        return out.json(&paths);
     }
     if let Some(file) = &args.output {
         let mut bytes = Vec::new();

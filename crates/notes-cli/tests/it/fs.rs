@@ -542,3 +542,48 @@ fn every_output_file_is_refused_unless_forced_with_one_message() {
         .collect();
     assert!(names.is_empty(), "{names:?}");
 }
+
+/// `notes find --json` keeps every byte of a name that is not UTF-8 (an object with its
+/// bytes), so a script can act on what it printed; before, such bytes became U+FFFD.
+#[cfg(unix)]
+#[test]
+fn find_json_encodes_non_utf8_names_losslessly() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = std::ffi::OsStr::from_bytes(b"bad\xff name.wav");
+    fs::write(dir.path().join(bad), "").unwrap();
+    fs::write(dir.path().join("good.wav"), "").unwrap();
+    let out = notes_in(dir.path(), &["--json", "find", "-e", "wav", "-s"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bytes: Vec<u8> = b"bad\xff name.wav".to_vec();
+    assert_eq!(json, serde_json::json!([{ "bytes": bytes }, "good.wav"]));
+}
+
+/// `notes extract` on an endless input stops at its limit with an error naming the input.
+#[cfg(unix)]
+#[test]
+fn extract_stops_at_its_input_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = notes_in(dir.path(), &["extract", "/dev/zero", "--max-bytes", "1000"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "error: /dev/zero is longer than 1000 bytes, the --max-bytes limit: nothing was extracted\n"
+    );
+    fs::write(dir.path().join("t.txt"), "a = b;").unwrap();
+    let out = notes_in(
+        dir.path(),
+        &[
+            "extract",
+            "t.txt",
+            "--prefix",
+            "= ",
+            "--suffix",
+            ";",
+            "--max-bytes",
+            "6",
+        ],
+    );
+    assert_eq!(text(&out.stdout), "b\n");
+}
