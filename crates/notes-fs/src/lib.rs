@@ -11,12 +11,8 @@ mod atomic;
 mod delete;
 mod display;
 mod error;
-#[cfg(all(feature = "walk", any(target_os = "linux", target_os = "android")))]
-mod fastwalk;
 #[cfg(feature = "walk")]
 mod journal;
-#[cfg(all(feature = "walk", any(target_os = "linux", target_os = "android")))]
-mod parwalk;
 #[cfg(feature = "walk")]
 mod rename;
 mod text;
