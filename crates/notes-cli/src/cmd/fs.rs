@@ -423,7 +423,7 @@ pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
         }
         writeln!(
             out,
-            "restored {} name(s), {} already restored",
+            "restored {} name(s), {} unchanged (already restored, or never renamed)",
             undone.restored, undone.unchanged
         )?;
         if latest {
@@ -502,7 +502,18 @@ pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
             notes_fs::new_journal_path(&dir)?
         }
     };
-    let applied = plan.apply(&journal, args.skip_conflicts)?;
+    let applied = plan.apply(&journal, args.skip_conflicts).map_err(|err| {
+        let created = !matches!(err, notes_fs::Error::Io { action: "create journal", .. });
+        if created && journal.exists() {
+            // Stopped half-way (a full disk, a target that appeared): say how to go back.
+            anyhow::Error::new(err).context(format!(
+                "renaming stopped; every rename done is in the journal: undo with: notes rename --undo {}",
+                notes_fs::Escaped(&journal)
+            ))
+        } else {
+            err.into()
+        }
+    })?;
     for warning in &applied.warnings {
         warn(warning);
     }

@@ -114,7 +114,7 @@ fn rename_applies_then_undoes() {
     let out = notes_in(dir.path(), &["rename", "--undo", journal]);
     assert_eq!(
         text(&out.stdout),
-        "restored 3 name(s), 0 already restored\n"
+        "restored 3 name(s), 0 unchanged (already restored, or never renamed)\n"
     );
     assert!(root.join("My Dir/Some File.txt").exists());
     let out = notes_in(dir.path(), &["rename", "--undo", "no-such.journal"]);
@@ -263,7 +263,7 @@ fn undo_works_from_another_directory() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "restored 3 name(s), 0 already restored\n"
+        "restored 3 name(s), 0 unchanged (already restored, or never renamed)\n"
     );
     assert!(root.join("A B.txt").exists() && root.join("Sub Dir/C D.txt").exists());
 }
