@@ -43,6 +43,11 @@ const RULES: &[Rule] = &[
         forbidden: &["ndarray", "tracing-subscriber"],
         why: "light crates must not make their users compile heavy ones",
     },
+    Rule {
+        crates: &["notes-ipc", "notes-prof", "notes-tensor"],
+        forbidden: &["ignore", "globset", "trash"],
+        why: "they take notes-fs for its atomic writer only (default-features = false)",
+    },
 ];
 
 /// Checks the workspace at `root`; returns every problem found (empty when tidy).

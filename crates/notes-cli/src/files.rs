@@ -1,67 +1,64 @@
-//! Files `notes` writes: atomically, never over an existing file unless asked, and without
-//! leaving a temporary file behind when interrupted.
+//! Files `notes` writes: every one through `notes_fs::AtomicFile` (the workspace's one careful
+//! writer: whole or not at all, `O_TMPFILE` on Linux so even a SIGKILL leaves nothing, file and
+//! directory synced, mode 0666 less the umask), never over an existing file unless `--force`,
+//! always with the same message.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use anyhow::Context;
 
-/// Writes `path` through a temporary file in its directory, renamed into place only when
-/// `write` succeeded; an existing `path` is kept unless `force`. The temporary file is named
-/// `temp_prefix` and random characters.
+/// The one refusal of every command that writes a file: `path` exists and `--force` was not
+/// given.
+pub(crate) fn refuse_existing(path: &Path, force: bool) -> anyhow::Result<()> {
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        anyhow::bail!(already_exists(path));
+    }
+    Ok(())
+}
+
+fn already_exists(path: &Path) -> String {
+    format!(
+        "{} already exists; pass --force to replace it",
+        notes_fs::Escaped(path)
+    )
+}
+
+/// Writes `path` through `notes_fs::AtomicFile`, put in place only when `write` succeeded; an
+/// existing `path` (even one that appears meanwhile) is kept unless `force`. Where the
+/// temporary file has a name (no `O_TMPFILE`), it is removed if `notes` is interrupted.
 pub(crate) fn write_atomically(
     path: &Path,
     force: bool,
-    temp_prefix: &str,
-    write: impl FnOnce(&mut BufWriter<&std::fs::File>) -> anyhow::Result<()>,
+    write: impl FnOnce(&mut BufWriter<&mut notes_fs::AtomicFile>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    if !force && path.exists() {
-        anyhow::bail!(
-            "{} already exists; pass --force to replace it",
-            path.display()
-        );
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(temp_prefix);
-    // As any new file: 0666 less the umask (tempfile's own default is 0600).
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let tmp = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    let _cleanup = interrupt::remove_on_interrupt(tmp.path());
-    if force {
-        // A replaced file keeps its permissions, as an editor's save does.
-        if let Ok(meta) = std::fs::metadata(path) {
-            let _ = tmp.as_file().set_permissions(meta.permissions());
-        }
-    }
+    refuse_existing(path, force)?;
+    let mut file = notes_fs::AtomicFile::create(path, notes_fs::Replace::from_force(force))
+        .map_err(|err| exists_or(err, path))?;
+    let _cleanup = file.temp_path().map(interrupt::remove_on_interrupt);
     {
-        let mut writer = BufWriter::with_capacity(1 << 20, tmp.as_file());
+        let mut writer = BufWriter::with_capacity(1 << 20, &mut file);
         write(&mut writer)?;
         writer
             .flush()
-            .with_context(|| format!("cannot write {}", path.display()))?;
+            .with_context(|| format!("cannot write {}", notes_fs::Escaped(path)))?;
     }
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    let persisted = if force {
-        tmp.persist(path)
-    } else {
-        tmp.persist_noclobber(path)
-    };
-    persisted.map_err(|e| e.error).with_context(|| {
-        format!(
-            "cannot move the finished file into place as {}",
-            path.display()
-        )
-    })?;
+    file.commit().map_err(|err| exists_or(err, path))?;
     Ok(())
+}
+
+/// The refusal's message for an `AlreadyExists` error, the error itself otherwise.
+fn exists_or(err: std::io::Error, path: &Path) -> anyhow::Error {
+    if err.kind() == std::io::ErrorKind::AlreadyExists {
+        anyhow::anyhow!(already_exists(path))
+    } else {
+        err.into()
+    }
+}
+
+/// Writes `bytes` to `path` as [`write_atomically`] does.
+pub(crate) fn write_bytes(path: &Path, force: bool, bytes: &[u8]) -> anyhow::Result<()> {
+    write_atomically(path, force, |w| Ok(w.write_all(bytes)?))
 }
 
 /// Removal of temporary files when `notes` is interrupted (SIGINT, SIGTERM, SIGHUP): the

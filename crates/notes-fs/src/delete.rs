@@ -5,12 +5,15 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::walk::{ExtensionSet, Warning, walk_all};
+use crate::at::{Cursor, Dirs, Id, Refused};
+use crate::walk::{ExtensionSet, Problem, Warning, walk_all};
 use crate::{Error, Result};
 
 /// Which files a [`DeletePlan`] selects: those whose extension is not in `keep_ext` (when it is
 /// not empty), and those whose name matches one of `patterns` (globs such as `*.tmp`).
-/// At least one of the two must be given.
+/// At least one of the two must be given, and none may be empty: an empty or dots-only
+/// extension, or an empty pattern, is [`Error::EmptyRule`] (an unset shell variable must not
+/// turn into "delete everything").
 #[derive(Debug, Clone, Default)]
 pub struct DeleteRule {
     /// Extensions to keep (with or without the dot), compared as [`Path::extension`],
@@ -66,7 +69,12 @@ pub enum Removal {
 /// ```
 #[derive(Debug)]
 pub struct DeletePlan {
+    root: PathBuf,
     files: Vec<Doomed>,
+    /// The identity of each file, in the order of `files`.
+    ids: Vec<Id>,
+    /// The identity of every directory walked: `apply` acts only in these.
+    dirs: Dirs,
     warnings: Vec<Warning>,
 }
 
@@ -88,6 +96,22 @@ impl DeletePlan {
         if rule.keep_ext.is_empty() && rule.patterns.is_empty() {
             return Err(Error::NoDeleteRule);
         }
+        for ext in &rule.keep_ext {
+            if let Some(why) = unmatchable_extension(ext) {
+                return Err(Error::EmptyRule {
+                    what: "extension to keep",
+                    given: ext.clone(),
+                    why,
+                });
+            }
+        }
+        if let Some(pattern) = rule.patterns.iter().find(|p| p.is_empty()) {
+            return Err(Error::EmptyRule {
+                what: "pattern",
+                given: pattern.clone(),
+                why: "is empty",
+            });
+        }
         let keep = ExtensionSet::new(&rule.keep_ext, false);
         let mut globs = globset::GlobSetBuilder::new();
         for pattern in &rule.patterns {
@@ -103,7 +127,8 @@ impl DeletePlan {
         })?;
         let mut warnings = Vec::new();
         let mut files = Vec::new();
-        for entry in walk_all(root, &mut warnings)? {
+        let (entries, dirs) = walk_all(root, &mut warnings)?;
+        for entry in entries {
             if entry.is_dir {
                 continue;
             }
@@ -114,15 +139,29 @@ impl DeletePlan {
                 continue;
             }
             match fs::symlink_metadata(&entry.path) {
-                Ok(meta) => files.push(Doomed {
+                Ok(meta) if !meta.is_dir() => files.push((
+                    Doomed {
+                        path: entry.path,
+                        size: meta.len(),
+                    },
+                    Id::of(&meta),
+                )),
+                Ok(_) => warnings.push(Warning {
                     path: entry.path,
-                    size: meta.len(),
+                    problem: Problem::Changed,
                 }),
                 Err(err) => warnings.push(Warning::from_io(entry.path, err)),
             }
         }
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(Self { files, warnings })
+        files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+        let (files, ids) = files.into_iter().unzip();
+        Ok(Self {
+            root: root.to_path_buf(),
+            files,
+            ids,
+            dirs,
+            warnings,
+        })
     }
 
     /// The files selected, sorted by path.
@@ -140,36 +179,91 @@ impl DeletePlan {
         &self.warnings
     }
 
-    /// Removes every planned file. A file that vanished since planning is a warning; any other
-    /// failure stops with [`Error::Delete`] (or [`Error::Trash`]), which says how many files
-    /// were removed before it.
+    /// Removes every planned file, and nothing else, even if the tree changes meanwhile.
+    ///
+    /// Each file is removed relative to a handle of its directory, opened from the root's
+    /// handle one directory at a time without following links (see the crate docs on races):
+    /// a directory that is not the one the plan walked (replaced by a link to elsewhere, or
+    /// by another directory) is skipped with everything below it, and a file that is not the
+    /// one planned (replaced since) is skipped too; both are [`Problem::Changed`] warnings.
+    /// A file that vanished is a [`Problem::Vanished`] warning. Any other failure stops with
+    /// [`Error::Delete`] (or [`Error::Trash`]), which says how many files were removed before.
+    ///
+    /// [`Removal::Trash`] hands a path to the platform's trash, which resolves it again: each
+    /// file is checked through the handles first, then its path is resolved once more and
+    /// must still lead to that same directory and file, or the file is refused (a warning).
     #[tracing::instrument(level = "debug", skip_all)]
     pub fn apply(&self, removal: Removal) -> Result<Deleted> {
         let mut done = Deleted::default();
-        for doomed in &self.files {
-            let path = &doomed.path;
-            let result = match removal {
-                Removal::Delete => fs::remove_file(path).map_err(|source| Error::Delete {
-                    path: path.clone(),
-                    done: done.deleted,
+        if self.files.is_empty() {
+            return Ok(done);
+        }
+        let mut cursor = match Cursor::new(&self.root, &self.dirs) {
+            Ok(cursor) => cursor,
+            Err(Refused::Changed(path)) => {
+                done.warnings.push(Warning {
+                    path,
+                    problem: Problem::Changed,
+                });
+                return Ok(done);
+            }
+            Err(Refused::Io(path, source)) => {
+                return Err(Error::Delete {
+                    path,
+                    done: 0,
                     source,
-                }),
-                #[cfg(feature = "trash")]
-                Removal::Trash => {
-                    if fs::symlink_metadata(path).is_err() {
-                        Err(Error::Delete {
-                            path: path.clone(),
-                            done: done.deleted,
-                            source: io::Error::from(io::ErrorKind::NotFound),
-                        })
-                    } else {
-                        trash::delete(path).map_err(|source| Error::Trash {
-                            path: path.clone(),
-                            done: done.deleted,
-                            source: Box::new(source),
-                        })
+                });
+            }
+        };
+        let mut warned: Option<PathBuf> = None;
+        for (doomed, &id) in self.files.iter().zip(&self.ids) {
+            let path = &doomed.path;
+            let fail = |source: io::Error, done: &Deleted| Error::Delete {
+                path: path.clone(),
+                done: done.deleted,
+                source,
+            };
+            let entry = match cursor.entry(path, id) {
+                Ok(entry) => entry,
+                Err(Refused::Changed(changed)) => {
+                    // One warning per changed directory, not one per file below it.
+                    if warned.as_ref() != Some(&changed) {
+                        let problem = if &changed == path
+                            && fs::symlink_metadata(path)
+                                .is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
+                        {
+                            Problem::Vanished
+                        } else {
+                            Problem::Changed
+                        };
+                        done.warnings.push(Warning {
+                            path: changed.clone(),
+                            problem,
+                        });
+                        warned = Some(changed);
                     }
+                    continue;
                 }
+                Err(Refused::Io(_, source)) => return Err(fail(source, &done)),
+            };
+            let result = match removal {
+                Removal::Delete => entry.unlink().map_err(|source| fail(source, &done)),
+                #[cfg(feature = "trash")]
+                Removal::Trash => match trash_checked(&self.root, entry.path(), id) {
+                    Ok(true) => trash::delete(path).map_err(|source| Error::Trash {
+                        path: path.clone(),
+                        done: done.deleted,
+                        source: Box::new(source),
+                    }),
+                    Ok(false) => {
+                        done.warnings.push(Warning {
+                            path: path.clone(),
+                            problem: Problem::Changed,
+                        });
+                        continue;
+                    }
+                    Err(source) => Err(fail(source, &done)),
+                },
             };
             match result {
                 Ok(()) => {
@@ -183,5 +277,52 @@ impl DeletePlan {
             }
         }
         Ok(done)
+    }
+}
+
+/// Whether `path`, resolved as a path string (as the trash will resolve it), still leads to
+/// the file `id` in a directory below `root` with no link on the way: every component below
+/// the root is looked at without following links. What the trash does in the instant after
+/// this check is beyond notes (docs/delete-files.md).
+#[cfg(feature = "trash")]
+fn trash_checked(root: &Path, path: &Path, id: Id) -> io::Result<bool> {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return Ok(false);
+    };
+    let mut at = root.to_path_buf();
+    let count = rel.components().count();
+    for (i, component) in rel.components().enumerate() {
+        let std::path::Component::Normal(name) = component else {
+            return Ok(false);
+        };
+        at.push(name);
+        let meta = match fs::symlink_metadata(&at) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let last = i + 1 == count;
+        if !last && (meta.file_type().is_symlink() || !meta.is_dir()) {
+            return Ok(false);
+        }
+        if last && Id::of(&meta) != id {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Why no file can have extension `ext` (given with or without its dot), if none can: it is
+/// empty or dots only, or holds a `.` or a path separator ([`Path::extension`] never does).
+pub fn unmatchable_extension(ext: &str) -> Option<&'static str> {
+    let bare = ext.strip_prefix('.').unwrap_or(ext);
+    if bare.trim_matches('.').is_empty() {
+        Some("is empty or only dots")
+    } else if bare.contains('.') {
+        Some("contains a dot inside (an extension is what follows the last dot)")
+    } else if bare.contains('/') || (cfg!(windows) && bare.contains('\\')) {
+        Some("contains a path separator")
+    } else {
+        None
     }
 }

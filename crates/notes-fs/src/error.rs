@@ -34,6 +34,17 @@ pub enum Error {
         /// Byte offset of the first invalid byte.
         offset: usize,
     },
+    /// A file is longer than the limit its reader was given (an endless input stops there).
+    #[error(
+        "{} is longer than the limit of {limit} bytes; it was not read further",
+        crate::Escaped(path)
+    )]
+    TooBig {
+        /// The file.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// A marker searched for by [`extract_between`](crate::extract_between) is not in the file.
     #[error("{}: {which} {marker:?} not found{}", crate::Escaped(path), if *which == "suffix" { " after the prefix" } else { "" })]
     MarkerNotFound {
@@ -122,7 +133,21 @@ pub enum Error {
     /// A delete plan was asked for with neither extensions to keep nor patterns to delete.
     #[error("nothing selects the files to delete: give extensions to keep or patterns to delete")]
     NoDeleteRule,
+    /// A delete rule holds an extension to keep that no file can have (empty or dots only,
+    /// as an unset shell variable gives, or with a `.` or `/` inside), or an empty pattern.
+    /// Such a rule would keep nothing and so delete everything: it is refused, so a typo never
+    /// deletes a whole tree.
+    #[error("{what} {given:?} {why}: nothing was planned")]
+    EmptyRule {
+        /// `"extension to keep"` or `"pattern"`.
+        what: &'static str,
+        /// The value as given.
+        given: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// A delete pattern is not a valid glob.
+    #[cfg(feature = "walk")]
     #[error("invalid pattern {pattern:?}")]
     BadPattern {
         /// The pattern as given.

@@ -14,6 +14,128 @@ use crate::{Error, Result};
 /// The first line of every journal.
 pub(crate) const HEADER: &str = "notes-rename-journal 1";
 
+/// The optional second line: `# root ` and the tree renamed (escaped as entries are). An
+/// entry is an absolute path and never starts with `#`.
+const ROOT_LINE: &[u8] = b"# root ";
+
+/// Where journals go by default: `$XDG_STATE_HOME/notes/rename` (an absolute
+/// `XDG_STATE_HOME` only, as the XDG spec says; on every system), else
+/// `~/.local/state/notes/rename`; on macOS `~/Library/Application Support/notes/rename`, on
+/// Windows `%LOCALAPPDATA%\notes\rename`.
+/// `None` when no home directory is known.
+pub fn journal_dir() -> Option<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = if let Some(state) = var("XDG_STATE_HOME") {
+        state
+    } else if cfg!(windows) {
+        var("LOCALAPPDATA")?
+    } else if cfg!(target_vendor = "apple") {
+        var("HOME")?.join("Library/Application Support")
+    } else {
+        var("HOME")?.join(".local/state")
+    };
+    Some(base.join("notes").join("rename"))
+}
+
+/// A new journal path in `dir` (created, private to the user, if missing), unique even for
+/// two runs in the same second from the same directory: `notes-rename-<UTC time>-<pid>-<n>.journal`.
+/// [`RenamePlan::apply`](crate::RenamePlan::apply) creates it (never over an existing file).
+pub fn new_journal_path(dir: &Path) -> Result<PathBuf> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(Error::io("create journal directory", dir))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let stamp = utc_stamp(now.as_secs());
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!(
+            "notes-rename-{stamp}-{}-{:09}{n}.journal",
+            std::process::id(),
+            now.subsec_nanos()
+        );
+        let path = dir.join(name);
+        if fs::symlink_metadata(&path).is_err() {
+            return Ok(path);
+        }
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ` for Unix time `secs` (the civil-from-days algorithm).
+fn utc_stamp(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// A journal found by [`journals`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct JournalInfo {
+    /// Its path.
+    pub path: PathBuf,
+    /// The tree that was renamed (absolute), if the journal records it.
+    pub root: Option<PathBuf>,
+    /// How many renames it records.
+    pub entries: usize,
+    /// When it was last written.
+    pub modified: std::time::SystemTime,
+}
+
+/// The journals (`*.journal`) in `dir`, newest first; a missing `dir` has none. Files that
+/// are not journals are left out.
+pub fn journals(dir: &Path) -> Result<Vec<JournalInfo>> {
+    let listing = match fs::read_dir(dir) {
+        Ok(listing) => listing,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(Error::io("read journal directory", dir)(err)),
+    };
+    let mut found = Vec::new();
+    for entry in listing.flatten() {
+        let path = entry.path();
+        if path.extension() != Some(std::ffi::OsStr::new("journal")) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        let Ok(journal) = read(&path) else {
+            continue;
+        };
+        found.push(JournalInfo {
+            path,
+            root: journal.root,
+            entries: journal.pairs.len(),
+            modified: meta.modified().unwrap_or(std::time::UNIX_EPOCH),
+        });
+    }
+    found.sort_by(|a, b| b.modified.cmp(&a.modified).then(b.path.cmp(&a.path)));
+    Ok(found)
+}
+
 pub(crate) fn escape(path: &Path, out: &mut Vec<u8>) {
     let bytes = path.as_os_str().as_encoded_bytes();
     for chunk in bytes.utf8_chunks() {
@@ -69,69 +191,127 @@ fn bytes_to_path(bytes: Vec<u8>) -> Option<PathBuf> {
 pub(crate) struct Writer {
     file: fs::File,
     path: PathBuf,
+    /// Lines recorded and not yet written.
+    pending: Vec<u8>,
 }
 
 impl Writer {
-    pub(crate) fn create(path: &Path) -> Result<Self> {
-        let mut file = fs::OpenOptions::new()
+    pub(crate) fn create(path: &Path, root: &Path) -> Result<Self> {
+        let file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(path)
             .map_err(Error::io("create journal", path))?;
-        writeln!(file, "{HEADER}").map_err(Error::io("write journal", path))?;
-        Ok(Self {
+        let mut writer = Self {
             file,
             path: path.to_path_buf(),
-        })
+            pending: Vec::new(),
+        };
+        writer.pending.extend_from_slice(HEADER.as_bytes());
+        writer.pending.push(b'\n');
+        writer.pending.extend_from_slice(ROOT_LINE);
+        escape(root, &mut writer.pending);
+        writer.pending.push(b'\n');
+        writer.commit()?;
+        // The journal's name must survive a crash too.
+        if let Some(dir) = path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if let Ok(dir) = fs::File::open(dir) {
+                let _ = dir.sync_all();
+            }
+        }
+        Ok(writer)
     }
 
-    pub(crate) fn record(&mut self, from: &Path, to: &Path) -> Result<()> {
-        let mut line = Vec::new();
-        escape(from, &mut line);
-        line.push(b'\t');
-        escape(to, &mut line);
-        line.push(b'\n');
-        self.file
-            .write_all(&line)
-            .map_err(Error::io("write journal", &self.path))
+    /// Adds a rename to the pending batch (written by [`commit`](Self::commit)).
+    pub(crate) fn record(&mut self, from: &Path, to: &Path) {
+        escape(from, &mut self.pending);
+        self.pending.push(b'\t');
+        escape(to, &mut self.pending);
+        self.pending.push(b'\n');
     }
 
-    pub(crate) fn finish(self) -> Result<()> {
+    /// Writes the pending batch and flushes it to disk: only then may its renames happen.
+    pub(crate) fn commit(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
         self.file
-            .sync_all()
-            .map_err(Error::io("write journal", &self.path))
+            .write_all(&self.pending)
+            .and_then(|()| self.file.sync_data())
+            .map_err(Error::io("write journal", &self.path))?;
+        self.pending.clear();
+        Ok(())
     }
 }
 
-/// Reads a journal's `(from, to)` pairs in the order they were applied.
-pub(crate) fn read(path: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+/// A journal as read: its `(from, to)` pairs, the root it records, and the number of its
+/// torn last line if it has one.
+pub(crate) struct Journal {
+    pub(crate) pairs: Vec<(PathBuf, PathBuf)>,
+    pub(crate) root: Option<PathBuf>,
+    pub(crate) torn: Option<usize>,
+}
+
+/// Reads a journal's `(from, to)` pairs in the order they were applied, and the number of
+/// a last line cut short (no newline at its end), which is left out: its rename never
+/// happened (each batch is on disk before its renames start).
+pub(crate) fn read(path: &Path) -> Result<Journal> {
     let bytes = fs::read(path).map_err(Error::io("read journal", path))?;
     let bad = |line: usize, why: &'static str| Error::BadJournal {
         path: path.to_path_buf(),
         line,
         why,
     };
-    let mut lines = bytes.split(|&b| b == b'\n');
-    if lines.next() != Some(HEADER.as_bytes()) {
+    let complete = bytes.ends_with(b"\n");
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    // What follows the last newline: empty in a whole journal, a torn line otherwise.
+    let tail = lines.pop().unwrap_or_default();
+    if lines.is_empty() {
+        // Not even the header is complete: a journal torn before its first entry, or not one.
+        return if !tail.is_empty() && HEADER.as_bytes().starts_with(tail) {
+            Ok(Journal {
+                pairs: Vec::new(),
+                root: None,
+                torn: Some(1),
+            })
+        } else {
+            Err(bad(
+                1,
+                "it does not start with the notes-rename-journal header",
+            ))
+        };
+    }
+    if lines[0] != HEADER.as_bytes() {
         return Err(bad(
             1,
             "it does not start with the notes-rename-journal header",
         ));
     }
+    let torn = (!complete).then_some(lines.len() + 1);
     let mut pairs = Vec::new();
-    for (i, line) in lines.enumerate() {
+    let mut root = None;
+    for (i, line) in lines.iter().enumerate().skip(1) {
         if line.is_empty() {
+            continue;
+        }
+        if let Some(text) = line.strip_prefix(ROOT_LINE) {
+            root = Some(unescape(text).ok_or_else(|| bad(i + 1, "bad %XX escape"))?);
             continue;
         }
         let mut parts = line.split(|&b| b == b'\t');
         let (Some(from), Some(to), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(bad(i + 2, "expected two paths separated by a tab"));
+            return Err(bad(i + 1, "expected two paths separated by a tab"));
         };
-        let from = unescape(from).ok_or_else(|| bad(i + 2, "bad %XX escape"))?;
-        let to = unescape(to).ok_or_else(|| bad(i + 2, "bad %XX escape"))?;
+        let from = unescape(from).ok_or_else(|| bad(i + 1, "bad %XX escape"))?;
+        let to = unescape(to).ok_or_else(|| bad(i + 1, "bad %XX escape"))?;
         pairs.push((from, to));
     }
-    Ok(pairs)
+    Ok(Journal { pairs, root, torn })
 }
 
 #[cfg(test)]
@@ -148,6 +328,34 @@ mod tests {
         }
         assert_eq!(unescape(b"%4"), None);
         assert_eq!(unescape(b"%zz"), None);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_left_out_and_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let whole = format!("{HEADER}\n/a/x y\t/a/x_y\n");
+        fs::write(&path, &whole).unwrap();
+        assert_eq!(read(&path).unwrap().torn, None);
+        // Cut anywhere inside the second entry: the first is kept, the cut one left out.
+        for cut in ["/b/p", "/b/p q\t/b/p_", "/b/p q\t"] {
+            fs::write(&path, format!("{whole}{cut}")).unwrap();
+            let journal = read(&path).unwrap();
+            assert_eq!(journal.pairs.len(), 1, "{cut:?}");
+            assert_eq!(journal.torn, Some(3));
+        }
+        assert_eq!(utc_stamp(0), "19700101T000000Z");
+        assert_eq!(utc_stamp(1_764_000_000), "20251124T160000Z");
+        assert_eq!(utc_stamp(951_782_400), "20000229T000000Z");
+        // Cut inside the header: nothing to undo, said so.
+        fs::write(&path, &HEADER[..5]).unwrap();
+        let journal = read(&path).unwrap();
+        assert!(journal.pairs.is_empty() && journal.torn == Some(1));
+        // A damaged line that is not the last is still an error.
+        fs::write(&path, format!("{HEADER}\nno tab\n/a\t/b\n")).unwrap();
+        assert!(read(&path).is_err());
+        fs::write(&path, "not a journal").unwrap();
+        assert!(read(&path).is_err());
     }
 
     #[cfg(unix)]

@@ -1,26 +1,39 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+// The walkers, and the plans built on them, are the `walk` feature (on by default); without
+// it the crate is the careful writer and the text helpers, with few dependencies, for the
+// workspace's other crates (docs/architecture.md).
+#[cfg(feature = "walk")]
+mod at;
+mod atomic;
+#[cfg(feature = "walk")]
 mod delete;
 mod display;
 mod error;
-#[cfg(any(target_os = "linux", target_os = "android"))]
-mod fastwalk;
+#[cfg(feature = "walk")]
 mod journal;
-#[cfg(any(target_os = "linux", target_os = "android"))]
-mod parwalk;
+#[cfg(feature = "walk")]
 mod rename;
 mod text;
+#[cfg(feature = "walk")]
 mod walk;
 
-pub use delete::{DeletePlan, DeleteRule, Deleted, Doomed, Removal};
+pub use atomic::{AtomicFile, Replace, write_file};
+#[cfg(feature = "walk")]
+pub use delete::{DeletePlan, DeleteRule, Deleted, Doomed, Removal, unmatchable_extension};
 pub use display::Escaped;
 pub use error::{Error, Result};
+#[cfg(feature = "walk")]
+pub use journal::{JournalInfo, journal_dir, journals, new_journal_path};
+#[cfg(feature = "walk")]
 pub use rename::{Applied, Conflict, Rename, RenameOptions, RenamePlan, RenameRule, Undone, undo};
 pub use text::{
-    DEFAULT_ALLOWED, between, clean_filename, ensure_dir, extract_between, read_ints, read_text,
-    write_bytes, write_ints, write_text,
+    DEFAULT_ALLOWED, DEFAULT_MAX_TEXT, between, clean_filename, ensure_dir, extract_between,
+    extract_between_with_limit, read_ints, read_text, read_text_with_limit, write_bytes,
+    write_ints, write_text,
 };
+#[cfg(feature = "walk")]
 pub use walk::{Event, FindOptions, Found, Problem, Warning, find, find_each};
 
 /// The directory of the source file that invokes it, as a `PathBuf`: the Rust counterpart of

@@ -7,8 +7,9 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::walk::{Warning, walk_all};
-use crate::{Error, Result, journal};
+use crate::at::{Cursor, Dirs, Id, Refused};
+use crate::walk::{Problem, Warning, walk_all};
+use crate::{Error, Result, at, journal};
 
 /// How a name changes: each `(from, to)` replacement in order, then optional lowercasing
 /// (Unicode, like Python's `str.lower`). Bytes that are not UTF-8 are kept as they are.
@@ -127,6 +128,21 @@ pub enum Conflict {
         /// The existing path.
         to: PathBuf,
     },
+    /// The new name, or the new path, is longer than the file system (or the system) can
+    /// hold: a name over `statvfs`'s `f_namemax` bytes (255 on most), or an absolute path
+    /// over `PATH_MAX` (which `undo` would need).
+    TooLong {
+        /// The source.
+        from: PathBuf,
+        /// The new path.
+        to: PathBuf,
+        /// `"name"` or `"path"`.
+        what: &'static str,
+        /// Its length in bytes.
+        bytes: usize,
+        /// The most bytes allowed.
+        limit: usize,
+    },
     /// The rule produces a name that cannot be a file name.
     InvalidName {
         /// The source.
@@ -153,6 +169,18 @@ impl std::fmt::Display for Conflict {
             Conflict::TargetExists { from, to } => write!(
                 f,
                 "{:#} would replace the existing {:#}",
+                Escaped(from),
+                Escaped(to)
+            ),
+            Conflict::TooLong {
+                from,
+                to,
+                what,
+                bytes,
+                limit,
+            } => write!(
+                f,
+                "{:#} would become {:#}, whose {what} is {bytes} bytes, over the limit of {limit}",
                 Escaped(from),
                 Escaped(to)
             ),
@@ -191,19 +219,27 @@ impl std::fmt::Display for Conflict {
 /// ```
 #[derive(Debug)]
 pub struct RenamePlan {
+    root: PathBuf,
     renames: Vec<Rename>,
     conflicts: Vec<Conflict>,
     warnings: Vec<Warning>,
     depths: Vec<usize>,
+    /// The identity of each source when planned (`None`: it could not be read).
+    ids: Vec<Option<Id>>,
+    /// The identity of every directory walked: `apply` acts only in these.
+    dirs: Dirs,
 }
 
 /// What [`RenamePlan::apply`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Applied {
     /// Renames done (each recorded in the journal).
     pub renamed: usize,
     /// Conflicting renames left out.
     pub skipped: usize,
+    /// Renames not done because the entry, or a directory above it, changed since the plan
+    /// (a [`Problem::Changed`](crate::Problem::Changed) warning each).
+    pub warnings: Vec<Warning>,
 }
 
 impl RenamePlan {
@@ -211,7 +247,7 @@ impl RenamePlan {
     #[tracing::instrument(level = "debug", skip_all)]
     pub fn new(root: &Path, options: &RenameOptions) -> Result<Self> {
         let mut warnings = Vec::new();
-        let entries = walk_all(root, &mut warnings)?;
+        let (entries, dirs) = walk_all(root, &mut warnings)?;
         let mut renames = Vec::new();
         let mut depths = Vec::new();
         let mut conflicts = Vec::new();
@@ -240,6 +276,37 @@ impl RenamePlan {
                 conflicted: false,
             });
             depths.push(entry.depth);
+        }
+        // Names and paths too long for the file system: one `statvfs` per directory.
+        let mut limits: HashMap<PathBuf, usize> = HashMap::new();
+        let named_badly: std::collections::HashSet<usize> = invalid.iter().copied().collect();
+        for (i, r) in renames.iter().enumerate() {
+            if named_badly.contains(&i) {
+                continue;
+            }
+            let dir = r.to.parent().unwrap_or(Path::new("."));
+            let name_max = *limits
+                .entry(dir.to_path_buf())
+                .or_insert_with(|| name_max(dir));
+            let name = r.to.file_name().map_or(0, |n| n.as_encoded_bytes().len());
+            let path = std::path::absolute(&r.to).map_or(0, |p| p.as_os_str().len());
+            let too_long = if name > name_max {
+                Some(("name", name, name_max))
+            } else if path > PATH_MAX {
+                Some(("path", path, PATH_MAX))
+            } else {
+                None
+            };
+            if let Some((what, bytes, limit)) = too_long {
+                invalid.push(i);
+                conflicts.push(Conflict::TooLong {
+                    from: r.from.clone(),
+                    to: r.to.clone(),
+                    what,
+                    bytes,
+                    limit,
+                });
+            }
         }
         for i in invalid {
             renames[i].conflicted = true;
@@ -292,11 +359,18 @@ impl RenamePlan {
             }
         }
         conflicts.sort_by(|a, b| conflict_source(a).cmp(conflict_source(b)));
+        let ids = renames
+            .iter()
+            .map(|r| fs::symlink_metadata(&r.from).ok().map(|m| Id::of(&m)))
+            .collect();
         Ok(Self {
+            root: root.to_path_buf(),
             renames,
             conflicts,
             warnings,
             depths,
+            ids,
+            dirs,
         })
     }
 
@@ -321,8 +395,18 @@ impl RenamePlan {
     /// A plan with conflicts renames nothing and returns [`Error::Conflicts`] unless
     /// `skip_conflicts`; then every rename involved in a conflict is left out and the rest is
     /// done. If a rename fails (or its target appeared since planning), applying stops with
-    /// [`Error::Rename`], which says how many were done; the journal holds exactly those.
-    /// Nothing to rename writes no journal.
+    /// [`Error::Rename`], which says how many were done. Nothing to rename writes no journal.
+    ///
+    /// Renames go in batches: a batch's entries are written to the journal and flushed to
+    /// disk (`fsync`) before any of its renames happens, so a crash, a kill or a full disk
+    /// never leaves a rename that the journal does not hold. (The journal may hold entries
+    /// of the stopped batch that were not done: [`undo`] counts them as unchanged.)
+    ///
+    /// Each rename happens relative to a handle of its directory, opened from the root's
+    /// handle one directory at a time without following links, and only if that directory
+    /// and the entry are the ones the plan saw: an entry whose directory was replaced (by a
+    /// link to elsewhere, say) is not renamed, and is a [`Problem::Changed`] warning in
+    /// [`Applied::warnings`].
     #[tracing::instrument(level = "debug", skip_all)]
     pub fn apply(&self, journal: &Path, skip_conflicts: bool) -> Result<Applied> {
         if !self.conflicts.is_empty() && !skip_conflicts {
@@ -333,41 +417,120 @@ impl RenamePlan {
         let mut order: Vec<usize> = (0..self.renames.len())
             .filter(|&i| !self.renames[i].conflicted)
             .collect();
-        let skipped = self.renames.len() - order.len();
+        let mut applied = Applied {
+            skipped: self.renames.len() - order.len(),
+            ..Applied::default()
+        };
         if order.is_empty() {
-            return Ok(Applied {
-                renamed: 0,
-                skipped,
-            });
+            return Ok(applied);
         }
         order.sort_by_key(|&i| std::cmp::Reverse(self.depths[i]));
-        let mut writer = journal::Writer::create(journal)?;
-        let mut renamed = 0;
-        for i in order {
-            let Rename { from, to, .. } = &self.renames[i];
-            let fail = |source: io::Error| Error::Rename {
-                from: from.clone(),
-                to: to.clone(),
-                done: renamed,
-                journal: journal.to_path_buf(),
-                source,
-            };
-            // The journal holds absolute paths, so `undo` works from any directory.
-            let (abs_from, abs_to) = (
-                std::path::absolute(from).map_err(fail)?,
-                std::path::absolute(to).map_err(fail)?,
-            );
-            if target_taken(from, to) {
-                return Err(fail(io::Error::from(io::ErrorKind::AlreadyExists)));
+        let fail = |from: &Path, to: &Path, done: usize, source: io::Error| Error::Rename {
+            from: from.to_path_buf(),
+            to: to.to_path_buf(),
+            done,
+            journal: journal.to_path_buf(),
+            source,
+        };
+        let mut cursor = match Cursor::new(&self.root, &self.dirs) {
+            Ok(cursor) => cursor,
+            Err(Refused::Changed(path)) => {
+                applied.warnings.push(Warning {
+                    path,
+                    problem: Problem::Changed,
+                });
+                return Ok(applied);
             }
-            writer.record(&abs_from, &abs_to)?;
-            rename_no_replace(from, to).map_err(fail)?;
-            renamed += 1;
+            Err(Refused::Io(path, source)) => return Err(fail(&path, &path, 0, source)),
+        };
+        let root =
+            std::path::absolute(&self.root).map_err(Error::io("make absolute", &self.root))?;
+        // Created with the first entry: a plan whose renames were all refused writes none.
+        let mut writer: Option<journal::Writer> = None;
+        let mut batch = Vec::with_capacity(JOURNAL_BATCH);
+        for chunk in order.chunks(JOURNAL_BATCH) {
+            // Check and record the batch, make the records durable, then rename.
+            batch.clear();
+            for &i in chunk {
+                let Rename { from, to, .. } = &self.renames[i];
+                let Some(id) = self.ids[i] else {
+                    applied.warnings.push(Warning {
+                        path: from.clone(),
+                        problem: Problem::Changed,
+                    });
+                    continue;
+                };
+                let new_name = to.file_name().unwrap_or_default();
+                let entry = match cursor.entry(from, id) {
+                    Ok(entry) => entry,
+                    Err(Refused::Changed(path)) => {
+                        applied.warnings.push(Warning {
+                            path,
+                            problem: Problem::Changed,
+                        });
+                        continue;
+                    }
+                    Err(Refused::Io(_, source)) => {
+                        return Err(fail(from, to, applied.renamed, source));
+                    }
+                };
+                match entry.taken(new_name) {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        let source = io::Error::from(io::ErrorKind::AlreadyExists);
+                        return Err(fail(from, to, applied.renamed, source));
+                    }
+                    Err(source) => return Err(fail(from, to, applied.renamed, source)),
+                }
+                // The journal holds absolute paths, so `undo` works from any directory.
+                let (abs_from, abs_to) = match (std::path::absolute(from), std::path::absolute(to))
+                {
+                    (Ok(a), Ok(b)) => (a, b),
+                    (Err(source), _) | (_, Err(source)) => {
+                        return Err(fail(from, to, applied.renamed, source));
+                    }
+                };
+                let writer = match &mut writer {
+                    Some(writer) => writer,
+                    None => writer.insert(journal::Writer::create(journal, &root)?),
+                };
+                writer.record(&abs_from, &abs_to);
+                batch.push((i, id));
+            }
+            if let Some(writer) = &mut writer {
+                writer.commit()?;
+            }
+            for &(i, id) in &batch {
+                let Rename { from, to, .. } = &self.renames[i];
+                let new_name = to.file_name().unwrap_or_default();
+                let entry = match cursor.entry(from, id) {
+                    Ok(entry) => entry,
+                    Err(Refused::Changed(path)) => {
+                        applied.warnings.push(Warning {
+                            path,
+                            problem: Problem::Changed,
+                        });
+                        continue;
+                    }
+                    Err(Refused::Io(_, source)) => {
+                        return Err(fail(from, to, applied.renamed, source));
+                    }
+                };
+                entry
+                    .rename_no_replace(new_name)
+                    .map_err(|source| fail(from, to, applied.renamed, source))?;
+                if self.dirs.contains_key(from) {
+                    cursor.forget(from);
+                }
+                applied.renamed += 1;
+            }
         }
-        writer.finish()?;
-        Ok(Applied { renamed, skipped })
+        Ok(applied)
     }
 }
+
+/// Renames per journal flush: a flush per rename would double the time of a big rename.
+const JOURNAL_BATCH: usize = 256;
 
 /// What [`undo`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -376,19 +539,31 @@ pub struct Undone {
     pub restored: usize,
     /// Journal entries whose rename had not happened (or was already undone).
     pub unchanged: usize,
+    /// The line number of a last line cut short (by a full disk or a kill while it was
+    /// written): its rename never happened, and it was left out.
+    pub torn_line: Option<usize>,
 }
 
 /// Restores every name recorded in `journal` (written by [`RenamePlan::apply`]), last rename
 /// first. Running it twice is harmless: entries already restored are counted as unchanged.
 ///
+/// A journal whose last line is cut short (its disk filled, or the process was killed while
+/// writing it) is accepted: that entry's rename never happened, since each batch of entries is
+/// on disk before its renames start. [`Undone::torn_line`] says so.
+///
 /// It never overwrites: if both the old and the new path exist, or neither does, it stops with
-/// [`Error::Undo`], which says how many names were restored before.
+/// [`Error::Undo`], which names the path and says how many names were restored before.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn undo(journal: &Path) -> Result<Undone> {
-    let pairs = journal::read(journal)?;
+    let journal::Journal {
+        pairs,
+        torn: torn_line,
+        ..
+    } = journal::read(journal)?;
     let mut done = Undone {
         restored: 0,
         unchanged: 0,
+        torn_line,
     };
     for (from, to) in pairs.iter().rev() {
         let fail = |source: io::Error| Error::Undo {
@@ -398,16 +573,62 @@ pub fn undo(journal: &Path) -> Result<Undone> {
             journal: journal.to_path_buf(),
             source,
         };
-        let new_exists = fs::symlink_metadata(to).is_ok();
-        let old_exists = fs::symlink_metadata(from).is_ok();
-        match (new_exists, old_exists) {
-            (false, true) => done.unchanged += 1,
-            (false, false) => return Err(fail(io::Error::from(io::ErrorKind::NotFound))),
-            (true, true) if !same_entry(from, to) => {
-                return Err(fail(io::Error::from(io::ErrorKind::AlreadyExists)));
+        let why = |kind: io::ErrorKind, what: String| fail(io::Error::new(kind, what));
+        let (Some(dir), Some(old_name), Some(new_name)) =
+            (to.parent(), from.file_name(), to.file_name())
+        else {
+            return Err(why(io::ErrorKind::InvalidData, "not a file's path".into()));
+        };
+        if from.parent() != Some(dir) {
+            return Err(why(
+                io::ErrorKind::InvalidData,
+                "the journal names two directories for one rename".into(),
+            ));
+        }
+        let dir = match at::Dir::open(dir) {
+            Ok(dir) => dir,
+            Err(err) => {
+                return Err(why(
+                    err.kind(),
+                    format!("cannot open its directory {}: {err}", crate::Escaped(dir)),
+                ));
             }
-            (true, _) => {
-                rename_no_replace(to, from).map_err(fail)?;
+        };
+        let new = dir.entry(new_name);
+        let old = dir.entry(old_name);
+        let (new_id, old_id) = match (new.identity(), old.identity()) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(err), _) | (_, Err(err)) => return Err(fail(err)),
+        };
+        match (new_id, old_id) {
+            (None, Some(_)) => done.unchanged += 1,
+            (None, None) => {
+                return Err(why(
+                    io::ErrorKind::NotFound,
+                    format!(
+                        "{} is missing (and {} does not exist either)",
+                        crate::Escaped(to),
+                        crate::Escaped(from)
+                    ),
+                ));
+            }
+            (Some(a), Some(b)) if a != b => {
+                return Err(why(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} already exists", crate::Escaped(from)),
+                ));
+            }
+            (Some(_), _) => {
+                new.rename_no_replace(old_name).map_err(|err| {
+                    if err.kind() == io::ErrorKind::AlreadyExists {
+                        why(
+                            err.kind(),
+                            format!("{} already exists", crate::Escaped(from)),
+                        )
+                    } else {
+                        fail(err)
+                    }
+                })?;
                 done.restored += 1;
             }
         }
@@ -415,78 +636,42 @@ pub fn undo(journal: &Path) -> Result<Undone> {
     Ok(done)
 }
 
-/// Renames `from` to `to` but never replaces an existing `to`, even one that appears after
-/// the plan was checked: where the system has it, the check and the rename are one call
-/// (`renameat2(RENAME_NOREPLACE)` on Linux, `renameatx_np(RENAME_EXCL)` on macOS); otherwise
-/// a hard link (which fails if `to` exists) then the unlink of `from`; for directories on
-/// such systems, a check then a plain rename. `to` naming `from` itself (a case-only rename
-/// on a case-insensitive file system) is a plain rename.
-fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
-    if fs::symlink_metadata(to).is_ok() {
-        if same_entry(from, to) {
-            return fs::rename(from, to);
-        }
-        return Err(io::Error::from(io::ErrorKind::AlreadyExists));
-    }
-    match rename_exclusive(from, to) {
-        Ok(()) => return Ok(()),
-        Err(Fallback::No(err)) => return Err(err),
-        Err(Fallback::Unsupported) => {}
-    }
-    match link_then_unlink(from, to) {
-        Ok(()) => return Ok(()),
-        Err(Fallback::No(err)) => return Err(err),
-        Err(Fallback::Unsupported) => {}
-    }
-    fs::rename(from, to)
-}
-
-/// Why a no-replace strategy did not rename: a real error, or a system that cannot do it.
-#[derive(Debug)]
-enum Fallback {
-    No(io::Error),
-    Unsupported,
-}
-
-#[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
-fn rename_exclusive(from: &Path, to: &Path) -> std::result::Result<(), Fallback> {
-    use rustix::fs::{CWD, RenameFlags, renameat_with};
-    use rustix::io::Errno;
-    match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
-        Ok(()) => Ok(()),
-        // An old kernel, a seccomp filter or a file system without the flag.
-        Err(e) if [Errno::INVAL, Errno::NOSYS, Errno::NOTSUP, Errno::OPNOTSUPP].contains(&e) => {
-            Err(Fallback::Unsupported)
-        }
-        Err(e) => Err(Fallback::No(e.into())),
-    }
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
-fn rename_exclusive(_: &Path, _: &Path) -> std::result::Result<(), Fallback> {
-    Err(Fallback::Unsupported)
-}
-
-/// A rename as a hard link (atomic, failing if `to` exists) then an unlink of `from`.
-/// Directories and file systems without hard links are `Unsupported`.
-fn link_then_unlink(from: &Path, to: &Path) -> std::result::Result<(), Fallback> {
-    match fs::hard_link(from, to) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(Fallback::No(e)),
-        Err(_) => return Err(Fallback::Unsupported),
-    }
-    fs::remove_file(from).map_err(|err| {
-        // Both names point at the file: drop the new one so nothing changed.
-        let _ = fs::remove_file(to);
-        Fallback::No(err)
-    })
-}
-
 fn conflict_source(conflict: &Conflict) -> &Path {
     match conflict {
-        Conflict::InvalidName { from, .. } | Conflict::TargetExists { from, .. } => from,
+        Conflict::InvalidName { from, .. }
+        | Conflict::TargetExists { from, .. }
+        | Conflict::TooLong { from, .. } => from,
         Conflict::SameTarget { sources, .. } => &sources[0],
     }
+}
+
+/// The longest path, in bytes, a system call takes (`PATH_MAX` less its NUL).
+const PATH_MAX: usize = if cfg!(any(target_os = "linux", target_os = "android")) {
+    4095
+} else if cfg!(windows) {
+    32_766
+} else {
+    1023
+};
+
+/// The longest name, in bytes, the file system holding `dir` takes (`statvfs`'s
+/// `f_namemax`); 255, the common value, where it cannot be asked.
+fn name_max(dir: &Path) -> usize {
+    #[cfg(unix)]
+    {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(stat) = rustix::fs::statvfs(dir)
+            && stat.f_namemax > 0
+        {
+            return usize::try_from(stat.f_namemax).unwrap_or(usize::MAX);
+        }
+    }
+    let _ = dir;
+    255
 }
 
 /// Why `name` cannot be a file name, if it cannot.
@@ -574,48 +759,6 @@ mod tests {
         assert_eq!(invalid_name(OsStr::new("")), Some("is empty"));
         assert_eq!(invalid_name(OsStr::new("..")), Some("is reserved"));
         assert_eq!(invalid_name(OsStr::new("fine")), None);
-    }
-
-    #[test]
-    fn no_replace_renames_never_overwrite() {
-        let dir = tempfile::tempdir().unwrap();
-        let (a, b, c) = (
-            dir.path().join("a"),
-            dir.path().join("b"),
-            dir.path().join("c"),
-        );
-        fs::write(&a, "a").unwrap();
-        fs::write(&b, "b").unwrap();
-        let taken = |r: io::Result<()>| {
-            assert_eq!(r.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
-            assert_eq!(fs::read_to_string(&a).unwrap(), "a");
-            assert_eq!(fs::read_to_string(&b).unwrap(), "b");
-        };
-        // Each strategy on its own, as if `b` had appeared after the existence check.
-        taken(rename_no_replace(&a, &b));
-        match rename_exclusive(&a, &b) {
-            Err(Fallback::No(err)) => taken(Err(err)),
-            Err(Fallback::Unsupported) => {}
-            Ok(()) => panic!("renamed onto an existing file"),
-        }
-        match link_then_unlink(&a, &b) {
-            Err(Fallback::No(err)) => taken(Err(err)),
-            other => panic!("{other:?}"),
-        }
-        // And each renames when the target is free.
-        link_then_unlink(&a, &c).unwrap();
-        assert!(!a.exists() && fs::read_to_string(&c).unwrap() == "a");
-        if rename_exclusive(&c, &a).is_ok() {
-            assert!(!c.exists() && fs::read_to_string(&a).unwrap() == "a");
-        } else {
-            fs::rename(&c, &a).unwrap();
-        }
-        rename_no_replace(&a, &c).unwrap();
-        assert!(!a.exists() && fs::read_to_string(&c).unwrap() == "a");
-        // Directories fall through to the last strategy.
-        fs::create_dir(dir.path().join("d")).unwrap();
-        rename_no_replace(&dir.path().join("d"), &dir.path().join("e")).unwrap();
-        assert!(dir.path().join("e").is_dir());
     }
 
     #[cfg(unix)]

@@ -2,7 +2,6 @@
 //! the path and the bad token, no silent loss.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use crate::{Error, Result};
@@ -50,11 +49,13 @@ pub fn ensure_dir(dir: &Path) -> Result<bool> {
     }
 }
 
-/// Writes `contents` to `path` atomically: the bytes go to a temporary file in the same
-/// directory, are flushed to disk, and the file is renamed over `path`. A crash leaves either
-/// the old file or the new one, never half of one.
+/// Writes `contents` to `path` atomically (see [`AtomicFile`](crate::AtomicFile)): a crash or
+/// a kill leaves either the old file or the new one, never half of one, and a new file gets
+/// mode `0666` less the umask.
 ///
-/// Like Python's `open(path, "w")`, an existing file at `path` is replaced.
+/// Like Python's `open(path, "w")`, an existing file at `path` is replaced (keeping its
+/// mode); use [`write_file`](crate::write_file) with [`Replace::Never`](crate::Replace::Never)
+/// to refuse instead.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn write_text(path: &Path, contents: &str) -> Result<()> {
     write_bytes(path, contents.as_bytes())
@@ -63,29 +64,46 @@ pub fn write_text(path: &Path, contents: &str) -> Result<()> {
 /// Writes `contents` to `path` atomically, like [`write_text`] but for bytes (a list of paths
 /// that are not all UTF-8, for instance).
 pub fn write_bytes(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".notes-tmp-")
-        .tempfile_in(dir)
-        .map_err(Error::io("create a temporary file in", dir))?;
-    tmp.write_all(contents)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(Error::io("write", tmp.path()))?;
-    tmp.persist(path).map_err(|err| Error::Io {
-        action: "replace",
-        path: path.to_path_buf(),
-        source: err.error,
-    })?;
-    Ok(())
+    crate::write_file(path, crate::Replace::Allowed, |w| w.write_all(contents)).map_err(|source| {
+        Error::Io {
+            action: "write",
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
+
+/// The most bytes [`extract_between`] reads: 64 MiB.
+pub const DEFAULT_MAX_TEXT: u64 = 64 << 20;
 
 /// Reads the whole of `path` as UTF-8 text.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn read_text(path: &Path) -> Result<String> {
     let bytes = fs::read(path).map_err(Error::io("read", path))?;
+    utf8(path, bytes)
+}
+
+/// Reads `path` as UTF-8 text, but at most `max` bytes: a longer (or endless) input, such as
+/// `/dev/zero` or a pipe that never closes, stops there with [`Error::TooBig`], having
+/// allocated no more than the limit.
+#[tracing::instrument(level = "debug", skip_all)]
+pub fn read_text_with_limit(path: &Path, max: u64) -> Result<String> {
+    use std::io::Read;
+    let file = fs::File::open(path).map_err(Error::io("read", path))?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(Error::io("read", path))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::TooBig {
+            path: path.to_path_buf(),
+            limit: max,
+        });
+    }
+    utf8(path, bytes)
+}
+
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|err| Error::NotUtf8 {
         path: path.to_path_buf(),
         offset: err.utf8_error().valid_up_to(),
@@ -160,10 +178,21 @@ pub fn between<'a>(
 }
 
 /// Reads the text file at `path` and returns the substring between `prefix` and `suffix`
-/// (see [`between`]); the error names the file and the marker that was not found.
+/// (see [`between`]); the error names the file and the marker that was not found. At most
+/// [`DEFAULT_MAX_TEXT`] bytes are read (see [`extract_between_with_limit`]).
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn extract_between(path: &Path, prefix: Option<&str>, suffix: Option<&str>) -> Result<String> {
-    let text = read_text(path)?;
+    extract_between_with_limit(path, prefix, suffix, DEFAULT_MAX_TEXT)
+}
+
+/// [`extract_between`] reading at most `max` bytes of `path` ([`Error::TooBig`] beyond).
+pub fn extract_between_with_limit(
+    path: &Path,
+    prefix: Option<&str>,
+    suffix: Option<&str>,
+    max: u64,
+) -> Result<String> {
+    let text = read_text_with_limit(path, max)?;
     between(&text, prefix, suffix)
         .map(str::to_owned)
         .map_err(|which| Error::MarkerNotFound {
@@ -251,6 +280,23 @@ mod tests {
             err.ends_with("suffix \"#\" not found after the prefix"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn reads_stop_at_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        write_text(&path, "0123456789").unwrap();
+        assert_eq!(read_text_with_limit(&path, 10).unwrap(), "0123456789");
+        let err = read_text_with_limit(&path, 9).unwrap_err();
+        assert!(matches!(err, Error::TooBig { limit: 9, .. }), "{err}");
+        // An endless input stops at the limit.
+        #[cfg(unix)]
+        {
+            let err = extract_between_with_limit(Path::new("/dev/zero"), None, None, 1 << 20)
+                .unwrap_err();
+            assert!(err.to_string().contains("/dev/zero"), "{err}");
+        }
     }
 
     #[test]

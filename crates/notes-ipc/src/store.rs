@@ -4,7 +4,7 @@
 //! and a DOS end-of-file that any text-mode mangling changes), a format byte (1 = bincode 2,
 //! standard configuration), a version byte (1), the body length as a big-endian u64, the body.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use serde::Serialize;
@@ -131,27 +131,9 @@ pub(crate) fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>> {
 
 /// Writes `bytes` to `path` through a synced temporary file and a rename.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".notes-ipc-")
-        .tempfile_in(dir)
-        .map_err(Error::file("create a temporary file in", dir))?;
-    tmp.write_all(bytes)
-        .map_err(Error::file("write", tmp.path()))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(Error::file("sync", tmp.path()))?;
-    tmp.persist(path)
-        .map_err(|err| Error::file("rename a temporary file to", path)(err.error))?;
-    // Make the rename itself durable. Directories cannot be opened for syncing everywhere
-    // (Windows), so a failure here is not an error.
-    if let Ok(dir) = std::fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    // The workspace's one atomic writer (O_TMPFILE on Linux, file and directory synced).
+    notes_fs::write_file(path, notes_fs::Replace::Allowed, |w| w.write_all(bytes))
+        .map_err(Error::file("write", path))
 }
 
 #[cfg(test)]

@@ -328,16 +328,20 @@ impl Stats {
         Ok(stats)
     }
 
-    /// Writes the profile to a stats file.
+    /// Writes the profile to a stats file, atomically (an existing file is replaced).
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be written.
     pub fn save(&self, path: &Path) -> Result<()> {
-        std::fs::write(path, self.to_bytes()).map_err(|source| Error::Io {
-            action: "write",
-            path: path.to_owned(),
-            source,
-        })
+        // Atomically (the workspace's one writer): a crash never leaves half a stats file.
+        let bytes = self.to_bytes();
+        notes_fs::write_file(path, notes_fs::Replace::Allowed, |w| w.write_all(&bytes)).map_err(
+            |source| Error::Io {
+                action: "write",
+                path: path.to_owned(),
+                source,
+            },
+        )
     }
 
     /// Reads a stats file written by [`Stats::save`]. Like pstats, the report's first line

@@ -187,23 +187,26 @@ where
     S: Data<Elem = A>,
     D: Dimension,
 {
-    let file = fs::File::create(path).map_err(|source| Error::Io {
-        action: "create",
-        path: path.to_owned(),
-        source,
-    })?;
-    let mut writer = std::io::BufWriter::new(file);
+    // Atomically (the workspace's one writer): a crash or a kill never leaves half a file.
+    let io = |action| {
+        move |source| Error::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    };
+    let mut file =
+        notes_fs::AtomicFile::create(path, notes_fs::Replace::Allowed).map_err(io("create"))?;
+    let mut writer = std::io::BufWriter::new(&mut file);
     array
         .write_npy(&mut writer)
         .map_err(|source| Error::WriteNpy {
             path: path.to_owned(),
             source,
         })?;
-    std::io::Write::flush(&mut writer).map_err(|source| Error::Io {
-        action: "write",
-        path: path.to_owned(),
-        source,
-    })
+    std::io::Write::flush(&mut writer).map_err(io("write"))?;
+    drop(writer);
+    file.commit().map_err(io("write"))
 }
 
 /// Runs a multi-head product on two arrays read from `.npy` files (both float32, both float64,

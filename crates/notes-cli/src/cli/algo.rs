@@ -1,5 +1,5 @@
-//! The arguments of `notes primes`, `flatten`, `permutations` and `bwt` (notes-algo), as clap derive types: parsing only,
-//! the handlers in `cmd::algo` consume them.
+//! The arguments of `notes primes`, `flatten`, `permutations` and `bwt` (notes-algo), as clap
+//! derive types: parsing only, the handlers in `cmd::algo` consume them.
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
-//! The arguments of `notes find`, `rename`, `delete`, `clean-filename` and `extract` (notes-fs), as clap derive types: parsing only,
-//! the handlers in `cmd::fs` consume them.
+//! The arguments of `notes find`, `rename`, `delete`, `clean-filename` and `extract` (notes-fs), as
+//! clap derive types: parsing only, the handlers in `cmd::fs` consume them.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -30,6 +30,10 @@ pub(crate) struct ExtractArgs {
     /// End before the first occurrence of this text after the prefix (default: the end).
     #[arg(long)]
     pub(crate) suffix: Option<String>,
+
+    /// Read at most this many bytes of FILE; a longer (or endless) input is an error.
+    #[arg(long, value_name = "BYTES", default_value_t = notes_fs::DEFAULT_MAX_TEXT)]
+    pub(crate) max_bytes: u64,
 }
 
 /// Arguments of `notes find`.
@@ -86,13 +90,17 @@ pub(crate) struct FindArgs {
     /// End each path with a NUL byte instead of a newline (for xargs -0).
     #[arg(short = '0', long)]
     pub(crate) print0: bool,
+
+    /// Replace the --output file if it exists.
+    #[arg(long, requires = "output")]
+    pub(crate) force: bool,
 }
 
 /// Arguments of `notes rename`.
 #[derive(Debug, Args)]
 pub(crate) struct RenameArgs {
     /// The directory whose files (and with --dirs, directories) are renamed.
-    #[arg(default_value = ".", conflicts_with = "undo")]
+    #[arg(default_value = ".")]
     pub(crate) root: PathBuf,
 
     /// Replace FROM with TO in names (repeatable, applied in order; default: ' ' with '_').
@@ -123,13 +131,15 @@ pub(crate) struct RenameArgs {
     #[arg(long)]
     pub(crate) skip_conflicts: bool,
 
-    /// Where --apply writes its journal (default: notes-rename-TIMESTAMP.journal here).
-    #[arg(long, value_name = "FILE", requires = "apply")]
+    /// The journal --apply writes, or --undo reads (default: a new file in
+    /// $XDG_STATE_HOME/notes/rename, else ~/.local/state/notes/rename).
+    #[arg(long, value_name = "FILE")]
     pub(crate) journal: Option<PathBuf>,
 
-    /// Restore every name recorded in a journal written by --apply.
-    #[arg(long, value_name = "JOURNAL")]
-    pub(crate) undo: Option<PathBuf>,
+    /// Restore every name recorded in a journal written by --apply. Without JOURNAL: list the
+    /// recent journals and undo the latest one for ROOT (a directory given here is ROOT).
+    #[arg(long, value_name = "JOURNAL", num_args = 0..=1)]
+    pub(crate) undo: Option<Option<PathBuf>>,
 }
 
 /// Arguments of `notes delete`.
@@ -140,11 +150,11 @@ pub(crate) struct DeleteArgs {
     pub(crate) root: PathBuf,
 
     /// Keep files with this extension, delete the others (repeatable; `pdf` keeps `A.PDF`).
-    #[arg(short, long, value_name = "EXT", required_unless_present = "glob")]
+    #[arg(short, long, value_name = "EXT", required_unless_present = "glob", value_parser = keep_extension)]
     pub(crate) keep_ext: Vec<String>,
 
     /// Delete files whose name matches this glob (repeatable, e.g. '*.tmp').
-    #[arg(short, long, value_name = "PATTERN")]
+    #[arg(short, long, value_name = "PATTERN", value_parser = non_empty_pattern)]
     pub(crate) glob: Vec<String>,
 
     /// Delete (the default is a dry run that only lists the files).
@@ -154,4 +164,22 @@ pub(crate) struct DeleteArgs {
     /// Move the files to the trash instead of deleting them (a dry run without --apply).
     #[arg(long)]
     pub(crate) trash: bool,
+}
+
+/// A `--keep-ext` value some file can have: an empty one (an unset shell variable) would keep
+/// nothing and delete everything, so it is a usage error.
+pub(crate) fn keep_extension(ext: &str) -> Result<String, String> {
+    match notes_fs::unmatchable_extension(ext) {
+        Some(why) => Err(format!("{ext:?} {why}; no file would be kept")),
+        None => Ok(ext.to_owned()),
+    }
+}
+
+/// A `--glob` value that is not empty.
+pub(crate) fn non_empty_pattern(pattern: &str) -> Result<String, String> {
+    if pattern.is_empty() {
+        Err("the pattern is empty".to_owned())
+    } else {
+        Ok(pattern.to_owned())
+    }
 }

@@ -1,5 +1,5 @@
-//! The arguments of `notes echo` and `notes pickle` (notes-ipc), as clap derive types: parsing only,
-//! the handlers in `cmd::ipc` consume them.
+//! The arguments of `notes echo` and `notes pickle` (notes-ipc), as clap derive types: parsing
+//! only, the handlers in `cmd::ipc` consume them.
 
 use std::path::PathBuf;
 
@@ -103,6 +103,10 @@ pub(crate) struct ToJsonArgs {
     /// Write the JSON here instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+
+    /// Replace the output file if it exists.
+    #[arg(long, requires = "output")]
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -113,4 +117,8 @@ pub(crate) struct FromJsonArgs {
     /// The pickle file to write (atomically).
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: PathBuf,
+
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
 }

@@ -1,5 +1,5 @@
-//! The arguments of `notes completions` and `notes man`, as clap derive types: parsing only,
-//! the handlers in `cmd::meta` consume them.
+//! The arguments of `notes completions` and `notes man`, as clap derive types: parsing only, the
+//! handlers in `cmd::meta` consume them.
 
 use clap::Args;
 use clap_complete::Shell;

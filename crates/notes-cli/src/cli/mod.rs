@@ -1,5 +1,5 @@
-//! The command line, as clap derive types: one module per area, as uv's `uv-cli`. Parsing
-//! only: the handlers in `cmd` consume these types, and nothing here imports from `cmd`.
+//! The command line, as clap derive types: one module per area, as uv's `uv-cli`. Parsing only: the
+//! handlers in `cmd` consume these types, and nothing here imports from `cmd`.
 
 pub(crate) mod algo;
 pub(crate) mod fs;

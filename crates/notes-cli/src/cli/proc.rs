@@ -1,5 +1,5 @@
-//! The arguments of `notes run`, `timeout` and `spawn` (notes-proc), as clap derive types: parsing only,
-//! the handlers in `cmd::proc` consume them.
+//! The arguments of `notes run`, `timeout` and `spawn` (notes-proc), as clap derive types: parsing
+//! only, the handlers in `cmd::proc` consume them.
 
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -1,5 +1,5 @@
-//! The arguments of `notes prof show` and `prof diff` (notes-prof), as clap derive types: parsing only,
-//! the handlers in `cmd::prof` consume them.
+//! The arguments of `notes prof show` and `prof diff` (notes-prof), as clap derive types: parsing
+//! only, the handlers in `cmd::prof` consume them.
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
-//! The arguments of `notes tensor demo`, `print` and `multihead` (notes-tensor), as clap derive types: parsing only,
-//! the handlers in `cmd::tensor` consume them.
+//! The arguments of `notes tensor demo`, `print` and `multihead` (notes-tensor), as clap derive
+//! types: parsing only, the handlers in `cmd::tensor` consume them.
 
 use std::path::PathBuf;
 
@@ -117,6 +117,10 @@ pub(crate) struct MultiheadArgs {
     /// Where to write y (.npy).
     #[arg(short, long, value_name = "Y.npy")]
     pub(crate) output: PathBuf,
+
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

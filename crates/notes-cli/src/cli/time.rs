@@ -1,5 +1,5 @@
-//! The arguments of `notes eta`, `duration` and `stamp` (notes-time), as clap derive types: parsing only,
-//! the handlers in `cmd::time` consume them.
+//! The arguments of `notes eta`, `duration` and `stamp` (notes-time), as clap derive types: parsing
+//! only, the handlers in `cmd::time` consume them.
 
 use clap::{Args, Subcommand, ValueEnum};
 use notes_time::{ConciseDuration, FormatOptions, Rounding, Style};

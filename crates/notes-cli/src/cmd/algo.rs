@@ -300,7 +300,7 @@ fn transform_file(
         (data.len() as u64, Some(data))
     };
     let bar = progress_bar(len, "bwt");
-    write_atomically(output, force, ".notes-bwt-", |w| {
+    write_atomically(output, force, |w| {
         let mut progress = |done| bar.set_position(done);
         match &data {
             Some(data) => notes_algo::write_container(data, options, w, &mut progress),
@@ -346,7 +346,7 @@ fn restore_file(input: &Path, output: &Path, force: bool, out: &mut Out) -> anyh
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = progress_bar(size, "inverse bwt");
     let mut restored = 0;
-    write_atomically(output, force, ".notes-bwt-", |w| {
+    write_atomically(output, force, |w| {
         restored = notes_algo::read_container(
             std::io::BufReader::with_capacity(1 << 20, file),
             w,

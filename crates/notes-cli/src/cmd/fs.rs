@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget};
 
 use crate::cli::fs::{CleanFilenameArgs, DeleteArgs, ExtractArgs, FindArgs, RenameArgs};
@@ -23,8 +24,19 @@ pub(crate) fn clean_filename(args: &CleanFilenameArgs, out: &mut Out) -> anyhow:
 /// `notes extract FILE --prefix P --suffix S`.
 #[tracing::instrument(skip_all)]
 pub(crate) fn extract(args: &ExtractArgs, out: &mut Out) -> anyhow::Result<()> {
-    let text =
-        notes_fs::extract_between(&args.file, args.prefix.as_deref(), args.suffix.as_deref())?;
+    let text = notes_fs::extract_between_with_limit(
+        &args.file,
+        args.prefix.as_deref(),
+        args.suffix.as_deref(),
+        args.max_bytes,
+    )
+    .map_err(|err| match err {
+        notes_fs::Error::TooBig { path, limit } => anyhow::anyhow!(
+            "{} is longer than {limit} bytes, the --max-bytes limit: nothing was extracted",
+            notes_fs::Escaped(&path)
+        ),
+        err => err.into(),
+    })?;
     if out.json {
         return out.json(&text);
     }
@@ -131,8 +143,31 @@ fn write_path(out: &mut impl Write, path: &Path, end: u8) -> std::io::Result<()>
     out.write_all(&[end])
 }
 
+/// A path in `notes find --json`'s output, losslessly: a JSON string when the path is UTF-8,
+/// else an object `{"bytes": [104, 255, ...]}` with its bytes (on Windows, WTF-8), so a
+/// script can act on exactly the file that was found (docs/find-files.md).
+struct JsonPath<'a>(&'a Path);
+
+impl serde::Serialize for JsonPath<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        match self.0.to_str() {
+            Some(text) => serializer.serialize_str(text),
+            None => {
+                let mut object = serializer.serialize_struct("Path", 1)?;
+                object.serialize_field("bytes", self.0.as_os_str().as_encoded_bytes())?;
+                object.end()
+            }
+        }
+    }
+}
+
 /// `notes find [ROOT] -e EXT...`.
 pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
+    if let Some(file) = &args.output {
+        // Before the walk, so a long walk is not wasted on a refusal.
+        crate::files::refuse_existing(file, args.force)?;
+    }
     let options = notes_fs::FindOptions {
         unrestricted: args.unrestricted,
         hidden: args.hidden,
@@ -208,15 +243,15 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
         paths.sort_unstable();
     }
     if out.json {
-        let strings: Vec<_> = paths.iter().map(|p| p.to_string_lossy()).collect();
-        return out.json(&strings);
+        let paths: Vec<_> = paths.iter().map(|p| JsonPath(p)).collect();
+        return out.json(&paths);
     }
     if let Some(file) = &args.output {
         let mut bytes = Vec::new();
         for path in &paths {
             write_path(&mut bytes, path, end)?;
         }
-        notes_fs::write_bytes(file, &bytes)?;
+        crate::files::write_bytes(file, args.force, &bytes)?;
     } else {
         for path in &paths {
             writer.path(path, end)?;
@@ -228,13 +263,40 @@ pub(crate) fn find(args: &FindArgs, out: &mut Out) -> anyhow::Result<()> {
 
 /// `notes rename [ROOT] [--apply]` and `notes rename --undo JOURNAL`.
 pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
-    if let Some(journal) = &args.undo {
+    if let Some(undo) = &args.undo {
+        if args.apply {
+            anyhow::bail!("--undo and --apply cannot be used together");
+        }
+        let (journal, latest) = match (undo, &args.journal) {
+            (Some(path), _) if !path.is_dir() => (path.clone(), false),
+            (Some(tree), None) => (latest_journal(tree, out)?, true),
+            (None, Some(path)) => (path.clone(), false),
+            (None, None) => (latest_journal(&args.root, out)?, true),
+            (Some(_), Some(_)) => {
+                anyhow::bail!("give the journal once: --undo JOURNAL or --journal JOURNAL")
+            }
+        };
+        let journal = &journal;
         let undone = notes_fs::undo(journal)?;
+        if let Some(line) = undone.torn_line {
+            warn(&format_args!(
+                "line {line} of {} was cut short (a full disk or a kill while it was written); its rename never happened",
+                notes_fs::Escaped(journal)
+            ));
+        }
         writeln!(
             out,
-            "restored {} name(s), {} already restored",
+            "restored {} name(s), {} unchanged (already restored, or never renamed)",
             undone.restored, undone.unchanged
         )?;
+        if latest {
+            // Undone: the next --undo goes one journal further back.
+            let mut done = journal.clone().into_os_string();
+            done.push(".undone");
+            std::fs::rename(journal, &done).with_context(|| {
+                format!("cannot rename {} to mark it undone", journal.display())
+            })?;
+        }
         return Ok(());
     }
     let mut rule = notes_fs::RenameRule {
@@ -297,13 +359,27 @@ pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
     let journal = match &args.journal {
         Some(path) => path.clone(),
         None => {
-            let secs = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            PathBuf::from(format!("notes-rename-{secs}.journal"))
+            let dir = notes_fs::journal_dir().context(
+                "no home directory to keep the journal in (HOME is unset): pass --journal FILE",
+            )?;
+            notes_fs::new_journal_path(&dir)?
         }
     };
-    let applied = plan.apply(&journal, args.skip_conflicts)?;
+    let applied = plan.apply(&journal, args.skip_conflicts).map_err(|err| {
+        let created = !matches!(err, notes_fs::Error::Io { action: "create journal", .. });
+        if created && journal.exists() {
+            // Stopped half-way (a full disk, a target that appeared): say how to go back.
+            anyhow::Error::new(err).context(format!(
+                "renaming stopped; every rename done is in the journal: undo with: notes rename --undo {}",
+                notes_fs::Escaped(&journal)
+            ))
+        } else {
+            err.into()
+        }
+    })?;
+    for warning in &applied.warnings {
+        warn(warning);
+    }
     if applied.renamed == 0 {
         writeln!(out, "nothing to rename")?;
     } else {
@@ -315,6 +391,54 @@ pub(crate) fn rename(args: &RenameArgs, out: &mut Out) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Lists the recent journals of the default directory and picks the latest one for `tree`
+/// (a journal whose renamed tree is `tree` or inside it).
+fn latest_journal(tree: &Path, out: &mut Out) -> anyhow::Result<PathBuf> {
+    let dir = notes_fs::journal_dir().context(
+        "no home directory to look for journals in (HOME is unset): pass --undo JOURNAL",
+    )?;
+    let journals = notes_fs::journals(&dir)?;
+    let tree_abs =
+        std::path::absolute(tree).with_context(|| format!("cannot find {}", tree.display()))?;
+    let tree_real = std::fs::canonicalize(tree).ok();
+    let is_for_tree = |root: &Path| {
+        root.starts_with(&tree_abs)
+            || tree_real
+                .as_ref()
+                .is_some_and(|real| std::fs::canonicalize(root).is_ok_and(|r| r.starts_with(real)))
+    };
+    if journals.is_empty() {
+        anyhow::bail!("no rename journal in {} to undo", notes_fs::Escaped(&dir));
+    }
+    writeln!(
+        out,
+        "recent journals in {} (newest first):",
+        notes_fs::Escaped(&dir)
+    )?;
+    for info in journals.iter().take(5) {
+        let root = info.root.as_deref().unwrap_or(Path::new("?"));
+        writeln!(
+            out,
+            "  {}: {} rename(s) in {}",
+            notes_fs::Escaped(info.path.file_name().map_or(info.path.as_path(), Path::new)),
+            info.entries,
+            notes_fs::Escaped(root)
+        )?;
+    }
+    let latest = journals
+        .iter()
+        .find(|info| info.root.as_deref().is_some_and(is_for_tree))
+        .with_context(|| {
+            format!(
+                "none of the journals in {} renamed {}: pass --undo JOURNAL",
+                notes_fs::Escaped(&dir),
+                notes_fs::Escaped(&tree_abs)
+            )
+        })?;
+    writeln!(out, "undoing {}", notes_fs::Escaped(&latest.path))?;
+    Ok(latest.path.clone())
 }
 
 /// `notes delete [ROOT] --keep-ext EXT... [--apply] [--trash]`.

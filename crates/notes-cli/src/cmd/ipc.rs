@@ -68,7 +68,7 @@ pub(crate) fn pickle(args: &PickleArgs, out: &mut Out) -> anyhow::Result<()> {
                 Some(path) => {
                     let mut text = serde_json::to_string_pretty(&pickle::Json(&value))?;
                     text.push('\n');
-                    notes_fs::write_text(path, &text)?;
+                    crate::files::write_bytes(path, args.force, text.as_bytes())?;
                 }
             }
         }
@@ -78,7 +78,8 @@ pub(crate) fn pickle(args: &PickleArgs, out: &mut Out) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot parse {} as JSON", args.file.display()))?;
             let value = pickle::from_json(&json)
                 .with_context(|| format!("cannot convert {}", args.file.display()))?;
-            pickle::save_value(&args.output, &value)?;
+            let bytes = pickle::value_to_vec(&value)?;
+            crate::files::write_bytes(&args.output, args.force, &bytes)?;
         }
     }
     Ok(())

@@ -157,7 +157,7 @@ fn save_new(name: &str, text: &str) -> anyhow::Result<String> {
             format!("cannot save the report: {name:?} and 999 numbered variants all exist")
         })?;
     // Not forced: a file that appears meanwhile is not replaced either.
-    write_atomically(Path::new(&free), false, ".notes-report-", |w| {
+    write_atomically(Path::new(&free), false, |w| {
         w.write_all(text.as_bytes())
             .with_context(|| format!("cannot write {free:?}"))
     })?;

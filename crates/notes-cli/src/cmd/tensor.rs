@@ -137,6 +137,7 @@ fn print(args: &PrintArgs, out: &mut Out) -> anyhow::Result<()> {
 
 /// `notes tensor multihead --x X.npy --w W.npy [--form F] -o Y.npy`.
 fn multihead(args: &MultiheadArgs, out: &mut Out) -> anyhow::Result<()> {
+    crate::files::refuse_existing(&args.output, args.force)?;
     let x = notes_tensor::read_npy(&args.x)?;
     let w = notes_tensor::read_npy(&args.w)?;
     let form = match args.form {

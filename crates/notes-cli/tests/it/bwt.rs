@@ -215,49 +215,63 @@ fn outputs_get_the_umask_mode_and_a_replaced_file_keeps_its_own() {
     assert_eq!(mode("shared.nbwt"), 0o640);
 }
 
+/// An interrupted run (Ctrl-C, and `kill -9`, which no handler sees) leaves no file behind: on
+/// Linux the output is written to an unnamed `O_TMPFILE` and linked into place when complete.
+/// Before, SIGKILL left a hidden `.notes-bwt-*` file as big as the output.
 #[cfg(target_os = "linux")]
 #[test]
 fn an_interrupted_run_leaves_no_temporary_file() {
-    let dir = tempfile::tempdir().unwrap();
-    // Enough work to be interrupted midway: 4 MB in blocks of 1 byte.
-    let text: Vec<u8> = (0..4_000_000u32)
-        .map(|i| b"abcdefgh "[(i * 7 % 9) as usize])
-        .collect();
-    std::fs::write(dir.path().join("in.txt"), text).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
-        .args(["bwt", "-i", "in.txt", "-o", "out.nbwt", "--block-size", "1"])
-        .current_dir(dir.path())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until the temporary file exists, then interrupt.
-    let start = std::time::Instant::now();
-    let temp_exists = || {
-        std::fs::read_dir(dir.path()).unwrap().any(|e| {
-            e.unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with(".notes-bwt-")
-        })
-    };
-    while !temp_exists() {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("finished before it could be interrupted: {status}");
+    for signal in ["-INT", "-KILL"] {
+        let dir = tempfile::tempdir().unwrap();
+        // Enough work to be interrupted midway: 4 MB in blocks of 1 byte.
+        let text: Vec<u8> = (0..4_000_000u32)
+            .map(|i| b"abcdefgh "[(i * 7 % 9) as usize])
+            .collect();
+        std::fs::write(dir.path().join("in.txt"), text).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+            .args(["bwt", "-i", "in.txt", "-o", "out.nbwt", "--block-size", "1"])
+            .current_dir(dir.path())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until the output is being written (an unnamed file among its descriptors, or a
+        // named temporary file where the file system has no O_TMPFILE), then interrupt.
+        let start = std::time::Instant::now();
+        let fds = format!("/proc/{}/fd", child.id());
+        let writing = || {
+            let unnamed = std::fs::read_dir(&fds).is_ok_and(|fds| {
+                fds.flatten().any(|fd| {
+                    std::fs::read_link(fd.path())
+                        .is_ok_and(|target| target.to_string_lossy().ends_with("(deleted)"))
+                })
+            });
+            unnamed
+                || std::fs::read_dir(dir.path()).unwrap().any(|e| {
+                    e.unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with(".out.nbwt.notes-tmp-")
+                })
+        };
+        while !writing() {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("finished before it could be interrupted: {status}");
+            }
+            assert!(start.elapsed() < std::time::Duration::from_secs(10));
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        assert!(start.elapsed() < std::time::Duration::from_secs(10));
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        let sent = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = child.wait().unwrap();
+        assert!(!status.success());
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name != "in.txt")
+            .collect();
+        assert!(left.is_empty(), "{signal}: left behind: {left:?}");
     }
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let status = child.wait().unwrap();
-    assert!(!status.success());
-    let left: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name != "in.txt")
-        .collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
 }

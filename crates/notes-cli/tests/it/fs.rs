@@ -114,7 +114,7 @@ fn rename_applies_then_undoes() {
     let out = notes_in(dir.path(), &["rename", "--undo", journal]);
     assert_eq!(
         text(&out.stdout),
-        "restored 3 name(s), 0 already restored\n"
+        "restored 3 name(s), 0 unchanged (already restored, or never renamed)\n"
     );
     assert!(root.join("My Dir/Some File.txt").exists());
     let out = notes_in(dir.path(), &["rename", "--undo", "no-such.journal"]);
@@ -263,7 +263,327 @@ fn undo_works_from_another_directory() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "restored 3 name(s), 0 already restored\n"
+        "restored 3 name(s), 0 unchanged (already restored, or never renamed)\n"
     );
     assert!(root.join("A B.txt").exists() && root.join("Sub Dir/C D.txt").exists());
+}
+
+/// The race of CVE-2022-21658 from the command line: while `notes delete --apply` runs, another
+/// process keeps swapping a directory of the root for a link to a directory outside it.
+/// Nothing outside is deleted (before the fix, most of it was).
+#[cfg(unix)]
+#[test]
+fn delete_under_a_concurrent_swap_stays_inside_the_root() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const N: usize = 4000;
+    let dir = tempfile::tempdir().unwrap();
+    let (root, outside, moved) = (
+        dir.path().join("root"),
+        dir.path().join("outside"),
+        dir.path().join("moved"),
+    );
+    fs::create_dir_all(root.join("sub")).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    for i in 0..N {
+        fs::write(root.join(format!("sub/{i}.tmp")), "").unwrap();
+        fs::write(outside.join(format!("{i}.tmp")), "").unwrap();
+    }
+    let (go, stop) = (AtomicBool::new(false), AtomicBool::new(false));
+    let status = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let sub = root.join("sub");
+            // The swaps start once the plan is made (its first line printed).
+            while !go.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
+                std::thread::yield_now();
+            }
+            for _ in 0..1_000_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                fs::rename(&sub, &moved).unwrap();
+                std::os::unix::fs::symlink(&outside, &sub).unwrap();
+                std::thread::yield_now();
+                fs::remove_file(&sub).unwrap();
+                fs::rename(&moved, &sub).unwrap();
+                std::thread::yield_now();
+            }
+        });
+        let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+            .args(["delete", "root", "-g", "*.tmp", "--apply"])
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines =
+            std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+        lines.next();
+        go.store(true, Ordering::Relaxed);
+        lines.for_each(drop);
+        let status = child.wait().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        status
+    });
+    assert!(status.success());
+    let left = fs::read_dir(&outside).unwrap().count();
+    assert_eq!(
+        left,
+        N,
+        "{} file(s) outside the root were deleted",
+        N - left
+    );
+}
+
+/// An unset shell variable as `--keep-ext` or `--glob` is a usage error (exit 2), nothing
+/// deleted: before, `-k ""` kept nothing and deleted every file.
+#[test]
+fn delete_refuses_empty_extensions_and_globs() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), &["a.pdf", "b.txt"]);
+    for args in [
+        &["-k", ""][..],
+        &["-k", "."],
+        &["-k", ".."],
+        &["-k", "pdf", "-k", ""],
+        &["-g", ""],
+        &["-k", "pdf", "-g", ""],
+    ] {
+        let mut all = vec!["delete", "."];
+        all.extend_from_slice(args);
+        all.push("--apply");
+        let out = notes_in(dir.path(), &all);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains("--"), "{}", text(&out.stderr));
+        assert!(dir.path().join("a.pdf").exists() && dir.path().join("b.txt").exists());
+    }
+}
+
+/// `notes rename` with its state directory at `state`, in `dir`.
+fn rename_with_state(dir: &Path, state: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_notes"))
+        .arg("rename")
+        .args(args)
+        .current_dir(dir)
+        .env("XDG_STATE_HOME", state)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run notes")
+}
+
+/// Journals go to the state directory, never the working directory, with names that do not
+/// collide (two applies in the same second from one directory used to fail: File exists);
+/// `--undo` alone undoes the latest journal of the tree given, then the one before.
+#[test]
+fn journals_live_in_the_state_directory_and_undo_finds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let journals = state.join("notes/rename");
+    tree(dir.path(), &["t/A B", "u/C D"]);
+    let out = rename_with_state(dir.path(), &state, &["t", "--apply"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&journals.display().to_string()));
+    fs::write(dir.path().join("t/E F"), "").unwrap();
+    // Two more at once, from the same directory, in the same second.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| rename_with_state(dir.path(), &state, &["u", "--apply"]));
+        let b = rename_with_state(dir.path(), &state, &["t", "--apply"]);
+        (a.join().unwrap(), b)
+    });
+    assert!(a.status.success(), "{}", text(&a.stderr));
+    assert!(b.status.success(), "{}", text(&b.stderr));
+    assert_eq!(fs::read_dir(&journals).unwrap().count(), 3);
+    // Nothing but the trees in the working directory.
+    let mut here: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    here.sort();
+    assert_eq!(here, ["state", "t", "u"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&journals).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+    // The latest for t is the one that renamed `E F`; u's own journal is left alone.
+    let out = rename_with_state(&dir.path().join("t"), &state, &["--undo"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("recent journals in"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(dir.path().join("t/E F").exists() && dir.path().join("t/a_b").exists());
+    assert!(dir.path().join("u/c_d").exists());
+    // Again: one further back (a directory given to --undo is the tree).
+    let out = rename_with_state(dir.path(), &state, &["--undo", "t"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("t/A B").exists());
+    assert!(dir.path().join("u/c_d").exists());
+    // Nothing left for t.
+    let out = rename_with_state(dir.path(), &state, &["t", "--undo"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("none of the journals"),
+        "{}",
+        text(&out.stderr)
+    );
+    // --journal FILE still works both ways.
+    let journal = dir.path().join("mine.journal");
+    let j = journal.to_str().unwrap();
+    let out = rename_with_state(dir.path(), &state, &["u", "--undo", "--journal", j]);
+    assert!(!out.status.success());
+    let out = rename_with_state(dir.path(), &state, &["t", "--apply", "--journal", j]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = rename_with_state(dir.path(), &state, &["--undo", j]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("t/A B").exists());
+}
+
+/// Without XDG_STATE_HOME, journals go to ~/.local/state/notes/rename.
+#[cfg(unix)]
+#[test]
+fn journals_default_to_the_home_state_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), &["t/A B"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["rename", "t", "--apply"])
+        .current_dir(dir.path())
+        .env_remove("XDG_STATE_HOME")
+        .env("HOME", dir.path().join("home"))
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let journals = dir.path().join("home/.local/state/notes/rename");
+    assert_eq!(fs::read_dir(journals).unwrap().count(), 1);
+}
+
+/// Every command that writes a file refuses to replace one unless `--force`, with the same
+/// message, and creates it with mode 0666 less the umask. Before, `find -o` and
+/// `pickle from-json -o` created 0600 files and `pickle to-json -o`, `pickle from-json -o`
+/// and `tensor multihead --output` silently replaced existing files.
+#[test]
+fn every_output_file_is_refused_unless_forced_with_one_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    for (from, to) in [
+        ("multihead-matmul.in/x.npy", "x.npy"),
+        ("multihead-matmul.in/w.npy", "w.npy"),
+        ("pickle.in/experiment.pkl", "experiment.pkl"),
+        ("pickle.in/run.json", "run.json"),
+    ] {
+        fs::copy(docs.join(from), dir.path().join(to)).unwrap();
+    }
+    fs::write(dir.path().join("a.wav"), "").unwrap();
+    let commands: [&[&str]; 5] = [
+        &["find", "-e", "wav", "-o", "OUT"],
+        &["pickle", "to-json", "experiment.pkl", "-o", "OUT"],
+        &["pickle", "from-json", "run.json", "-o", "OUT"],
+        &[
+            "tensor",
+            "multihead",
+            "--x",
+            "x.npy",
+            "--w",
+            "w.npy",
+            "-o",
+            "OUT",
+        ],
+        &["bwt", "-i", "run.json", "-o", "OUT"],
+    ];
+    for (i, command) in commands.iter().enumerate() {
+        let out_name = format!("out{i}");
+        let args: Vec<&str> = command
+            .iter()
+            .map(|&a| if a == "OUT" { out_name.as_str() } else { a })
+            .collect();
+        let out_path = dir.path().join(&out_name);
+        // A new file: written, with the mode any new file gets.
+        let run = notes_in(dir.path(), &args);
+        assert!(run.status.success(), "{args:?}: {}", text(&run.stderr));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let plain = dir.path().join("plain");
+            fs::write(&plain, "").unwrap();
+            let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&out_path), mode(&plain), "{args:?}");
+            fs::remove_file(plain).unwrap();
+        }
+        // An existing file: refused, kept, one message.
+        fs::write(&out_path, "precious").unwrap();
+        let run = notes_in(dir.path(), &args);
+        assert_eq!(run.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            text(&run.stderr),
+            format!("error: {out_name} already exists; pass --force to replace it\n"),
+            "{args:?}"
+        );
+        assert_eq!(fs::read_to_string(&out_path).unwrap(), "precious");
+        // --force replaces it.
+        let mut forced = args.clone();
+        forced.push("--force");
+        let run = notes_in(dir.path(), &forced);
+        assert!(run.status.success(), "{forced:?}: {}", text(&run.stderr));
+        assert_ne!(fs::read(&out_path).unwrap(), b"precious");
+    }
+    // No temporary file anywhere.
+    let names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+}
+
+/// `notes find --json` keeps every byte of a name that is not UTF-8 (an object with its
+/// bytes), so a script can act on what it printed; before, such bytes became U+FFFD.
+#[cfg(unix)]
+#[test]
+fn find_json_encodes_non_utf8_names_losslessly() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = std::ffi::OsStr::from_bytes(b"bad\xff name.wav");
+    fs::write(dir.path().join(bad), "").unwrap();
+    fs::write(dir.path().join("good.wav"), "").unwrap();
+    let out = notes_in(dir.path(), &["--json", "find", "-e", "wav", "-s"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bytes: Vec<u8> = b"bad\xff name.wav".to_vec();
+    assert_eq!(json, serde_json::json!([{ "bytes": bytes }, "good.wav"]));
+}
+
+/// `notes extract` on an endless input stops at its limit with an error naming the input.
+#[cfg(unix)]
+#[test]
+fn extract_stops_at_its_input_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = notes_in(dir.path(), &["extract", "/dev/zero", "--max-bytes", "1000"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "error: /dev/zero is longer than 1000 bytes, the --max-bytes limit: nothing was extracted\n"
+    );
+    fs::write(dir.path().join("t.txt"), "a = b;").unwrap();
+    let out = notes_in(
+        dir.path(),
+        &[
+            "extract",
+            "t.txt",
+            "--prefix",
+            "= ",
+            "--suffix",
+            ";",
+            "--max-bytes",
+            "6",
+        ],
+    );
+    assert_eq!(text(&out.stdout), "b\n");
 }

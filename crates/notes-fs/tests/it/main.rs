@@ -1,8 +1,11 @@
 //! Integration tests of `notes-fs`: one test binary for the crate (fast linking).
 
+mod disk;
 mod find;
 mod loss;
+mod mistakes;
 mod props;
+mod races;
 
 use std::fs;
 use std::path::{Path, PathBuf};

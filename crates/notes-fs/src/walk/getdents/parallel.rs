@@ -1,5 +1,5 @@
 //! The parallel walk on Linux, for both modes of `find` (links not followed): the fast
-//! `getdents64` reading of [`fastwalk`](crate::fastwalk) on several threads sharing a stack of
+//! `getdents64` reading of [`serial`](super::serial) on several threads sharing a stack of
 //! directories, with the ignore rules of `ignore`'s `WalkBuilder` applied on the way.
 //!
 //! The rules are `ignore`'s own matchers ([`Gitignore`]), read and chained as its walker does
@@ -31,7 +31,7 @@ use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use rustix::fs::{AtFlags, FileType, RawDir};
 
-use crate::fastwalk::{OPEN_DEPTH, Visit, open};
+use super::serial::{OPEN_DEPTH, Visit, open};
 use crate::walk::Warning;
 
 /// What is filtered out of the walk.
