@@ -4,6 +4,8 @@
 mod collect;
 mod diff;
 mod error;
+mod marshal;
+mod pstats;
 mod report;
 mod stats;
 
@@ -11,4 +13,4 @@ pub use collect::{ProfileGuard, ProfileLayer, Profiler, profile, profile_to};
 pub use diff::{Diff, DiffRow, diff};
 pub use error::{Error, Result};
 pub use report::{Report, ReportOptions, Restriction, SortKey};
-pub use stats::{Calls, FORMAT_VERSION, Func, FuncStats, MAGIC, Stats};
+pub use stats::{Calls, FORMAT_VERSION, Func, FuncStats, MAGIC, MAX_FILE_BYTES, Stats};

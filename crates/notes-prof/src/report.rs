@@ -93,7 +93,7 @@ impl SortKey {
             Self::Line => a.line.cmp(&b.line),
             Self::Name => a.name.cmp(&b.name),
             Self::Nfl => (&a.name, &a.file, a.line).cmp(&(&b.name, &b.file, b.line)),
-            Self::StdName => a.to_string().cmp(&b.to_string()),
+            Self::StdName => a.std_string().cmp(&b.std_string()),
         }
     }
 }
@@ -178,7 +178,7 @@ impl Restriction {
                 let keep = (list.len() as f64 * f + 0.5) as usize;
                 list.truncate(keep);
             }
-            Self::Pattern(re) => list.retain(|(func, _)| re.is_match(&func.to_string())),
+            Self::Pattern(re) => list.retain(|(func, _)| re.is_match(&func.std_string())),
         }
         list
     }
@@ -282,10 +282,12 @@ impl Stats {
                 );
             }
         }
+        // Widths count characters, as Python's `len` and `ljust` do.
+        let chars = |f: &Func| f.to_string().chars().count();
         let names = if rows.len() < self.funcs.len() {
-            rows.iter().map(|(f, _)| f.to_string().len()).max()
+            rows.iter().map(|(f, _)| chars(f)).max()
         } else {
-            self.funcs.keys().map(|f| f.to_string().len()).max()
+            self.funcs.keys().map(chars).max()
         };
         Report {
             stats: self,
@@ -350,6 +352,15 @@ impl fmt::Display for Report<'_> {
         }
         if !stats.sources.is_empty() {
             writeln!(f)?;
+        }
+        // pstats' `top_level`: functions called by the old `jprofile` profiler's root.
+        let root = Func::new("jprofile", 0, "profiler");
+        for (func, row) in &stats.funcs {
+            if row.callers.contains_key(&root) {
+                write!(f, "         ")?;
+                crate::stats::write_escaped(f, &func.name)?;
+                writeln!(f)?;
+            }
         }
         write!(f, "         {} function calls ", stats.total_calls())?;
         if stats.total_calls() != stats.prim_calls() {
@@ -418,7 +429,10 @@ impl fmt::Display for CallList<'_, '_> {
         for (func, row) in &report.rows {
             write!(f, "{:width$}{arrow} ", func.to_string())?;
             let list: Vec<(&Func, &Calls)> = if self.callers {
-                row.callers.iter().collect()
+                // pstats prints `sorted(call_dict.keys())`: by file, line, name.
+                let mut list: Vec<_> = row.callers.iter().collect();
+                list.sort_by(|a, b| a.0.cmp(b.0));
+                list
             } else {
                 callees
                     .get(func)
