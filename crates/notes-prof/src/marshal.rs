@@ -65,6 +65,8 @@ impl Value {
 pub(crate) struct MarshalError {
     pub(crate) offset: u64,
     pub(crate) why: String,
+    /// The input went on up to the size limit (rather than being damaged before it).
+    pub(crate) limit_reached: bool,
 }
 
 type R<T> = std::result::Result<T, MarshalError>;
@@ -99,6 +101,7 @@ impl<I: Read> Reader<I> {
         Err(MarshalError {
             offset: self.offset,
             why: why.into(),
+            limit_reached: false,
         })
     }
 
@@ -122,6 +125,7 @@ impl<I: Read> Reader<I> {
             .map_err(|e| MarshalError {
                 offset: self.offset,
                 why: format!("read error: {e}"),
+                limit_reached: false,
             })?;
         if (got as u64) < n {
             self.offset += got as u64;
@@ -132,10 +136,27 @@ impl<I: Read> Reader<I> {
     }
 
     fn array<const N: usize>(&mut self) -> R<[u8; N]> {
-        let v = self.bytes(N as u64)?;
         let mut a = [0u8; N];
-        a.copy_from_slice(&v);
-        Ok(a)
+        if (N as u64) > self.left() {
+            return Err(MarshalError {
+                offset: self.offset,
+                why: format!(
+                    "the input goes on past the size limit of {} bytes",
+                    self.limit
+                ),
+                limit_reached: true,
+            });
+        }
+        match self.input.read_exact(&mut a) {
+            Ok(()) => {
+                self.offset += N as u64;
+                Ok(a)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                self.err(format!("truncated: {N} bytes expected"))
+            }
+            Err(e) => self.err(format!("read error: {e}")),
+        }
     }
 
     fn byte(&mut self) -> R<u8> {
@@ -310,12 +331,14 @@ impl<I: Read> Reader<I> {
                 return Err(MarshalError {
                     offset: start,
                     why: "a code object, not profile data".into(),
+                    limit_reached: false,
                 });
             }
             other => {
                 return Err(MarshalError {
                     offset: start,
                     why: format!("unknown type code 0x{other:02x}"),
+                    limit_reached: false,
                 });
             }
         };
