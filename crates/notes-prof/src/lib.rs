@@ -10,7 +10,7 @@ mod report;
 mod stats;
 
 pub use collect::{ProfileGuard, ProfileLayer, Profiler, profile, profile_to};
-pub use diff::{Diff, DiffRow, diff};
+pub use diff::{Diff, DiffRow, Match, diff, diff_with};
 pub use error::{Error, Result};
 pub use report::{Report, ReportOptions, Restriction, SortKey};
 pub use stats::{Calls, FORMAT_VERSION, Func, FuncStats, MAGIC, MAX_FILE_BYTES, Stats};

@@ -88,6 +88,11 @@ pub(crate) struct DiffArgs {
     /// Remove directories from file names in both profiles first.
     #[arg(long)]
     strip_dirs: bool,
+    /// Pair only functions with the same file:line(function); by default functions are also
+    /// paired by name across files of the same stem and by unique name, so that a Python run
+    /// compares with its Rust port.
+    #[arg(long)]
+    exact: bool,
 }
 
 fn parse_sort_key(s: &str) -> Result<SortKey, String> {
@@ -308,7 +313,7 @@ fn diff(args: &DiffArgs, out: &mut Out) -> anyhow::Result<()> {
         before.strip_dirs();
         after.strip_dirs();
     }
-    let mut diff = notes_prof::diff(&before, &after);
+    let mut diff = notes_prof::diff_with(&before, &after, args.exact);
     if let Some(n) = args.limit {
         diff = diff.limit(n);
     }
@@ -316,6 +321,11 @@ fn diff(args: &DiffArgs, out: &mut Out) -> anyhow::Result<()> {
         #[derive(Serialize)]
         struct Row {
             function: String,
+            /// The second profile's function, when paired under another name.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            function_after: Option<String>,
+            /// same, file-and-name, name or unmatched.
+            matched: &'static str,
             ncalls_before: Option<u64>,
             ncalls_after: Option<u64>,
             cumtime_before: Option<f64>,
@@ -328,6 +338,13 @@ fn diff(args: &DiffArgs, out: &mut Out) -> anyhow::Result<()> {
             .iter()
             .map(|r| Row {
                 function: r.func.to_string(),
+                function_after: r.after_func.as_ref().map(ToString::to_string),
+                matched: match r.matched {
+                    notes_prof::Match::Same => "same",
+                    notes_prof::Match::FileAndName => "file-and-name",
+                    notes_prof::Match::Name => "name",
+                    _ => "unmatched",
+                },
                 ncalls_before: r.before.map(|c| c.ncalls),
                 ncalls_after: r.after.map(|c| c.ncalls),
                 cumtime_before: r.before.map(|c| c.cumtime.as_secs_f64()),

@@ -434,3 +434,74 @@ fn repeated_back_references_cannot_blow_up_memory() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("beyond the work limit"), "{stderr}");
 }
+
+#[test]
+fn diff_pairs_a_python_run_with_its_rust_port() {
+    use notes_prof::{Calls, Func, Stats};
+    use std::time::Duration;
+    let (_tmp, dir) = profiled();
+    let ms = |n: u64, t: u64| Calls {
+        ncalls: n,
+        pcalls: n,
+        tottime: Duration::from_millis(t),
+        cumtime: Duration::from_millis(t),
+    };
+    let mut rust = Stats::new();
+    let f = Func::new("src/maths_test.rs", 12, "maths_test::f");
+    let g = Func::new("src/maths_test.rs", 20, "g");
+    let stdev = Func::new("src/stats.rs", 3, "stdev");
+    rust.record(f.clone(), None, ms(1, 30));
+    rust.record(g, Some(f.clone()), ms(1000, 20));
+    rust.record(stdev, Some(f), ms(1, 1));
+    rust.save(&dir.join("rust.prof")).unwrap();
+    let out = notes(
+        &dir,
+        &["--json", "prof", "diff", ".profile_output.bin", "rust.prof"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let find = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["function"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {rows:#}"))
+            .clone()
+    };
+    let f = find("maths_test.py:4(f)");
+    assert_eq!(f["matched"], "file-and-name");
+    assert_eq!(f["function_after"], "src/maths_test.rs:12(maths_test::f)");
+    assert_eq!(f["ncalls_after"], 1);
+    assert_eq!(find("maths_test.py:7(g)")["ncalls_after"], 1000);
+    let stdev = find("(stdev)");
+    assert_eq!(stdev["matched"], "name");
+    assert_eq!(stdev["function_after"], "src/stats.rs:3(stdev)");
+    assert_eq!(
+        find("{built-in method builtins.sum}")["matched"],
+        "unmatched"
+    );
+    let text_out = notes(&dir, &["prof", "diff", ".profile_output.bin", "rust.prof"]);
+    let report = text(&text_out.stdout);
+    assert!(
+        report.contains(&format!("{:60}= src/maths_test.rs:12(maths_test::f)\n", "")),
+        "{report}"
+    );
+    let exact = notes(
+        &dir,
+        &[
+            "--json",
+            "prof",
+            "diff",
+            ".profile_output.bin",
+            "rust.prof",
+            "--exact",
+        ],
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&exact.stdout).unwrap();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["matched"] == "unmatched")
+    );
+}
