@@ -92,6 +92,8 @@ struct Frame {
     key: u64,
     func: u32,
     edge: u32,
+    /// The stack path (node of the thread's call tree), or `NO_EDGE` beyond the node limit.
+    node: u32,
     start: u64,
     /// Time spent in callees, to subtract from this frame's own time.
     children: u64,
@@ -104,6 +106,10 @@ struct Counters {
     funcs: Vec<(&'static Metadata<'static>, Counter)>,
     /// (caller, callee, counter).
     edges: Vec<(u32, u32, Counter)>,
+    /// The call tree: (parent node or `NO_EDGE`, function, counter), parents first.
+    nodes: Vec<(u32, u32, Counter)>,
+    /// Paths were not recorded because the tree reached `MAX_STACK_NODES`.
+    nodes_truncated: bool,
 }
 
 impl Counters {
@@ -134,6 +140,13 @@ impl Counters {
                     .add(&counter.calls(&nanos));
             }
         }
+        let mut index = stats.stack_index();
+        let mut global: Vec<usize> = Vec::with_capacity(self.nodes.len());
+        for (parent, f, counter) in &self.nodes {
+            let parent = (*parent != NO_EDGE).then(|| global[*parent as usize]);
+            global.push(stats.stack_node(&mut index, parent, func(*f), &counter.calls(&nanos)));
+        }
+        stats.stacks_truncated |= self.nodes_truncated;
     }
 }
 
@@ -147,6 +160,8 @@ struct ThreadState {
     func_levels: Vec<u32>,
     by_edge: FastMap<u64, u32>,
     edge_levels: Vec<u32>,
+    /// (parent node, function) -> node of the call tree.
+    by_node: FastMap<u64, u32>,
     stack: Vec<Frame>,
     /// Callsites this thread already published to the profiler's callsite map.
     published: FastMap<usize, ()>,
@@ -194,6 +209,22 @@ impl ThreadState {
         i
     }
 
+    fn node_index(&mut self, parent: u32, func: u32, counters: &Mutex<Counters>) -> u32 {
+        let key = u64::from(parent) << 32 | u64::from(func);
+        if let Some(&i) = self.by_node.get(&key) {
+            return i;
+        }
+        let mut counters = lock(counters);
+        if counters.nodes.len() >= crate::stats::MAX_STACK_NODES {
+            counters.nodes_truncated = true;
+            return NO_EDGE;
+        }
+        let i = counters.nodes.len() as u32;
+        counters.nodes.push((parent, func, Counter::default()));
+        self.by_node.insert(key, i);
+        i
+    }
+
     fn enter(
         &mut self,
         key: u64,
@@ -202,18 +233,25 @@ impl ThreadState {
         now: impl FnOnce() -> u64,
     ) {
         self.func_levels[func as usize] += 1;
-        let edge = match self.stack.last() {
+        let (edge, parent_node) = match self.stack.last() {
             Some(parent) => {
+                let parent_node = parent.node;
                 let e = self.edge_index(parent.func, func, counters);
                 self.edge_levels[e as usize] += 1;
-                e
+                (e, parent_node)
             }
-            None => NO_EDGE,
+            None => (NO_EDGE, NO_EDGE),
+        };
+        let node = match self.stack.last() {
+            // Below a path that was not recorded, nothing is.
+            Some(_) if parent_node == NO_EDGE => NO_EDGE,
+            _ => self.node_index(parent_node, func, counters),
         };
         self.stack.push(Frame {
             key,
             func,
             edge,
+            node,
             // The clock is read last on entry and first on exit, so the profiler's own work
             // is charged to the caller rather than to the function being measured.
             start: now(),
@@ -245,6 +283,12 @@ impl ThreadState {
                 counters.edges[frame.edge as usize]
                     .2
                     .finish(total, inline, *level == 0);
+            }
+            if frame.node != NO_EDGE {
+                // A path is on the stack at most once: every call through it is outermost.
+                counters.nodes[frame.node as usize]
+                    .2
+                    .finish(total, inline, true);
             }
         }
     }

@@ -37,6 +37,13 @@ pub enum Error {
         limit: u64,
     },
 
+    /// A flame graph could not be drawn or written.
+    #[error("cannot draw the flame graph: {why}")]
+    Flame {
+        /// What went wrong.
+        why: String,
+    },
+
     /// A sort key that pstats does not know (or an ambiguous abbreviation).
     #[error("unknown sort key {key:?}: expected one of {}", crate::SortKey::NAMES.join(", "))]
     SortKey {

@@ -4,6 +4,7 @@
 mod collect;
 mod diff;
 mod error;
+mod flame;
 mod marshal;
 mod pstats;
 mod report;
@@ -12,5 +13,9 @@ mod stats;
 pub use collect::{ProfileGuard, ProfileLayer, Profiler, profile, profile_to};
 pub use diff::{Diff, DiffRow, Match, diff, diff_with};
 pub use error::{Error, Result};
+pub use flame::{Folded, MAX_DEPTH, MAX_STACKS};
 pub use report::{Report, ReportOptions, Restriction, SortKey};
-pub use stats::{Calls, FORMAT_VERSION, Func, FuncStats, MAGIC, MAX_FILE_BYTES, Stats};
+pub use stats::{
+    Calls, FORMAT_VERSION, Func, FuncStats, MAGIC, MAX_FILE_BYTES, MAX_STACK_NODES, StackNode,
+    Stats,
+};

@@ -97,6 +97,11 @@ impl<I: Read> Reader<I> {
         self.offset
     }
 
+    /// The input, positioned after the object read.
+    pub(crate) fn into_inner(self) -> I {
+        self.input
+    }
+
     fn err<T>(&self, why: impl Into<String>) -> R<T> {
         Err(MarshalError {
             offset: self.offset,

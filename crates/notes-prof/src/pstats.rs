@@ -37,14 +37,17 @@ pub(crate) fn read(input: impl Read, what: &str, limit: u64) -> Result<Stats> {
             });
         }
     };
+    let consumed = reader.offset();
     let mut conv = Convert {
-        left: budget(reader.offset()),
+        left: budget(consumed),
     };
-    let stats = conv.stats(&value).map_err(|why| Error::Format {
+    let mut stats = conv.stats(&value).map_err(|why| Error::Format {
         what: what.to_owned(),
         why,
     })?;
     stats.check(what)?;
+    // Python ignores what follows the dict; notes-prof keeps measured stacks there.
+    stats.read_stacks_trailer(reader.into_inner(), what, limit.saturating_sub(consumed))?;
     Ok(stats)
 }
 
@@ -219,7 +222,9 @@ pub(crate) fn to_bytes(stats: &Stats) -> Vec<u8> {
         w.dict_end();
     }
     w.dict_end();
-    w.out
+    let mut out = w.out;
+    stats.write_stacks_trailer(&mut out);
+    out
 }
 
 #[cfg(test)]

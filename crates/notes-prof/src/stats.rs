@@ -1,6 +1,6 @@
 //! pstats' data model: one row per function, with its callers, and the stats file format.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
@@ -153,7 +153,28 @@ impl FuncStats {
 pub struct Stats {
     pub(crate) funcs: IndexMap<Func, FuncStats>,
     pub(crate) sources: Vec<String>,
+    /// The measured call-stack tree (Rust profiles); empty when only edges are known.
+    pub(crate) stacks: Vec<StackNode>,
+    /// Paths were left out of `stacks` (a thread reached `MAX_STACK_NODES`).
+    pub(crate) stacks_truncated: bool,
 }
+
+/// One node of a Rust profile's call-stack tree: a function reached through one exact path
+/// from a root, with the calls made through that path (own and cumulative time included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackNode {
+    /// The node of the caller (an index into [`Stats::stacks`], always smaller than this
+    /// node's own), or `None` at the top of a thread's stack.
+    pub parent: Option<usize>,
+    /// The function.
+    pub func: Func,
+    /// Calls through this path.
+    pub calls: Calls,
+}
+
+/// The most stack paths a thread records (a deep, wide recursion would otherwise grow without
+/// bound); calls beyond it are still counted in the rows, and the stacks are marked truncated.
+pub const MAX_STACK_NODES: usize = 1 << 20;
 
 /// The magic bytes that open a stats file.
 pub const MAGIC: &[u8; 8] = b"\x93NPROF\r\n";
@@ -184,6 +205,58 @@ impl Stats {
     /// The row of `func`, created empty if missing (the collector fills totals and edges separately).
     pub(crate) fn row_mut(&mut self, func: Func) -> &mut FuncStats {
         self.funcs.entry(func).or_default()
+    }
+
+    /// The measured call-stack tree, parents before children (empty for a profile read from a
+    /// cProfile file, which has only caller edges; see [`Stats::folded`]).
+    pub fn stacks(&self) -> &[StackNode] {
+        &self.stacks
+    }
+
+    /// Adds `calls` to the stack node `func` under `parent` (created when missing) and returns
+    /// its index. `parent` must be an index returned before.
+    pub(crate) fn stack_node(
+        &mut self,
+        index: &mut HashMap<(Option<usize>, Func), usize>,
+        parent: Option<usize>,
+        func: Func,
+        calls: &Calls,
+    ) -> usize {
+        match index.get(&(parent, func.clone())) {
+            Some(&i) => {
+                self.stacks[i].calls.add(calls);
+                i
+            }
+            None => {
+                self.stacks.push(StackNode {
+                    parent,
+                    func: func.clone(),
+                    calls: *calls,
+                });
+                index.insert((parent, func), self.stacks.len() - 1);
+                self.stacks.len() - 1
+            }
+        }
+    }
+
+    /// An index of the stack tree by (parent, function), for [`Stats::stack_node`].
+    pub(crate) fn stack_index(&self) -> HashMap<(Option<usize>, Func), usize> {
+        self.stacks
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ((n.parent, n.func.clone()), i))
+            .collect()
+    }
+
+    /// Merges `nodes` (parents before children) into the stack tree, mapping each function.
+    fn merge_stacks(&mut self, nodes: &[StackNode], map: impl Fn(&Func) -> Func) {
+        let mut index = self.stack_index();
+        let mut local: Vec<usize> = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let parent = node.parent.and_then(|p| local.get(p).copied());
+            let i = self.stack_node(&mut index, parent, map(&node.func), &node.calls);
+            local.push(i);
+        }
     }
 
     /// The rows, in the file's order (pstats' dict order; first call for a Rust profile):
@@ -236,6 +309,13 @@ impl Stats {
     /// Adds another profile to this one (pstats' `add`): the rows of a function present in
     /// both are summed, edge by edge.
     pub fn add(&mut self, other: &Stats) {
+        // Measured stacks stay only if both sides have them (or one side is empty).
+        if other.stacks.is_empty() && !other.is_empty() {
+            self.stacks.clear();
+        } else if !self.stacks.is_empty() || self.is_empty() {
+            self.merge_stacks(&other.stacks, Func::clone);
+        }
+        self.stacks_truncated |= other.stacks_truncated;
         self.sources.extend(other.sources.iter().cloned());
         for (func, row) in &other.funcs {
             self.funcs.entry(func.clone()).or_default().add(row);
@@ -247,6 +327,8 @@ impl Stats {
     /// of one row strip to the same name, the row keeps the last one's figures (pstats
     /// replaces rather than adds them): the totals of every row are unchanged either way.
     pub fn strip_dirs(&mut self) {
+        let stacks = std::mem::take(&mut self.stacks);
+        self.merge_stacks(&stacks, Func::strip_dir);
         let funcs = std::mem::take(&mut self.funcs);
         for (func, row) in funcs {
             let mut callers = IndexMap::with_capacity(row.callers.len());
@@ -542,6 +624,114 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         return written;
     }
     Err(std::io::Error::other("no free temporary file name"))
+}
+
+/// What follows the marshalled dict of a pstats file that notes-prof wrote from a Rust run:
+/// `\x93NPSTACK`, a u64 LE length and a JSON list of stack nodes. `marshal.load` reads one
+/// object and leaves the rest, so pstats, snakeviz and gprof2dot are not disturbed.
+const STACKS_MAGIC: &[u8; 8] = b"\x93NPSTACK";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StacksPayload {
+    truncated: bool,
+    nodes: Vec<RawNode>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    parent: Option<usize>,
+    func: Func,
+    calls: RawCalls,
+}
+
+impl Stats {
+    pub(crate) fn write_stacks_trailer(&self, out: &mut Vec<u8>) {
+        if self.stacks.is_empty() {
+            return;
+        }
+        let payload = StacksPayload {
+            truncated: self.stacks_truncated,
+            nodes: self
+                .stacks
+                .iter()
+                .map(|n| RawNode {
+                    parent: n.parent,
+                    func: n.func.clone(),
+                    calls: n.calls.into(),
+                })
+                .collect(),
+        };
+        let json = serde_json::to_vec(&payload).unwrap_or_default();
+        out.extend_from_slice(STACKS_MAGIC);
+        out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+        out.extend_from_slice(&json);
+    }
+
+    /// Reads the stacks trailer, if there is one, from what follows the dict (at most `limit` bytes).
+    pub(crate) fn read_stacks_trailer(
+        &mut self,
+        input: impl Read,
+        what: &str,
+        limit: u64,
+    ) -> Result<()> {
+        let bad = |why: String| Error::Format {
+            what: what.to_owned(),
+            why: format!("the stacks after the profile: {why}"),
+        };
+        let mut input = input.take(limit);
+        let mut head = Vec::with_capacity(16);
+        (&mut input)
+            .take(16)
+            .read_to_end(&mut head)
+            .map_err(|e| bad(format!("read error: {e}")))?;
+        if head.len() < 16 || &head[..8] != STACKS_MAGIC {
+            // Nothing, or bytes that are not ours: ignored, as Python ignores them.
+            return Ok(());
+        }
+        let declared = u64::from_le_bytes(head[8..16].try_into().unwrap_or_default());
+        if declared > limit.saturating_sub(16) {
+            return Err(Error::TooLarge {
+                what: what.to_owned(),
+                limit,
+            });
+        }
+        let mut json = Vec::with_capacity(declared.min(1 << 20) as usize);
+        input
+            .take(declared)
+            .read_to_end(&mut json)
+            .map_err(|e| bad(format!("read error: {e}")))?;
+        if json.len() as u64 != declared {
+            return Err(bad("truncated".into()));
+        }
+        let payload: StacksPayload =
+            serde_json::from_slice(&json).map_err(|e| bad(format!("damaged: {e}")))?;
+        let mut stacks = Vec::with_capacity(payload.nodes.len());
+        for (i, node) in payload.nodes.into_iter().enumerate() {
+            if node.parent.is_some_and(|p| p >= i) {
+                return Err(bad(format!(
+                    "node {i} has parent {:?}, not an earlier node",
+                    node.parent
+                )));
+            }
+            if !self.funcs.contains_key(&node.func) {
+                return Err(bad(format!("node {i} is {}, which has no row", node.func)));
+            }
+            let calls = node
+                .calls
+                .into_calls()
+                .map_err(|why| bad(format!("node {i}: {why}")))?;
+            stacks.push(StackNode {
+                parent: node.parent,
+                func: node.func,
+                calls,
+            });
+        }
+        self.stacks = stacks;
+        self.stacks_truncated = payload.truncated;
+        Ok(())
+    }
 }
 
 /// The stats file's payload.

@@ -26,6 +26,39 @@ pub(crate) enum ProfCommand {
     Show(ShowArgs),
     /// Compare two profiles function by function, largest change in cumulative time first.
     Diff(DiffArgs),
+    /// Draw a profile as an interactive SVG flame graph (or write its folded stacks).
+    Flame(FlameArgs),
+}
+
+/// Arguments of `notes prof flame`.
+#[derive(Debug, Args)]
+pub(crate) struct FlameArgs {
+    /// The stats file (several are merged).
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+
+    /// Where to write the SVG (or, with --folded, the folded stacks); `-` for stdout. Never
+    /// replaced without --force.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: PathBuf,
+
+    /// Write folded stacks (`frame;frame;frame NANOSECONDS`, read by inferno, speedscope and
+    /// flamegraph.pl) instead of an SVG.
+    #[arg(long)]
+    folded: bool,
+
+    /// Remove directories from file names first.
+    #[arg(long)]
+    strip_dirs: bool,
+
+    /// The picture's title (by default it says whether the stacks were measured or, for a
+    /// cProfile file, built from caller edges).
+    #[arg(long, value_name = "TEXT", conflicts_with = "folded")]
+    title: Option<String>,
+
+    /// Replace OUT if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Arguments of `notes prof show`.
@@ -120,6 +153,7 @@ pub(crate) fn run(args: &ProfArgs, out: &mut Out) -> anyhow::Result<()> {
     match &args.command {
         ProfCommand::Show(args) => show(args, out),
         ProfCommand::Diff(args) => diff(args, out),
+        ProfCommand::Flame(args) => flame(args, out),
     }
 }
 
@@ -302,6 +336,67 @@ fn save_new(name: &str, text: &str) -> anyhow::Result<String> {
             .with_context(|| format!("cannot write {free:?}"))
     })?;
     Ok(free)
+}
+
+/// `notes prof flame FILE... -o OUT [--folded]`.
+#[tracing::instrument(skip_all)]
+fn flame(args: &FlameArgs, out: &mut Out) -> anyhow::Result<()> {
+    let mut stats = Stats::new();
+    for file in &args.files {
+        stats.add(&load(file)?);
+    }
+    if args.strip_dirs {
+        stats.strip_dirs();
+    }
+    let folded = stats.folded();
+    let render = |w: &mut dyn Write| -> anyhow::Result<()> {
+        if args.folded {
+            write!(w, "{folded}")?;
+        } else {
+            folded.write_svg(args.title.as_deref(), w)?;
+        }
+        Ok(())
+    };
+    if args.output.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        render(&mut bytes)?;
+        out.write_all(&bytes)?;
+        return Ok(());
+    }
+    write_atomically(&args.output, args.force, ".notes-flame-", |w| {
+        render(w).with_context(|| format!("cannot write {}", args.output.display()))
+    })?;
+    let kind = if args.folded {
+        "folded stacks"
+    } else {
+        "flame graph"
+    };
+    let how = if folded.exact() {
+        "measured stacks"
+    } else {
+        "stacks built from caller edges"
+    };
+    if out.json {
+        return out.json(&serde_json::json!({
+            "output": args.output,
+            "folded": args.folded,
+            "exact": folded.exact(),
+            "truncated": folded.truncated(),
+            "stacks": folded.lines().count(),
+        }));
+    }
+    writeln!(
+        out,
+        "{kind} of {} stacks ({how}{}) written to {}",
+        folded.lines().count(),
+        if folded.truncated() {
+            ", truncated"
+        } else {
+            ""
+        },
+        args.output.display()
+    )?;
+    Ok(())
 }
 
 /// `notes prof diff BEFORE AFTER`.

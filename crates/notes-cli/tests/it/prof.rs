@@ -505,3 +505,115 @@ fn diff_pairs_a_python_run_with_its_rust_port() {
             .all(|r| r["matched"] == "unmatched")
     );
 }
+
+#[test]
+fn flame_graphs_of_a_cprofile_file_say_they_are_built_from_edges() {
+    let (_tmp, dir) = profiled();
+    let out = notes(
+        &dir,
+        &[
+            "prof",
+            "flame",
+            ".profile_output.bin",
+            "-o",
+            "flame.svg",
+            "--strip-dirs",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("(stacks built from caller edges) written to flame.svg"),
+        "{}",
+        text(&out.stdout)
+    );
+    let svg = std::fs::read_to_string(dir.join("flame.svg")).unwrap();
+    assert!(svg.starts_with("<?xml"), "{}", &svg[..100]);
+    assert!(svg.contains("built from caller edges, as snakeviz does"));
+    assert!(svg.contains("maths_test.py:7(g)"));
+    // Never replaced without --force.
+    let again = notes(
+        &dir,
+        &["prof", "flame", ".profile_output.bin", "-o", "flame.svg"],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("already exists; pass --force"));
+    let folded = notes(
+        &dir,
+        &[
+            "prof",
+            "flame",
+            ".profile_output.bin",
+            "-o",
+            "-",
+            "--folded",
+            "--strip-dirs",
+        ],
+    );
+    let folded = text(&folded.stdout);
+    let mut total = 0u64;
+    for line in folded.lines() {
+        let (stack, n) = line.rsplit_once(' ').unwrap();
+        total += n.parse::<u64>().unwrap();
+        assert!(!stack.is_empty());
+    }
+    // g's stack, through the generator that calls it.
+    assert!(
+        folded.contains("maths_test.py:4(f);statistics.py:"),
+        "{folded}"
+    );
+    // The stacks add up to the profile's root time, within the edges' rounding.
+    let py = python(
+        &dir,
+        &[
+            "-c",
+            "import pstats; s = pstats.Stats('.profile_output.bin').stats; \
+             print(s[('~', 0, \"<built-in method builtins.exec>\")][3])",
+        ],
+    );
+    let exec: f64 = text(&py.stdout).trim().parse().unwrap();
+    assert!(
+        total as f64 <= exec * 1e9 * 1.01 + 1e6,
+        "{total} ns vs exec {exec} s"
+    );
+    assert!(
+        total as f64 >= exec * 1e9 * 0.5,
+        "{total} ns vs exec {exec} s"
+    );
+}
+
+#[test]
+fn flame_graphs_of_a_rust_run_use_measured_stacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = notes(
+        dir.path(),
+        &["--profile", "rust.prof", "flatten", "[[1], [2, [3]]]"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The stacks after the dict do not disturb pstats.
+    python(
+        dir.path(),
+        &[
+            "-c",
+            "import pstats; pstats.Stats('rust.prof').print_stats()",
+        ],
+    );
+    let out = notes(
+        dir.path(),
+        &["prof", "flame", "rust.prof", "-o", "flame.svg"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("(measured stacks) written to flame.svg"));
+    let svg = std::fs::read_to_string(dir.path().join("flame.svg")).unwrap();
+    assert!(svg.contains("Flame graph: measured call stacks"));
+    let folded = notes(
+        dir.path(),
+        &["prof", "flame", "rust.prof", "-o", "-", "--folded"],
+    );
+    let folded = text(&folded.stdout);
+    assert!(
+        folded
+            .lines()
+            .any(|l| l.contains("(notes);") && l.contains("(parse_json) ")),
+        "{folded}"
+    );
+}
