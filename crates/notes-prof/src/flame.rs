@@ -18,8 +18,12 @@ use crate::stats::{Func, Stats, escaped};
 /// At most this many stacks are built from edges (a graph of many paths would otherwise
 /// grow exponentially).
 pub const MAX_STACKS: usize = 200_000;
-/// Stacks built from edges are at most this deep.
+/// Stacks are at most this deep: deeper frames (a deep recursion) are counted in their
+/// ancestor at this depth.
 pub const MAX_DEPTH: usize = 128;
+/// The folded stacks hold at most this many bytes of names (a few long names repeated on
+/// many stacks would otherwise make the output far larger than the profile).
+pub const MAX_FOLDED_BYTES: usize = 64 << 20;
 
 /// Folded stacks of a profile: one line per stack, its frames from the root, and its own time
 /// in nanoseconds. `Display` prints them in the folded format.
@@ -47,7 +51,8 @@ impl Folded {
         self.exact
     }
 
-    /// Whether stacks were left out because of [`MAX_STACKS`] or [`MAX_DEPTH`].
+    /// Whether stacks were cut by [`MAX_STACKS`], [`MAX_DEPTH`] or [`MAX_FOLDED_BYTES`]
+    /// (or the collector's [`crate::MAX_STACK_NODES`]).
     pub fn truncated(&self) -> bool {
         self.truncated
     }
@@ -68,7 +73,7 @@ impl Folded {
         };
         if self.truncated {
             title.push_str(&format!(
-                " (truncated at {MAX_STACKS} stacks or {MAX_DEPTH} frames)"
+                " (truncated at {MAX_STACKS} stacks, {MAX_DEPTH} frames or {MAX_FOLDED_BYTES} bytes)"
             ));
         }
         title
@@ -120,24 +125,49 @@ impl Stats {
         if self.stacks.is_empty() {
             return None;
         }
-        let mut paths: Vec<String> = Vec::with_capacity(self.stacks.len());
-        let mut lines = BTreeMap::new();
+        let mut truncated = self.stacks_truncated;
+        // For each node: the line it counts in (its own, or a shallower ancestor's when it is
+        // too deep or the byte budget is spent), and its depth.
+        let mut line_of: Vec<Option<usize>> = Vec::with_capacity(self.stacks.len());
+        let mut depth: Vec<usize> = Vec::with_capacity(self.stacks.len());
+        let mut paths: Vec<String> = Vec::new();
+        let mut times: Vec<u64> = Vec::new();
+        let mut bytes = 0usize;
         for node in &self.stacks {
-            let path = match node.parent {
-                Some(p) => format!("{};{}", paths[p], frame(&node.func)),
-                None => frame(&node.func),
+            let parent = node.parent.filter(|&p| p < line_of.len());
+            let d = parent.map_or(1, |p| depth[p] + 1);
+            let parent_line = parent.and_then(|p| line_of[p]);
+            let name = frame(&node.func);
+            let own_line = if d > MAX_DEPTH || bytes >= MAX_FOLDED_BYTES {
+                truncated = true;
+                parent_line
+            } else {
+                let path = match parent_line {
+                    Some(l) => format!("{};{name}", paths[l]),
+                    None => name,
+                };
+                bytes = bytes.saturating_add(path.len());
+                paths.push(path);
+                times.push(0);
+                Some(paths.len() - 1)
             };
-            let n = ns(node.calls.tottime);
+            if let Some(l) = own_line {
+                times[l] = times[l].saturating_add(ns(node.calls.tottime));
+            }
+            line_of.push(own_line);
+            depth.push(d);
+        }
+        let mut lines: BTreeMap<String, u64> = BTreeMap::new();
+        for (path, n) in paths.into_iter().zip(times) {
             if n > 0 {
-                let e: &mut u64 = lines.entry(path.clone()).or_default();
+                let e = lines.entry(path).or_default();
                 *e = e.saturating_add(n);
             }
-            paths.push(path);
         }
         Some(Folded {
             lines: lines.into_iter().collect(),
             exact: true,
-            truncated: self.stacks_truncated,
+            truncated,
         })
     }
 
@@ -169,6 +199,7 @@ impl Stats {
             callees: &callees,
             lines: BTreeMap::new(),
             stacks: 0,
+            bytes: 0,
             truncated: false,
             names: Vec::new(),
             on_stack: Vec::new(),
@@ -188,6 +219,7 @@ struct Builder<'a> {
     callees: &'a BTreeMap<&'a Func, BTreeMap<&'a Func, crate::Calls>>,
     lines: BTreeMap<String, u64>,
     stacks: usize,
+    bytes: usize,
     truncated: bool,
     names: Vec<String>,
     on_stack: Vec<&'a Func>,
@@ -196,7 +228,10 @@ struct Builder<'a> {
 impl<'a> Builder<'a> {
     /// Emits the stack ending in `func`, which ran for `time` seconds here, and its callees.
     fn visit(&mut self, func: &'a Func, time: f64) {
-        if self.stacks >= MAX_STACKS || self.on_stack.len() >= MAX_DEPTH {
+        if self.stacks >= MAX_STACKS
+            || self.on_stack.len() >= MAX_DEPTH
+            || self.bytes >= MAX_FOLDED_BYTES
+        {
             self.truncated = true;
             return;
         }
@@ -221,6 +256,7 @@ impl<'a> Builder<'a> {
         let inner: f64 = children.iter().map(|(_, t)| t).sum();
         let own = (time - inner).max(0.0);
         let stack = self.names.join(";");
+        self.bytes = self.bytes.saturating_add(stack.len());
         let own_ns = Duration::try_from_secs_f64(own).map_or(0, ns);
         let entry = self.lines.entry(stack).or_default();
         *entry = entry.saturating_add(own_ns);
@@ -279,8 +315,8 @@ mod tests {
 
     #[test]
     fn recursion_and_dense_graphs_stay_bounded() {
-        // A complete graph of 40 functions has 40! paths.
-        let funcs: Vec<Func> = (0..40).map(|i| Func::new("x.py", i, "f")).collect();
+        // A complete graph of 12 functions has 12! paths.
+        let funcs: Vec<Func> = (0..12).map(|i| Func::new("x.py", i, "f")).collect();
         let mut s = Stats::new();
         s.record(Func::new("x.py", 99, "main"), None, ms(1, 0, 1000));
         for f in &funcs {
@@ -296,5 +332,27 @@ mod tests {
         let folded = s.folded();
         assert!(folded.truncated());
         assert!(folded.lines().count() <= MAX_STACKS);
+    }
+
+    #[test]
+    fn deep_measured_stacks_fold_into_their_ancestor() {
+        let mut s = Stats::new();
+        let f = Func::new("r.rs", 1, "f");
+        s.record(f.clone(), None, ms(1000, 1000, 1000));
+        for i in 0..1000usize {
+            s.stacks.push(crate::StackNode {
+                parent: i.checked_sub(1),
+                func: f.clone(),
+                calls: ms(1, 1, 1000 - i as u64),
+            });
+        }
+        let folded = s.folded();
+        assert!(folded.exact() && folded.truncated());
+        assert_eq!(folded.lines().count(), MAX_DEPTH);
+        let total: u64 = folded.lines().map(|(_, n)| n).sum();
+        assert_eq!(total, 1000 * 1_000_000);
+        let (deepest, n) = folded.lines().max_by_key(|(l, _)| l.len()).unwrap();
+        assert_eq!(deepest.matches(';').count(), MAX_DEPTH - 1);
+        assert_eq!(n, (1000 - MAX_DEPTH as u64 + 1) * 1_000_000);
     }
 }

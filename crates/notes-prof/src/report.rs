@@ -118,6 +118,10 @@ impl FromStr for SortKey {
     }
 }
 
+/// The widest name column `print_callers` and `print_callees` pad to. pstats pads every line to
+/// the longest name; a hostile file with one huge name would make every line that long.
+pub const MAX_NAME_WIDTH: usize = 4096;
+
 /// One argument of pstats' `print_stats`: restrictions apply in order, each to the list the
 /// previous one left.
 #[derive(Debug, Clone)]
@@ -291,7 +295,7 @@ impl Stats {
         };
         Report {
             stats: self,
-            width: names.unwrap_or(0) + 2,
+            width: names.unwrap_or(0).min(MAX_NAME_WIDTH) + 2,
             rows,
             msg,
         }
@@ -503,5 +507,29 @@ mod tests {
         assert!(Restriction::fraction(1.0).is_err());
         let err = Restriction::pattern("(").unwrap_err().to_string();
         assert!(err.starts_with("invalid restriction \"(\""), "{err}");
+    }
+
+    #[test]
+    fn one_huge_name_does_not_widen_every_line() {
+        let mut stats = Stats::new();
+        let huge = Func::new("h.py", 1, "x".repeat(100_000));
+        stats.record(huge.clone(), None, Calls::default());
+        let main = Func::new("m.py", 1, "main");
+        stats.record(main.clone(), None, Calls::default());
+        for i in 0..50 {
+            stats.record(
+                Func::new("s.py", i, "f"),
+                Some(main.clone()),
+                Calls::default(),
+            );
+        }
+        let report = stats.report(&ReportOptions::default());
+        let text = report.callers().to_string();
+        // Only the huge name's own line is long; the others pad to MAX_NAME_WIDTH at most.
+        let long = text
+            .lines()
+            .filter(|l| l.len() > MAX_NAME_WIDTH + 100)
+            .count();
+        assert_eq!(long, 1, "{}", text.len());
     }
 }
