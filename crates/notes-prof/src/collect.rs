@@ -94,6 +94,8 @@ struct Frame {
     edge: u32,
     /// The stack path (node of the thread's call tree), or `NO_EDGE` beyond the node limit.
     node: u32,
+    /// The last function this frame called, with its edge and node.
+    last_child: Option<(u32, u32, u32)>,
     start: u64,
     /// Time spent in callees, to subtract from this frame's own time.
     children: u64,
@@ -163,6 +165,8 @@ struct ThreadState {
     /// (parent node, function) -> node of the call tree.
     by_node: FastMap<u64, u32>,
     stack: Vec<Frame>,
+    /// Stack paths are not recorded (`Profiler::without_stacks`).
+    no_stacks: bool,
     /// Callsites this thread already published to the profiler's callsite map.
     published: FastMap<usize, ()>,
     last_published: usize,
@@ -233,25 +237,39 @@ impl ThreadState {
         now: impl FnOnce() -> u64,
     ) {
         self.func_levels[func as usize] += 1;
-        let (edge, parent_node) = match self.stack.last() {
+        let (edge, node) = match self.stack.last() {
             Some(parent) => {
-                let parent_node = parent.node;
-                let e = self.edge_index(parent.func, func, counters);
-                self.edge_levels[e as usize] += 1;
-                (e, parent_node)
+                // A loop calling one function from one caller hits the caller's cache:
+                // no hashing for the edge or the stack path.
+                let (edge, node) = match parent.last_child {
+                    Some((f, edge, node)) if f == func => (edge, node),
+                    _ => {
+                        let (parent_func, parent_node) = (parent.func, parent.node);
+                        let edge = self.edge_index(parent_func, func, counters);
+                        let node = if parent_node == NO_EDGE {
+                            // Below a path that was not recorded, nothing is.
+                            NO_EDGE
+                        } else {
+                            self.node_index(parent_node, func, counters)
+                        };
+                        if let Some(parent) = self.stack.last_mut() {
+                            parent.last_child = Some((func, edge, node));
+                        }
+                        (edge, node)
+                    }
+                };
+                self.edge_levels[edge as usize] += 1;
+                (edge, node)
             }
-            None => (NO_EDGE, NO_EDGE),
-        };
-        let node = match self.stack.last() {
-            // Below a path that was not recorded, nothing is.
-            Some(_) if parent_node == NO_EDGE => NO_EDGE,
-            _ => self.node_index(parent_node, func, counters),
+            None if self.no_stacks => (NO_EDGE, NO_EDGE),
+            None => (NO_EDGE, self.node_index(NO_EDGE, func, counters)),
         };
         self.stack.push(Frame {
             key,
             func,
             edge,
             node,
+            last_child: None,
             // The clock is read last on entry and first on exit, so the profiler's own work
             // is charged to the caller rather than to the function being measured.
             start: now(),
@@ -319,6 +337,8 @@ struct Shared {
     id: u64,
     clock: quanta::Clock,
     running: AtomicBool,
+    /// Whether threads record stack paths.
+    stacks: bool,
     threads: Mutex<Vec<Arc<Mutex<Counters>>>>,
     /// Callsites of the spans created so far, for threads that enter a span another thread created.
     callsites: RwLock<FastMap<usize, &'static Metadata<'static>>>,
@@ -353,7 +373,10 @@ impl Shared {
                 locals.push(Local {
                     profiler: self.id,
                     counters,
-                    state: RefCell::new(ThreadState::default()),
+                    state: RefCell::new(ThreadState {
+                        no_stacks: !self.stacks,
+                        ..ThreadState::default()
+                    }),
                 });
                 let local = &locals[locals.len() - 1];
                 f(local, &mut local.state.borrow_mut())
@@ -433,13 +456,25 @@ impl Default for Profiler {
 }
 
 impl Profiler {
-    /// A profiler that is running: every span entered from now on is counted.
+    /// A profiler that is running: every span entered from now on is counted, with its exact
+    /// stack path ([`Stats::stacks`], for flame graphs).
     pub fn new() -> Self {
+        Self::with_stacks(true)
+    }
+
+    /// A profiler that records rows and caller edges only, as cProfile does: no stack paths
+    /// (flame graphs are then built from the edges).
+    pub fn without_stacks() -> Self {
+        Self::with_stacks(false)
+    }
+
+    fn with_stacks(stacks: bool) -> Self {
         Self {
             shared: Arc::new(Shared {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 clock: quanta::Clock::new(),
                 running: AtomicBool::new(true),
+                stacks,
                 threads: Mutex::new(Vec::new()),
                 callsites: RwLock::new(FastMap::default()),
             }),

@@ -249,3 +249,13 @@ fn exact_stacks_count_every_path_and_survive_a_save() {
     assert_eq!(stripped.stacks().len(), stacks.len());
     assert_eq!(stripped.folded().lines().count(), folded.lines().count());
 }
+
+#[test]
+fn without_stacks_counts_the_same_rows_and_no_paths() {
+    let profiler = Profiler::without_stacks();
+    tracing::subscriber::with_default(profiler.clone(), root);
+    let stats = profiler.stats();
+    check_tree(&stats);
+    assert!(stats.stacks().is_empty());
+    assert!(!stats.folded().exact());
+}
