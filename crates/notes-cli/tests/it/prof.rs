@@ -617,3 +617,48 @@ fn flame_graphs_of_a_rust_run_use_measured_stacks() {
         "{folded}"
     );
 }
+
+#[test]
+fn unicode_names_ties_and_colliding_callers_print_as_pstats_does() {
+    let dir = tempfile::tempdir().unwrap();
+    python(
+        dir.path(),
+        &[
+            "-c",
+            "import marshal\n\
+             a = ('/tmp/é/ünï.py', 3, 'fü'); b = ('/tmp/b.py', 1, 'main')\n\
+             c = ('~', 0, '<built-in method builtins.len>')\n\
+             x1 = ('/a/x.py', 1, 'f'); x2 = ('/b/x.py', 1, 'f')\n\
+             d = {b: (1, 1, 0.25, 1.0, {}),\n\
+             \x20    a: (2, 3, 0.5, 0.75, {b: (3, 2, 0.5, 0.75)}),\n\
+             \x20    c: (5, 5, 0.0625, 0.0625, {a: (2, 2, 0.0625, 0.0625), x1: (1, 1, 0.0, 0.0), x2: (2, 2, 0.0, 0.0)}),\n\
+             \x20    x1: (1, 1, 0.1875, 0.1875, {b: (1, 1, 0.1875, 0.1875)}),\n\
+             \x20    x2: (2, 2, 0.3125, 0.3125, {b: (2, 2, 0.3125, 0.3125)})}\n\
+             marshal.dump(d, open('odd.prof', 'wb'))\n",
+        ],
+    );
+    for (code, args) in [
+        (
+            "p.sort_stats('time'); p.print_stats()",
+            &["--sort", "time"][..],
+        ),
+        (
+            "p.sort_stats('time'); p.print_callers()",
+            &["--sort", "time", "--callers"],
+        ),
+        (
+            "p.sort_stats('name'); p.print_callees()",
+            &["--sort", "name", "--callees"],
+        ),
+        (
+            "p.strip_dirs(); p.sort_stats('calls'); p.print_callers()",
+            &["--strip-dirs", "--sort", "calls", "--callers"],
+        ),
+        (
+            "p.strip_dirs(); p.sort_stats('stdname'); p.print_callees()",
+            &["--strip-dirs", "--sort", "stdname", "--callees"],
+        ),
+    ] {
+        same_as_pstats(dir.path(), "odd.prof", code, args);
+    }
+}
