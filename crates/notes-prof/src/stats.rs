@@ -513,7 +513,7 @@ impl Stats {
         Ok(stats)
     }
 
-    /// Every caller has a row and no count of primitive calls exceeds its count of calls.
+    /// Every caller has a row.
     pub(crate) fn check(&self, what: &str) -> Result<()> {
         for (func, row) in &self.funcs {
             if let Some(caller) = row.callers.keys().find(|c| !self.funcs.contains_key(*c)) {
@@ -572,7 +572,12 @@ impl Stats {
         }
         let mut stats = Self::read_from(std::io::BufReader::new(file), &what, limit)?;
         let modified = meta.modified().map_err(io)?;
-        stats.sources = vec![format!("{}    {}", ctime(modified), path.display())];
+        // A file name with a newline cannot forge report lines either.
+        stats.sources = vec![format!(
+            "{}    {}",
+            ctime(modified),
+            escaped(&path.display().to_string())
+        )];
         Ok(stats)
     }
 }
