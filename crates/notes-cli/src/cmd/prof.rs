@@ -73,6 +73,11 @@ pub(crate) struct ShowArgs {
     #[arg(long, value_name = "KEY", default_value = "cumulative", value_parser = parse_sort_key)]
     sort: Vec<SortKey>,
 
+    /// Keep the file's order instead of sorting (pstats' print_stats without sort_stats,
+    /// "Random listing order was used").
+    #[arg(long, conflicts_with = "sort")]
+    unsorted: bool,
+
     /// Reverse the sorted order.
     #[arg(long)]
     reverse: bool,
@@ -207,7 +212,11 @@ fn show(args: &ShowArgs, out: &mut Out) -> anyhow::Result<()> {
     }
     let restrictions = restrictions_in_given_order(args);
     let options = ReportOptions {
-        sort: args.sort.clone(),
+        sort: if args.unsorted {
+            Vec::new()
+        } else {
+            args.sort.clone()
+        },
         reverse: args.reverse,
         restrictions,
     };

@@ -150,6 +150,12 @@ fn every_sort_key_restriction_order_and_call_list_match_pstats() {
             &["--sort", key],
         );
     }
+    same_as_pstats(
+        &dir,
+        file,
+        "p.print_stats(12)",
+        &["--unsorted", "--limit", "12"],
+    );
     // Restrictions apply in the order given.
     same_as_pstats(
         &dir,
@@ -237,6 +243,30 @@ fn every_marshal_version_and_pstats_dump_stats_files_are_read() {
         "p.sort_stats('name'); p.print_stats()",
         &["--sort", "name"],
     );
+    // Several files are added as pstats.Stats(a, b) adds them, header lines included.
+    let py = python(
+        &dir,
+        &[
+            "-c",
+            "import pstats; p = pstats.Stats('v4.prof', 'dumped.prof'); \
+             p.sort_stats('calls'); p.print_callers(30)",
+        ],
+    );
+    let ours = notes(
+        &dir,
+        &[
+            "prof",
+            "show",
+            "v4.prof",
+            "dumped.prof",
+            "--sort",
+            "calls",
+            "--callers",
+            "--limit",
+            "30",
+        ],
+    );
+    assert_eq!(text(&ours.stdout), text(&py.stdout));
 }
 
 #[test]
