@@ -54,6 +54,28 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_marshal_after_a_dict_never_panics(
+        tokens in prop::collection::vec(
+            prop::sample::select(vec![
+                &b"{"[..], b"0", b"N", b")\x03", b")\x05", b"\xa9\x03", b"(\x02\x00\x00\x00",
+                b"z\x01a", b"\xfa\x01a", b"u\x01\x00\x00\x00a", b"i\x01\x00\x00\x00",
+                b"i\xff\xff\xff\xff", b"g\x00\x00\x00\x00\x00\x00\xf0\x3f", b"r\x00\x00\x00\x00",
+                b"r\x01\x00\x00\x00", b"l\x01\x00\x00\x00\x05\x00", b"f\x031.5", b"[\x01\x00\x00\x00",
+                b"\x00", b"\xff",
+            ]),
+            0..64,
+        ),
+    ) {
+        let mut bytes = vec![b'{'];
+        for t in tokens {
+            bytes.extend_from_slice(t);
+        }
+        if let Ok(stats) = Stats::from_bytes(&bytes, "p") {
+            prop_assert_eq!(Stats::from_bytes(&stats.to_bytes(), "p").unwrap(), stats);
+        }
+    }
+
+    #[test]
     fn saved_profiles_load_back_equal(stats in arb_stats()) {
         prop_assert_eq!(Stats::from_bytes(&stats.to_notes_prof_bytes(), "p").unwrap(), stats.clone());
         let bytes = stats.to_bytes();
