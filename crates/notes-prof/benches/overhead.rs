@@ -65,6 +65,10 @@ const CONTENDERS: &[Contender] = &[
         make: || Dispatch::new(notes_prof::Profiler::new()),
     },
     Contender {
+        name: "notes-prof Profiler without stacks",
+        make: || Dispatch::new(notes_prof::Profiler::without_stacks()),
+    },
+    Contender {
         name: "notes-prof ProfileLayer on registry",
         make: || {
             Dispatch::new(tracing_subscriber::registry().with(notes_prof::Profiler::new().layer()))

@@ -92,6 +92,10 @@ struct Frame {
     key: u64,
     func: u32,
     edge: u32,
+    /// The stack path (node of the thread's call tree), or `NO_EDGE` beyond the node limit.
+    node: u32,
+    /// The last function this frame called, with its edge and node.
+    last_child: Option<(u32, u32, u32)>,
     start: u64,
     /// Time spent in callees, to subtract from this frame's own time.
     children: u64,
@@ -104,6 +108,10 @@ struct Counters {
     funcs: Vec<(&'static Metadata<'static>, Counter)>,
     /// (caller, callee, counter).
     edges: Vec<(u32, u32, Counter)>,
+    /// The call tree: (parent node or `NO_EDGE`, function, counter), parents first.
+    nodes: Vec<(u32, u32, Counter)>,
+    /// Paths were not recorded because the tree reached `MAX_STACK_NODES`.
+    nodes_truncated: bool,
 }
 
 impl Counters {
@@ -134,6 +142,13 @@ impl Counters {
                     .add(&counter.calls(&nanos));
             }
         }
+        let mut index = stats.stack_index();
+        let mut global: Vec<usize> = Vec::with_capacity(self.nodes.len());
+        for (parent, f, counter) in &self.nodes {
+            let parent = (*parent != NO_EDGE).then(|| global[*parent as usize]);
+            global.push(stats.stack_node(&mut index, parent, func(*f), &counter.calls(&nanos)));
+        }
+        stats.stacks_truncated |= self.nodes_truncated;
     }
 }
 
@@ -147,7 +162,11 @@ struct ThreadState {
     func_levels: Vec<u32>,
     by_edge: FastMap<u64, u32>,
     edge_levels: Vec<u32>,
+    /// (parent node, function) -> node of the call tree.
+    by_node: FastMap<u64, u32>,
     stack: Vec<Frame>,
+    /// Stack paths are not recorded (`Profiler::without_stacks`).
+    no_stacks: bool,
     /// Callsites this thread already published to the profiler's callsite map.
     published: FastMap<usize, ()>,
     last_published: usize,
@@ -194,6 +213,22 @@ impl ThreadState {
         i
     }
 
+    fn node_index(&mut self, parent: u32, func: u32, counters: &Mutex<Counters>) -> u32 {
+        let key = u64::from(parent) << 32 | u64::from(func);
+        if let Some(&i) = self.by_node.get(&key) {
+            return i;
+        }
+        let mut counters = lock(counters);
+        if counters.nodes.len() >= crate::stats::MAX_STACK_NODES {
+            counters.nodes_truncated = true;
+            return NO_EDGE;
+        }
+        let i = counters.nodes.len() as u32;
+        counters.nodes.push((parent, func, Counter::default()));
+        self.by_node.insert(key, i);
+        i
+    }
+
     fn enter(
         &mut self,
         key: u64,
@@ -202,18 +237,39 @@ impl ThreadState {
         now: impl FnOnce() -> u64,
     ) {
         self.func_levels[func as usize] += 1;
-        let edge = match self.stack.last() {
+        let (edge, node) = match self.stack.last() {
             Some(parent) => {
-                let e = self.edge_index(parent.func, func, counters);
-                self.edge_levels[e as usize] += 1;
-                e
+                // A loop calling one function from one caller hits the caller's cache:
+                // no hashing for the edge or the stack path.
+                let (edge, node) = match parent.last_child {
+                    Some((f, edge, node)) if f == func => (edge, node),
+                    _ => {
+                        let (parent_func, parent_node) = (parent.func, parent.node);
+                        let edge = self.edge_index(parent_func, func, counters);
+                        let node = if parent_node == NO_EDGE {
+                            // Below a path that was not recorded, nothing is.
+                            NO_EDGE
+                        } else {
+                            self.node_index(parent_node, func, counters)
+                        };
+                        if let Some(parent) = self.stack.last_mut() {
+                            parent.last_child = Some((func, edge, node));
+                        }
+                        (edge, node)
+                    }
+                };
+                self.edge_levels[edge as usize] += 1;
+                (edge, node)
             }
-            None => NO_EDGE,
+            None if self.no_stacks => (NO_EDGE, NO_EDGE),
+            None => (NO_EDGE, self.node_index(NO_EDGE, func, counters)),
         };
         self.stack.push(Frame {
             key,
             func,
             edge,
+            node,
+            last_child: None,
             // The clock is read last on entry and first on exit, so the profiler's own work
             // is charged to the caller rather than to the function being measured.
             start: now(),
@@ -246,6 +302,12 @@ impl ThreadState {
                     .2
                     .finish(total, inline, *level == 0);
             }
+            if frame.node != NO_EDGE {
+                // A path is on the stack at most once: every call through it is outermost.
+                counters.nodes[frame.node as usize]
+                    .2
+                    .finish(total, inline, true);
+            }
         }
     }
 }
@@ -275,6 +337,8 @@ struct Shared {
     id: u64,
     clock: quanta::Clock,
     running: AtomicBool,
+    /// Whether threads record stack paths.
+    stacks: bool,
     threads: Mutex<Vec<Arc<Mutex<Counters>>>>,
     /// Callsites of the spans created so far, for threads that enter a span another thread created.
     callsites: RwLock<FastMap<usize, &'static Metadata<'static>>>,
@@ -309,7 +373,10 @@ impl Shared {
                 locals.push(Local {
                     profiler: self.id,
                     counters,
-                    state: RefCell::new(ThreadState::default()),
+                    state: RefCell::new(ThreadState {
+                        no_stacks: !self.stacks,
+                        ..ThreadState::default()
+                    }),
                 });
                 let local = &locals[locals.len() - 1];
                 f(local, &mut local.state.borrow_mut())
@@ -389,13 +456,25 @@ impl Default for Profiler {
 }
 
 impl Profiler {
-    /// A profiler that is running: every span entered from now on is counted.
+    /// A profiler that is running: every span entered from now on is counted, with its exact
+    /// stack path ([`Stats::stacks`], for flame graphs).
     pub fn new() -> Self {
+        Self::with_stacks(true)
+    }
+
+    /// A profiler that records rows and caller edges only, as cProfile does: no stack paths
+    /// (flame graphs are then built from the edges).
+    pub fn without_stacks() -> Self {
+        Self::with_stacks(false)
+    }
+
+    fn with_stacks(stacks: bool) -> Self {
         Self {
             shared: Arc::new(Shared {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 clock: quanta::Clock::new(),
                 running: AtomicBool::new(true),
+                stacks,
                 threads: Mutex::new(Vec::new()),
                 callsites: RwLock::new(FastMap::default()),
             }),

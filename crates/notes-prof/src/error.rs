@@ -18,13 +18,29 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// The bytes are not a `notes-prof` stats file: wrong magic, unknown version,
-    /// truncated or damaged payload.
-    #[error("{what} is not a valid notes-prof stats file: {why}")]
+    /// The bytes are not a stats file (pstats/cProfile or notes-prof): wrong first bytes,
+    /// unknown version, truncated or damaged data, inconsistent rows.
+    #[error("{what} is not a valid stats file: {why}")]
     Format {
         /// The file (or `the input` for bytes in memory).
         what: String,
         /// What is wrong with it.
+        why: String,
+    },
+
+    /// The input is larger than the size limit (it is not read past the limit).
+    #[error("{what} is larger than the limit of {limit} bytes for a stats file")]
+    TooLarge {
+        /// The file (or `the input`).
+        what: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+
+    /// A flame graph could not be drawn or written.
+    #[error("cannot draw the flame graph: {why}")]
+    Flame {
+        /// What went wrong.
         why: String,
     },
 

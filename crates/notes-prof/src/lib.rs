@@ -4,11 +4,18 @@
 mod collect;
 mod diff;
 mod error;
+mod flame;
+mod marshal;
+mod pstats;
 mod report;
 mod stats;
 
 pub use collect::{ProfileGuard, ProfileLayer, Profiler, profile, profile_to};
-pub use diff::{Diff, DiffRow, diff};
+pub use diff::{Diff, DiffRow, Match, diff, diff_with};
 pub use error::{Error, Result};
-pub use report::{Report, ReportOptions, Restriction, SortKey};
-pub use stats::{Calls, FORMAT_VERSION, Func, FuncStats, MAGIC, Stats};
+pub use flame::{Folded, MAX_DEPTH, MAX_FOLDED_BYTES, MAX_STACKS};
+pub use report::{MAX_NAME_WIDTH, Report, ReportOptions, Restriction, SortKey};
+pub use stats::{
+    Calls, FORMAT_VERSION, Func, FuncStats, MAGIC, MAX_FILE_BYTES, MAX_STACK_NODES, StackNode,
+    Stats,
+};

@@ -93,7 +93,7 @@ impl SortKey {
             Self::Line => a.line.cmp(&b.line),
             Self::Name => a.name.cmp(&b.name),
             Self::Nfl => (&a.name, &a.file, a.line).cmp(&(&b.name, &b.file, b.line)),
-            Self::StdName => a.to_string().cmp(&b.to_string()),
+            Self::StdName => a.std_string().cmp(&b.std_string()),
         }
     }
 }
@@ -117,6 +117,10 @@ impl FromStr for SortKey {
         }
     }
 }
+
+/// The widest name column `print_callers` and `print_callees` pad to. pstats pads every line to
+/// the longest name; a hostile file with one huge name would make every line that long.
+pub const MAX_NAME_WIDTH: usize = 4096;
 
 /// One argument of pstats' `print_stats`: restrictions apply in order, each to the list the
 /// previous one left.
@@ -178,7 +182,7 @@ impl Restriction {
                 let keep = (list.len() as f64 * f + 0.5) as usize;
                 list.truncate(keep);
             }
-            Self::Pattern(re) => list.retain(|(func, _)| re.is_match(&func.to_string())),
+            Self::Pattern(re) => list.retain(|(func, _)| re.is_match(&func.std_string())),
         }
         list
     }
@@ -282,14 +286,16 @@ impl Stats {
                 );
             }
         }
+        // Widths count characters, as Python's `len` and `ljust` do.
+        let chars = |f: &Func| f.to_string().chars().count();
         let names = if rows.len() < self.funcs.len() {
-            rows.iter().map(|(f, _)| f.to_string().len()).max()
+            rows.iter().map(|(f, _)| chars(f)).max()
         } else {
-            self.funcs.keys().map(|f| f.to_string().len()).max()
+            self.funcs.keys().map(chars).max()
         };
         Report {
             stats: self,
-            width: names.unwrap_or(0) + 2,
+            width: names.unwrap_or(0).min(MAX_NAME_WIDTH) + 2,
             rows,
             msg,
         }
@@ -350,6 +356,15 @@ impl fmt::Display for Report<'_> {
         }
         if !stats.sources.is_empty() {
             writeln!(f)?;
+        }
+        // pstats' `top_level`: functions called by the old `jprofile` profiler's root.
+        let root = Func::new("jprofile", 0, "profiler");
+        for (func, row) in &stats.funcs {
+            if row.callers.contains_key(&root) {
+                write!(f, "         ")?;
+                crate::stats::write_escaped(f, &func.name)?;
+                writeln!(f)?;
+            }
         }
         write!(f, "         {} function calls ", stats.total_calls())?;
         if stats.total_calls() != stats.prim_calls() {
@@ -418,7 +433,10 @@ impl fmt::Display for CallList<'_, '_> {
         for (func, row) in &report.rows {
             write!(f, "{:width$}{arrow} ", func.to_string())?;
             let list: Vec<(&Func, &Calls)> = if self.callers {
-                row.callers.iter().collect()
+                // pstats prints `sorted(call_dict.keys())`: by file, line, name.
+                let mut list: Vec<_> = row.callers.iter().collect();
+                list.sort_by(|a, b| a.0.cmp(b.0));
+                list
             } else {
                 callees
                     .get(func)
@@ -489,5 +507,29 @@ mod tests {
         assert!(Restriction::fraction(1.0).is_err());
         let err = Restriction::pattern("(").unwrap_err().to_string();
         assert!(err.starts_with("invalid restriction \"(\""), "{err}");
+    }
+
+    #[test]
+    fn one_huge_name_does_not_widen_every_line() {
+        let mut stats = Stats::new();
+        let huge = Func::new("h.py", 1, "x".repeat(100_000));
+        stats.record(huge.clone(), None, Calls::default());
+        let main = Func::new("m.py", 1, "main");
+        stats.record(main.clone(), None, Calls::default());
+        for i in 0..50 {
+            stats.record(
+                Func::new("s.py", i, "f"),
+                Some(main.clone()),
+                Calls::default(),
+            );
+        }
+        let report = stats.report(&ReportOptions::default());
+        let text = report.callers().to_string();
+        // Only the huge name's own line is long; the others pad to MAX_NAME_WIDTH at most.
+        let long = text
+            .lines()
+            .filter(|l| l.len() > MAX_NAME_WIDTH + 100)
+            .count();
+        assert_eq!(long, 1, "{}", text.len());
     }
 }

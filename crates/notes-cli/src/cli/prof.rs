@@ -1,5 +1,5 @@
-//! The arguments of `notes prof show` and `prof diff` (notes-prof), as clap derive types: parsing
-//! only, the handlers in `cmd::prof` consume them.
+//! The arguments of `notes prof show`, `prof diff` and `prof flame` (notes-prof), as clap derive
+//! types: parsing only, the handlers in `cmd::prof` consume them.
 
 use std::path::PathBuf;
 
@@ -20,6 +20,39 @@ pub(crate) enum ProfCommand {
     Show(ShowArgs),
     /// Compare two profiles function by function, largest change in cumulative time first.
     Diff(DiffArgs),
+    /// Draw a profile as an interactive SVG flame graph (or write its folded stacks).
+    Flame(FlameArgs),
+}
+
+/// Arguments of `notes prof flame`.
+#[derive(Debug, Args)]
+pub(crate) struct FlameArgs {
+    /// The stats file (several are merged).
+    #[arg(value_name = "FILE", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+
+    /// Where to write the SVG (or, with --folded, the folded stacks); `-` for stdout. Never
+    /// replaced without --force.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub(crate) output: PathBuf,
+
+    /// Write folded stacks (`frame;frame;frame NANOSECONDS`, read by inferno, speedscope and
+    /// flamegraph.pl) instead of an SVG.
+    #[arg(long)]
+    pub(crate) folded: bool,
+
+    /// Remove directories from file names first.
+    #[arg(long)]
+    pub(crate) strip_dirs: bool,
+
+    /// The picture's title (by default it says whether the stacks were measured or, for a
+    /// cProfile file, built from caller edges).
+    #[arg(long, value_name = "TEXT", conflicts_with = "folded")]
+    pub(crate) title: Option<String>,
+
+    /// Replace OUT if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// Arguments of `notes prof show`.
@@ -33,6 +66,11 @@ pub(crate) struct ShowArgs {
     /// (and pstats' aliases ncalls, cumtime, tottime, file, module; unambiguous prefixes work).
     #[arg(long, value_name = "KEY", default_value = "cumulative", value_parser = parse_sort_key)]
     pub(crate) sort: Vec<SortKey>,
+
+    /// Keep the file's order instead of sorting (pstats' print_stats without sort_stats,
+    /// "Random listing order was used").
+    #[arg(long, conflicts_with = "sort")]
+    pub(crate) unsorted: bool,
 
     /// Reverse the sorted order.
     #[arg(long)]
@@ -144,6 +182,11 @@ pub(crate) struct DiffArgs {
     /// Remove directories from file names in both profiles first.
     #[arg(long)]
     pub(crate) strip_dirs: bool,
+    /// Pair only functions with the same file:line(function); by default functions are also
+    /// paired by name across files of the same stem and by unique name, so that a Python run
+    /// compares with its Rust port.
+    #[arg(long)]
+    pub(crate) exact: bool,
 }
 
 pub(crate) fn parse_sort_key(s: &str) -> Result<SortKey, String> {

@@ -7,7 +7,7 @@ use anyhow::Context;
 use notes_prof::{Calls, Func, ReportOptions, Stats};
 use serde::Serialize;
 
-use crate::cli::prof::{DiffArgs, ProfArgs, ProfCommand, ShowArgs};
+use crate::cli::prof::{DiffArgs, FlameArgs, ProfArgs, ProfCommand, ShowArgs};
 use crate::exit::UsageError;
 use crate::files::write_atomically;
 use crate::output::Out;
@@ -21,6 +21,7 @@ pub(crate) fn run(args: &ProfArgs, out: &mut Out) -> anyhow::Result<()> {
     match &args.command {
         ProfCommand::Show(args) => show(args, out),
         ProfCommand::Diff(args) => diff(args, out),
+        ProfCommand::Flame(args) => flame(args, out),
     }
 }
 
@@ -74,7 +75,11 @@ fn show(args: &ShowArgs, out: &mut Out) -> anyhow::Result<()> {
     }
     let restrictions = args.restrictions.clone();
     let options = ReportOptions {
-        sort: args.sort.clone(),
+        sort: if args.unsorted {
+            Vec::new()
+        } else {
+            args.sort.clone()
+        },
         reverse: args.reverse,
         restrictions,
     };
@@ -164,6 +169,67 @@ fn save_new(name: &str, text: &str) -> anyhow::Result<String> {
     Ok(free)
 }
 
+/// `notes prof flame FILE... -o OUT [--folded]`.
+#[tracing::instrument(skip_all)]
+fn flame(args: &FlameArgs, out: &mut Out) -> anyhow::Result<()> {
+    let mut stats = Stats::new();
+    for file in &args.files {
+        stats.add(&load(file)?);
+    }
+    if args.strip_dirs {
+        stats.strip_dirs();
+    }
+    let folded = stats.folded();
+    let render = |w: &mut dyn Write| -> anyhow::Result<()> {
+        if args.folded {
+            write!(w, "{folded}")?;
+        } else {
+            folded.write_svg(args.title.as_deref(), w)?;
+        }
+        Ok(())
+    };
+    if args.output.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        render(&mut bytes)?;
+        out.write_all(&bytes)?;
+        return Ok(());
+    }
+    write_atomically(&args.output, args.force, |w| {
+        render(w).with_context(|| format!("cannot write {}", args.output.display()))
+    })?;
+    let kind = if args.folded {
+        "folded stacks"
+    } else {
+        "flame graph"
+    };
+    let how = if folded.exact() {
+        "measured stacks"
+    } else {
+        "stacks built from caller edges"
+    };
+    if out.json {
+        return out.json(&serde_json::json!({
+            "output": args.output,
+            "folded": args.folded,
+            "exact": folded.exact(),
+            "truncated": folded.truncated(),
+            "stacks": folded.lines().count(),
+        }));
+    }
+    writeln!(
+        out,
+        "{kind} of {} stacks ({how}{}) written to {}",
+        folded.lines().count(),
+        if folded.truncated() {
+            ", truncated"
+        } else {
+            ""
+        },
+        args.output.display()
+    )?;
+    Ok(())
+}
+
 /// `notes prof diff BEFORE AFTER`.
 #[tracing::instrument(skip_all)]
 fn diff(args: &DiffArgs, out: &mut Out) -> anyhow::Result<()> {
@@ -173,7 +239,7 @@ fn diff(args: &DiffArgs, out: &mut Out) -> anyhow::Result<()> {
         before.strip_dirs();
         after.strip_dirs();
     }
-    let mut diff = notes_prof::diff(&before, &after);
+    let mut diff = notes_prof::diff_with(&before, &after, args.exact);
     if let Some(n) = args.limit {
         diff = diff.limit(n);
     }
@@ -181,6 +247,11 @@ fn diff(args: &DiffArgs, out: &mut Out) -> anyhow::Result<()> {
         #[derive(Serialize)]
         struct Row {
             function: String,
+            /// The second profile's function, when paired under another name.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            function_after: Option<String>,
+            /// same, file-and-name, name or unmatched.
+            matched: &'static str,
             ncalls_before: Option<u64>,
             ncalls_after: Option<u64>,
             cumtime_before: Option<f64>,
@@ -193,6 +264,13 @@ fn diff(args: &DiffArgs, out: &mut Out) -> anyhow::Result<()> {
             .iter()
             .map(|r| Row {
                 function: r.func.to_string(),
+                function_after: r.after_func.as_ref().map(ToString::to_string),
+                matched: match r.matched {
+                    notes_prof::Match::Same => "same",
+                    notes_prof::Match::FileAndName => "file-and-name",
+                    notes_prof::Match::Name => "name",
+                    _ => "unmatched",
+                },
                 ncalls_before: r.before.map(|c| c.ncalls),
                 ncalls_after: r.after.map(|c| c.ncalls),
                 cumtime_before: r.before.map(|c| c.cumtime.as_secs_f64()),

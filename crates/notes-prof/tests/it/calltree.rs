@@ -204,3 +204,58 @@ fn times_are_measured() {
     assert!(c.tottime >= Duration::from_millis(20), "{c:?}");
     assert!(c.cumtime < Duration::from_secs(5), "{c:?}");
 }
+
+#[test]
+fn exact_stacks_count_every_path_and_survive_a_save() {
+    let (_, stats) = notes_prof::profile(root);
+    let stacks = stats.stacks();
+    let path = |i: usize| {
+        let mut names = vec![stacks[i].func.name.clone()];
+        let mut p = stacks[i].parent;
+        while let Some(j) = p {
+            names.push(stacks[j].func.name.clone());
+            p = stacks[j].parent;
+        }
+        names.reverse();
+        names.join(";")
+    };
+    let calls = |p: &str| {
+        let i = (0..stacks.len())
+            .find(|&i| path(i) == p)
+            .unwrap_or_else(|| panic!("no {p}"));
+        (stacks[i].calls.ncalls, stacks[i].calls.pcalls)
+    };
+    assert_eq!(calls("root"), (1, 1));
+    assert_eq!(calls("root;fact"), (1, 1));
+    assert_eq!(calls("root;fact;fact;fact;fact;fact"), (1, 1));
+    assert_eq!(calls("root;is_even;is_odd;is_even"), (1, 1));
+    assert_eq!(calls("root;twice;leaf"), (2, 2));
+    // 1 root + 5 fact levels + 5 even/odd levels + twice + leaf.
+    assert_eq!(stacks.len(), 13);
+    for node in stacks {
+        assert!(node.parent.is_none_or(|p| p < stacks.len()));
+        assert!(node.calls.tottime <= node.calls.cumtime);
+    }
+    let own: Duration = stacks.iter().map(|n| n.calls.tottime).sum();
+    assert_close(own, stats.total_time(), stats.len() + stacks.len());
+    let folded = stats.folded();
+    assert!(folded.exact() && !folded.truncated());
+    assert!(folded.title().contains("measured"));
+    // Saved as a pstats file, the stacks follow the dict and load back.
+    let again = Stats::from_bytes(&stats.to_bytes(), "p").unwrap();
+    assert_eq!(again.stacks(), stacks);
+    let mut stripped = again.clone();
+    stripped.strip_dirs();
+    assert_eq!(stripped.stacks().len(), stacks.len());
+    assert_eq!(stripped.folded().lines().count(), folded.lines().count());
+}
+
+#[test]
+fn without_stacks_counts_the_same_rows_and_no_paths() {
+    let profiler = Profiler::without_stacks();
+    tracing::subscriber::with_default(profiler.clone(), root);
+    let stats = profiler.stats();
+    check_tree(&stats);
+    assert!(stats.stacks().is_empty());
+    assert!(!stats.folded().exact());
+}

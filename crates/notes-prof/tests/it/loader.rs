@@ -13,8 +13,9 @@ fn arb_calls() -> impl Strategy<Value = Calls> {
     (
         0u64..1000,
         0u64..1000,
-        0u64..u64::MAX / 4,
-        0u64..u64::MAX / 4,
+        // Up to 2**52 ns (52 days), float seconds keep every nanosecond.
+        0u64..1 << 52,
+        0u64..1 << 52,
     )
         .prop_map(|(a, b, tt, ct)| Calls {
             ncalls: a.max(b),
@@ -53,7 +54,30 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_marshal_after_a_dict_never_panics(
+        tokens in prop::collection::vec(
+            prop::sample::select(vec![
+                &b"{"[..], b"0", b"N", b")\x03", b")\x05", b"\xa9\x03", b"(\x02\x00\x00\x00",
+                b"z\x01a", b"\xfa\x01a", b"u\x01\x00\x00\x00a", b"i\x01\x00\x00\x00",
+                b"i\xff\xff\xff\xff", b"g\x00\x00\x00\x00\x00\x00\xf0\x3f", b"r\x00\x00\x00\x00",
+                b"r\x01\x00\x00\x00", b"l\x01\x00\x00\x00\x05\x00", b"f\x031.5", b"[\x01\x00\x00\x00",
+                b"\x00", b"\xff",
+            ]),
+            0..64,
+        ),
+    ) {
+        let mut bytes = vec![b'{'];
+        for t in tokens {
+            bytes.extend_from_slice(t);
+        }
+        if let Ok(stats) = Stats::from_bytes(&bytes, "p") {
+            prop_assert_eq!(Stats::from_bytes(&stats.to_bytes(), "p").unwrap(), stats);
+        }
+    }
+
+    #[test]
     fn saved_profiles_load_back_equal(stats in arb_stats()) {
+        prop_assert_eq!(Stats::from_bytes(&stats.to_notes_prof_bytes(), "p").unwrap(), stats.clone());
         let bytes = stats.to_bytes();
         prop_assert_eq!(Stats::from_bytes(&bytes, "p").unwrap(), stats);
         // Any truncation is an error, not a panic and not a smaller profile.
@@ -83,7 +107,13 @@ fn files_that_are_not_profiles_are_clear_errors() {
     let path = dir.path().join("notes.txt");
     std::fs::write(&path, "just text\n").unwrap();
     let err = Stats::load(&path).unwrap_err().to_string();
-    assert!(err.ends_with("notes.txt is not a valid notes-prof stats file: it does not start with the notes-prof magic bytes"), "{err}");
+    assert!(
+        err.ends_with(
+            "notes.txt is not a valid stats file: it starts with byte 0x6a, but a pstats/cProfile \
+             file starts with a marshalled dict ('{', 0x7b or 0xfb) and a notes-prof file with 0x93"
+        ),
+        "{err}"
+    );
     let err = Stats::load(&dir.path().join("missing.prof")).unwrap_err();
     assert!(err.to_string().starts_with("cannot read "), "{err}");
     assert!(std::error::Error::source(&err).is_some());
