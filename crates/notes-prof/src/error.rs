@@ -45,10 +45,12 @@ pub enum Error {
     },
 
     /// A sort key that pstats does not know (or an ambiguous abbreviation).
-    #[error("unknown sort key {key:?}: expected one of {}", crate::SortKey::NAMES.join(", "))]
+    #[error("unknown sort key {key:?}: expected one of {expected}")]
     SortKey {
         /// The key as given.
         key: String,
+        /// The keys pstats knows, comma-separated.
+        expected: String,
     },
 
     /// A restriction that cannot be applied: a fraction outside `[0, 1)` or a bad regex.

@@ -113,7 +113,10 @@ impl FromStr for SortKey {
         match (matches.next(), matches.next()) {
             (Some(key), None) => Ok(key),
             (Some(key), Some(other)) if key == other && matches.all(|k| k == key) => Ok(key),
-            _ => Err(Error::SortKey { key: s.to_owned() }),
+            _ => Err(Error::SortKey {
+                key: s.to_owned(),
+                expected: Self::NAMES.join(", "),
+            }),
         }
     }
 }
