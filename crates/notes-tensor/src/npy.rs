@@ -91,6 +91,18 @@ impl AnyArray {
         each!(self, a => write_npy(path, a))
     }
 
+    /// Writes the array in `.npy` format to `writer` (for a caller that opens the file its own
+    /// way); `path` only names the output in errors.
+    ///
+    /// # Errors
+    /// [`Error::WriteNpy`] when writing fails.
+    pub fn write_npy_to(&self, writer: impl std::io::Write, path: &Path) -> Result<(), Error> {
+        each!(self, a => a.write_npy(writer)).map_err(|source| Error::WriteNpy {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
     /// Parses the bytes of a `.npy` file; `path` only names the input in errors.
     ///
     /// Never allocates more than the data the bytes actually hold.

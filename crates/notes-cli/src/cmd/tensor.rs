@@ -137,6 +137,7 @@ fn print(args: &PrintArgs, out: &mut Out) -> anyhow::Result<()> {
 
 /// `notes tensor multihead --x X.npy --w W.npy [--form F] -o Y.npy`.
 fn multihead(args: &MultiheadArgs, out: &mut Out) -> anyhow::Result<()> {
+    // Refused before the product is computed; the write itself never replaces unless forced.
     crate::files::refuse_existing(&args.output, args.force)?;
     let x = notes_tensor::read_npy(&args.x)?;
     let w = notes_tensor::read_npy(&args.w)?;
@@ -151,7 +152,9 @@ fn multihead(args: &MultiheadArgs, out: &mut Out) -> anyhow::Result<()> {
             args.w.display()
         )
     })?;
-    y.write_npy(&args.output)?;
+    crate::files::write_atomically(&args.output, args.force, |w| {
+        Ok(y.write_npy_to(w, &args.output)?)
+    })?;
     if out.json {
         #[derive(Serialize)]
         struct Wrote<'a> {
