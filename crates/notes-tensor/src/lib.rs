@@ -8,7 +8,7 @@ mod print;
 
 pub use error::Error;
 pub use matmul::{MultiHeadElement, batched, batched_into, heads_first};
-pub use npy::{AnyArray, Form, multihead, read_npy, write_npy};
+pub use npy::{AnyArray, Form, MAX_DIMS, MAX_HEADER_LEN, multihead, read_npy, write_npy};
 pub use print::{
     FloatMode, Legacy, NumpyDisplay, NumpyDisplayExt, NumpyElement, PrintOptions,
     PrintOptionsGuard, Sign, format_array, get_printoptions, printoptions, set_printoptions,

@@ -6,4 +6,5 @@ mod docs;
 mod fs;
 mod ipc;
 mod proc;
+mod tensor;
 mod time;
