@@ -11,5 +11,6 @@ pub use matmul::{MultiHeadElement, batched, batched_into, heads_first};
 pub use npy::{AnyArray, Form, MAX_DIMS, MAX_HEADER_LEN, multihead, read_npy, write_npy};
 pub use print::{
     FloatMode, Legacy, NumpyDisplay, NumpyDisplayExt, NumpyElement, PrintOptions,
-    PrintOptionsGuard, Sign, format_array, get_printoptions, printoptions, set_printoptions,
+    PrintOptionsGuard, Sign, array2string, format_array, format_repr, get_printoptions, printoptions,
+    set_printoptions,
 };

@@ -84,6 +84,23 @@ impl AnyArray {
         each!(self, a => format_array(a, options))
     }
 
+    /// numpy's `repr(a)` of the array (see [`format_repr`](crate::format_repr)).
+    pub fn repr(&self, options: &PrintOptions) -> String {
+        each!(self, a => crate::format_repr(a, options))
+    }
+
+    /// numpy's `np.array2string(a, separator=, prefix=, suffix=)` of the array (see
+    /// [`array2string`](crate::array2string)).
+    pub fn array2string(
+        &self,
+        options: &PrintOptions,
+        separator: &str,
+        prefix: &str,
+        suffix: &str,
+    ) -> String {
+        each!(self, a => crate::array2string(a, options, separator, prefix, suffix))
+    }
+
     /// Writes the array as a `.npy` file numpy can load.
     ///
     /// # Errors

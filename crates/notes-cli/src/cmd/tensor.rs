@@ -61,9 +61,12 @@ pub(crate) struct PrintArgs {
     /// How infinity prints.
     #[arg(long, default_value = "inf")]
     infstr: String,
-    /// Use numpy 1.13's layout.
-    #[arg(long, value_name = "VERSION", value_parser = ["1.13"])]
+    /// Use an older numpy's layout (numpy's `legacy` option).
+    #[arg(long, value_name = "VERSION", value_parser = ["1.13", "1.21", "1.25", "2.1", "2.2"])]
     legacy: Option<String>,
+    /// Print numpy's `repr(a)` (`array([...], dtype=...)`) instead of `print(a)`.
+    #[arg(long)]
+    repr: bool,
 }
 
 /// The `--floatmode` choices (numpy's names).
@@ -101,7 +104,13 @@ impl PrintArgs {
             },
             nanstr: self.nanstr.clone(),
             infstr: self.infstr.clone(),
-            legacy: self.legacy.as_ref().map(|_| Legacy::V1_13),
+            legacy: self.legacy.as_deref().map(|v| match v {
+                "1.21" => Legacy::V1_21,
+                "1.25" => Legacy::V1_25,
+                "2.1" => Legacy::V2_1,
+                "2.2" => Legacy::V2_2,
+                _ => Legacy::V1_13,
+            }),
         }
         // These are np.set_printoptions' options: legacy 1.13 ignores --sign there.
         .normalized()
@@ -260,7 +269,12 @@ fn demo(out: &mut Out) -> anyhow::Result<()> {
 /// `notes tensor print FILE.npy [options]`.
 fn print(args: &PrintArgs, out: &mut Out) -> anyhow::Result<()> {
     let array = notes_tensor::read_npy(&args.file)?;
-    let text = array.format(&args.options());
+    let options = args.options();
+    let text = if args.repr {
+        array.repr(&options)
+    } else {
+        array.format(&options)
+    };
     if out.json {
         return out.json(&JsonArray {
             dtype: array.dtype(),
