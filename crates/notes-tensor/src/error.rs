@@ -163,6 +163,45 @@ pub enum Error {
         #[source]
         source: ndarray_npy::WriteNpyError,
     },
+    /// A `.npz` file is not a zip archive this reader can read, or a member cannot be
+    /// decompressed (bad data, a CRC mismatch, an unsupported compression or encryption).
+    #[error("{} is not a readable .npz archive", path.display())]
+    Npz {
+        /// The file.
+        path: PathBuf,
+        /// What the zip reader reported.
+        #[source]
+        source: zip::result::ZipError,
+    },
+    /// A `.npz` member is missing or is not a `.npy` array.
+    #[error("{} has no member {member}: {reason}", path.display())]
+    NpzMember {
+        /// The archive.
+        path: PathBuf,
+        /// The member's name or the key asked for.
+        member: String,
+        /// Why: "it is not a .npy file", "there is no such member", ...
+        reason: &'static str,
+    },
+    /// A key given to `write_npz` cannot name a member.
+    #[error("cannot write {} with the key {key:?}: {reason}", path.display())]
+    NpzKey {
+        /// The archive.
+        path: PathBuf,
+        /// The key.
+        key: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A `.npz` archive could not be written.
+    #[error("cannot write {} as .npz", path.display())]
+    WriteNpz {
+        /// The archive.
+        path: PathBuf,
+        /// What the zip writer reported.
+        #[source]
+        source: zip::result::ZipError,
+    },
     /// An array has an element type that the requested operation does not support.
     #[error("{} holds {dtype} elements, but {op} needs {expected}", path.display())]
     UnsupportedDtype {

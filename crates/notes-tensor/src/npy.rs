@@ -109,6 +109,17 @@ impl AnyArray {
         each!(self, a => write_npy(path, a))
     }
 
+    /// Writes the array in `.npy` format to `writer`; `path` only names the output in errors.
+    ///
+    /// # Errors
+    /// [`Error::WriteNpy`] when writing fails.
+    pub fn write_npy_to(&self, writer: impl std::io::Write, path: &Path) -> Result<(), Error> {
+        each!(self, a => a.write_npy(writer)).map_err(|source| Error::WriteNpy {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
     /// Parses the bytes of a `.npy` file; `path` only names the input in errors.
     ///
     /// Never allocates more than the data the bytes actually hold: the header's length is
@@ -312,38 +323,50 @@ pub fn read_npy(path: &Path) -> Result<AnyArray, Error> {
         path: path.to_owned(),
         source,
     })?;
+    // A regular file says how much it holds; a pipe or a device does not.
+    let len = file
+        .metadata()
+        .ok()
+        .filter(fs::Metadata::is_file)
+        .map(|m| m.len());
+    read_npy_from(&mut file, len, path)
+}
+
+/// Reads one `.npy` from `reader`, which holds `len` bytes when that is known: the header
+/// first, then only the data it announces (see [`read_npy`]).
+pub(crate) fn read_npy_from(
+    reader: &mut impl Read,
+    len: Option<u64>,
+    path: &Path,
+) -> Result<AnyArray, Error> {
     let mut bytes = Vec::new();
-    read_at_most(&mut file, 12, &mut bytes, path)?;
-    let Some((pre, len)) = preamble(&bytes).filter(|&(_, len)| len <= MAX_HEADER_LEN as u64)
+    read_at_most(reader, 12, &mut bytes, path)?;
+    let Some((pre, header)) =
+        preamble(&bytes).filter(|&(_, header)| header <= MAX_HEADER_LEN as u64)
     else {
         // Not a .npy start, or a header too long: the parser names the problem.
         return AnyArray::from_npy_bytes(&bytes, path);
     };
-    let header_len = pre as u64 + len;
-    read_at_most(&mut file, header_len - bytes.len() as u64, &mut bytes, path)?;
+    let header_len = pre as u64 + header;
+    read_at_most(reader, header_len - bytes.len() as u64, &mut bytes, path)?;
     let parsed = parse_header(&bytes, path)?;
     let data_len = parsed.data_len;
     let header_len = parsed.header_len as u64;
-    // A regular file says how much data it holds: compare before reading any of it.
-    let on_disk = file
-        .metadata()
-        .ok()
-        .filter(fs::Metadata::is_file)
-        .map(|m| m.len().saturating_sub(header_len));
-    if let Some(on_disk) = on_disk {
-        if u128::from(on_disk) < data_len {
+    // Compare with the known size before reading any of the data.
+    if let Some(held) = len.map(|len| len.saturating_sub(header_len)) {
+        if u128::from(held) < data_len {
             return Err(Error::NpyTruncated {
                 path: path.to_owned(),
                 shape: parsed.header.shape,
                 expected: data_len,
-                actual: usize::try_from(on_disk).unwrap_or(usize::MAX),
+                actual: usize::try_from(held).unwrap_or(usize::MAX),
             });
         }
-        if u128::from(on_disk) > data_len {
+        if u128::from(held) > data_len {
             return Err(Error::ReadNpy {
                 path: path.to_owned(),
                 error: ndarray_npy::ReadNpyError::ExtraBytes(
-                    usize::try_from(u128::from(on_disk) - data_len).unwrap_or(usize::MAX),
+                    usize::try_from(u128::from(held) - data_len).unwrap_or(usize::MAX),
                 ),
             });
         }
@@ -359,7 +382,7 @@ pub fn read_npy(path: &Path) -> Result<AnyArray, Error> {
     let want = usize::try_from(data_len.saturating_add(1)).map_err(|_| too_large())?;
     bytes.try_reserve_exact(want).map_err(|_| too_large())?;
     // One byte more than announced, to notice extra data on a stream.
-    read_at_most(&mut file, data_len.saturating_add(1), &mut bytes, path)?;
+    read_at_most(reader, data_len.saturating_add(1), &mut bytes, path)?;
     AnyArray::from_npy_bytes(&bytes, path)
 }
 

@@ -6,10 +6,13 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use ndarray::{Array, Array1, Array2, Array3};
-use notes_tensor::{AnyArray, FloatMode, Form, Legacy, NumpyDisplayExt, PrintOptions, Sign};
+use notes_tensor::{
+    AnyArray, FloatMode, Form, Legacy, NpzCompression, NumpyDisplayExt, PrintOptions, Sign,
+};
 
 use serde::Serialize;
 
+use crate::files::write_atomically;
 use crate::output::Out;
 
 /// Arguments of `notes tensor`.
@@ -23,7 +26,9 @@ pub(crate) struct TensorArgs {
 enum TensorCommand {
     /// Print both of the notes' multi-head examples (x, w, y and their shapes), as numpy does.
     Demo,
-    /// Print a .npy file exactly as numpy's `print(np.load(FILE))` does under the given options.
+    /// Print a .npy file exactly as numpy's `print(np.load(FILE))` does under the given options;
+    /// for a .npz archive, each member's key and array, as
+    /// `d = np.load(FILE); for k in d.files: print(k); print(d[k])` does.
     Print(PrintArgs),
     /// Multiply a .npy input by a .npy multi-head weight tensor and write the result as .npy.
     Multihead(MultiheadArgs),
@@ -32,7 +37,7 @@ enum TensorCommand {
 /// numpy's print options as flags (`np.set_printoptions`).
 #[derive(Debug, Args)]
 pub(crate) struct PrintArgs {
-    /// The .npy file to print.
+    /// The .npy or .npz file to print (told apart by their first bytes, as np.load does).
     file: PathBuf,
     /// Digits after the decimal point (at most, with the default floatmode).
     #[arg(long, value_name = "P", default_value_t = 8)]
@@ -129,9 +134,16 @@ pub(crate) struct MultiheadArgs {
     /// `heads-first`: y = (w @ x).squeeze(-1); `batched`: y = (x @ w).squeeze(-2).
     #[arg(long, value_enum, default_value_t = FormArg::Batched)]
     form: FormArg,
-    /// Where to write y (.npy).
+    /// Where to write y: a .npy file, or a .npz archive holding `y` when the name ends in `.npz`
+    /// (as `np.savez(OUTPUT, y=y)`).
     #[arg(short, long, value_name = "Y.npy")]
     output: PathBuf,
+    /// Deflate the .npz archive, as `np.savez_compressed` does.
+    #[arg(long)]
+    compressed: bool,
+    /// Replace OUTPUT if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -266,15 +278,43 @@ fn demo(out: &mut Out) -> anyhow::Result<()> {
     print_xwy(out, &examples[1])
 }
 
-/// `notes tensor print FILE.npy [options]`.
+/// `notes tensor print FILE.npy|FILE.npz [options]`.
 fn print(args: &PrintArgs, out: &mut Out) -> anyhow::Result<()> {
-    let array = notes_tensor::read_npy(&args.file)?;
     let options = args.options();
-    let text = if args.repr {
-        array.repr(&options)
-    } else {
-        array.format(&options)
+    let show = |array: &AnyArray| {
+        if args.repr {
+            array.repr(&options)
+        } else {
+            array.format(&options)
+        }
     };
+    let array = match notes_tensor::load(&args.file)? {
+        notes_tensor::Loaded::Npy(array) => array,
+        notes_tensor::Loaded::Npz(mut npz) => {
+            // One member in memory at a time; the JSON list is only texts.
+            let mut json = Vec::new();
+            for i in 0..npz.len() {
+                let (key, array) = npz.by_index(i)?;
+                let text = show(&array);
+                if out.json {
+                    json.push(JsonMember {
+                        key,
+                        dtype: array.dtype(),
+                        shape: array.shape().to_vec(),
+                        text,
+                    });
+                } else {
+                    writeln!(out, "{key}")?;
+                    writeln!(out, "{text}")?;
+                }
+            }
+            if out.json {
+                return out.json(&json);
+            }
+            return Ok(());
+        }
+    };
+    let text = show(&array);
     if out.json {
         return out.json(&JsonArray {
             dtype: array.dtype(),
@@ -284,6 +324,15 @@ fn print(args: &PrintArgs, out: &mut Out) -> anyhow::Result<()> {
     }
     writeln!(out, "{text}")?;
     Ok(())
+}
+
+/// One member of `notes --json tensor print FILE.npz`.
+#[derive(Serialize)]
+struct JsonMember {
+    key: String,
+    dtype: &'static str,
+    shape: Vec<usize>,
+    text: String,
 }
 
 /// `notes tensor multihead --x X.npy --w W.npy [--form F] -o Y.npy`.
@@ -301,7 +350,29 @@ fn multihead(args: &MultiheadArgs, out: &mut Out) -> anyhow::Result<()> {
             args.w.display()
         )
     })?;
-    y.write_npy(&args.output)?;
+    let npz = args
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+    if args.compressed && !npz {
+        anyhow::bail!(
+            "--compressed needs a .npz output, and {} is not one",
+            args.output.display()
+        );
+    }
+    write_atomically(&args.output, args.force, ".notes-tensor-", |w| {
+        if npz {
+            let compression = if args.compressed {
+                NpzCompression::Deflated
+            } else {
+                NpzCompression::Stored
+            };
+            notes_tensor::write_npz(w, &[("y", &y)], compression, &args.output)?;
+        } else {
+            y.write_npy_to(w, &args.output)?;
+        }
+        Ok(())
+    })?;
     if out.json {
         #[derive(Serialize)]
         struct Wrote<'a> {
