@@ -5,6 +5,7 @@
 use flate2 as _;
 
 mod error;
+mod heads;
 mod matmul;
 mod npy;
 mod npz;
