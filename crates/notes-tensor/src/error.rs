@@ -9,7 +9,11 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The operands of a multi-head product do not fit together; both shapes are named.
-    #[error("{op}: {what}: {left_name} has shape {} but {right_name} has shape {}", shape_text(left), shape_text(right))]
+    #[error(
+        "{op}: {what}: {left_name} has shape {} but {right_name} has shape {}",
+        shape_text(left),
+        shape_text(right)
+    )]
     ShapeMismatch {
         /// The operation: `"heads_first"` or `"batched"`.
         op: &'static str,
@@ -26,7 +30,9 @@ pub enum Error {
     },
     /// An operand has the wrong number of dimensions for the requested form.
     #[error(
-        "{op}: {name} must be {expected}-dimensional, but has shape {} ({other_name} has shape {})", shape_text(shape), shape_text(other)
+        "{op}: {name} must be {expected}-dimensional, but has shape {} ({other_name} has shape {})",
+        shape_text(shape),
+        shape_text(other)
     )]
     WrongNdim {
         /// The operation: `"heads_first"` or `"batched"`.
@@ -51,7 +57,10 @@ pub enum Error {
         shape: Vec<usize>,
     },
     /// The output could not be allocated (as numpy's "Unable to allocate" `MemoryError`).
-    #[error("{op}: cannot allocate {bytes} bytes for the output of shape {}", shape_text(shape))]
+    #[error(
+        "{op}: cannot allocate {bytes} bytes for the output of shape {}",
+        shape_text(shape)
+    )]
     OutOfMemory {
         /// The operation.
         op: &'static str,

@@ -86,11 +86,9 @@ fn helper(shared: Arc<Shared>) {
     while Instant::now() < deadline {
         match rayon::yield_now() {
             Some(rayon::Yield::Executed) => deadline = Instant::now() + STAY_WARM,
-            Some(rayon::Yield::Idle) => {
-                for _ in 0..64 {
-                    std::hint::spin_loop();
-                }
-            }
+            // As OpenBLAS's idle threads do: give the CPU away when someone else wants it
+            // (the caller, should the kernel have put both on one CPU), else spin on.
+            Some(rayon::Yield::Idle) => std::thread::yield_now(),
             None => break,
         }
     }

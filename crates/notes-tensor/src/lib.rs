@@ -17,6 +17,6 @@ pub use npy::{AnyArray, Form, MAX_DIMS, MAX_HEADER_LEN, multihead, read_npy, wri
 pub use npz::{Loaded, NpzCompression, NpzReader, load, read_npz, write_npz};
 pub use print::{
     FloatMode, Legacy, NumpyDisplay, NumpyDisplayExt, NumpyElement, PrintOptions,
-    PrintOptionsGuard, Sign, array2string, format_array, format_repr, get_printoptions, printoptions,
-    set_printoptions,
+    PrintOptionsGuard, Sign, array2string, format_array, format_repr, get_printoptions,
+    printoptions, set_printoptions,
 };

@@ -300,9 +300,10 @@ macro_rules! float_element {
                         head(w_i, out_i, par);
                     }
                 } else {
-                    par_heads(w.outer_iter().zip(out.axis_iter_mut(Axis(1))), |(w_i, out_i)| {
-                        head(w_i, out_i, gemm::Parallelism::None)
-                    });
+                    par_heads(
+                        w.outer_iter().zip(out.axis_iter_mut(Axis(1))),
+                        |(w_i, out_i)| head(w_i, out_i, gemm::Parallelism::None),
+                    );
                 }
             }
 
@@ -320,9 +321,10 @@ macro_rules! float_element {
                         general_mat_vec_mul(1.0, &w_i, &x, 0.0, &mut out_i);
                     }
                 } else {
-                    par_heads(w.outer_iter().zip(out.outer_iter_mut()), |(w_i, mut out_i)| {
-                        general_mat_vec_mul(1.0, &w_i, &x, 0.0, &mut out_i)
-                    });
+                    par_heads(
+                        w.outer_iter().zip(out.outer_iter_mut()),
+                        |(w_i, mut out_i)| general_mat_vec_mul(1.0, &w_i, &x, 0.0, &mut out_i),
+                    );
                 }
             }
         }
@@ -618,9 +620,10 @@ fn int_batched<T: IntOps>(
             head(&a_packed, w_i, out_i);
         }
     } else {
-        par_heads(w.outer_iter().zip(out.axis_iter_mut(Axis(1))), |(w_i, out_i)| {
-            head(&a_packed, w_i, out_i)
-        });
+        par_heads(
+            w.outer_iter().zip(out.axis_iter_mut(Axis(1))),
+            |(w_i, out_i)| head(&a_packed, w_i, out_i),
+        );
     }
 }
 
@@ -634,14 +637,17 @@ fn int_heads_first<T: IntOps>(
         naive_heads_first(w, x, out, T::mac);
         return;
     }
-    par_heads(w.outer_iter().zip(out.outer_iter_mut()), |(w_i, mut out_i)| {
+    par_heads(
+        w.outer_iter().zip(out.outer_iter_mut()),
+        |(w_i, mut out_i)| {
             for (row, y) in w_i.outer_iter().zip(out_i.iter_mut()) {
                 *y = row
                     .iter()
                     .zip(x.iter())
                     .fold(T::default(), |acc, (&a, &b)| acc.mac(a, b));
             }
-        });
+        },
+    );
 }
 
 impl MultiHeadElement for i64 {

@@ -319,7 +319,7 @@ fn read_at_most(
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn read_npy(path: &Path) -> Result<AnyArray, Error> {
     let mut file = fs::File::open(path).map_err(|source| Error::Io {
-        action: "open",
+        action: "read",
         path: path.to_owned(),
         source,
     })?;
@@ -583,7 +583,7 @@ mod tests {
     /// A version-2 `.npy` file with `dict` as its header and `data` after it.
     fn forge(dict: &str, data: &[u8]) -> Vec<u8> {
         let mut header = dict.as_bytes().to_vec();
-        while (12 + header.len() + 1) % 64 != 0 {
+        while !(12 + header.len() + 1).is_multiple_of(64) {
             header.push(b' ');
         }
         header.push(b'\n');
@@ -603,14 +603,20 @@ mod tests {
         // 30,000 dimensions of length 1 once overflowed the stack (exit 134).
         let bytes = forge(&shape_dict(&format!("({})", "1, ".repeat(30_000))), &[0; 8]);
         let err = AnyArray::from_npy_bytes(&bytes, Path::new("deep.npy")).unwrap_err();
-        assert!(matches!(err, Error::NpyTooManyDims { ndim: 30_000, .. }), "{err}");
+        assert!(
+            matches!(err, Error::NpyTooManyDims { ndim: 30_000, .. }),
+            "{err}"
+        );
         assert_eq!(
             err.to_string(),
             "deep.npy has 30000 dimensions, but numpy allows at most 64"
         );
         let bytes = forge(&shape_dict(&format!("({})", "1, ".repeat(65))), &[0; 8]);
         let err = AnyArray::from_npy_bytes(&bytes, Path::new("a.npy")).unwrap_err();
-        assert!(matches!(err, Error::NpyTooManyDims { ndim: 65, .. }), "{err}");
+        assert!(
+            matches!(err, Error::NpyTooManyDims { ndim: 65, .. }),
+            "{err}"
+        );
         let bytes = forge(&shape_dict(&format!("({})", "1, ".repeat(64))), &[0; 8]);
         let a = AnyArray::from_npy_bytes(&bytes, Path::new("a.npy")).unwrap();
         assert_eq!(a.shape(), &[1; 64]);
@@ -627,7 +633,13 @@ mod tests {
         bytes.push(b'{');
         let err = AnyArray::from_npy_bytes(&bytes, Path::new("h.npy")).unwrap_err();
         assert!(
-            matches!(err, Error::NpyHeaderTooLarge { len: 0xffff_fff0, .. }),
+            matches!(
+                err,
+                Error::NpyHeaderTooLarge {
+                    len: 0xffff_fff0,
+                    ..
+                }
+            ),
             "{err}"
         );
         // A length within the limit but past the end of the input is a short header.
@@ -656,7 +668,10 @@ mod tests {
         let err = AnyArray::from_npy_bytes(&bytes, Path::new("t.npy")).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, Error::NpyTruncated { .. }), "{text}");
-        assert!(text.contains("[2, 2, 2, 2, ..., 2, 2, 2, 2] (60 dimensions)"), "{text}");
+        assert!(
+            text.contains("[2, 2, 2, 2, ..., 2, 2, 2, 2] (60 dimensions)"),
+            "{text}"
+        );
         assert!(text.len() < 200, "{text}");
     }
 
@@ -689,7 +704,11 @@ mod tests {
         let err = read_npy(Path::new("/dev/zero")).unwrap_err();
         assert!(matches!(err, Error::NpyHeader { .. }), "{err}");
         let ok = dir.path().join("ok.npy");
-        fs::write(&ok, forge(&shape_dict("(2,)"), &1.5_f64.to_le_bytes().repeat(2))).unwrap();
+        fs::write(
+            &ok,
+            forge(&shape_dict("(2,)"), &1.5_f64.to_le_bytes().repeat(2)),
+        )
+        .unwrap();
         assert_eq!(
             read_npy(&ok).unwrap(),
             AnyArray::F64(ndarray::arr1(&[1.5, 1.5]).into_dyn())

@@ -49,7 +49,7 @@ impl NpzReader<fs::File> {
     /// [`Error::Io`] when it cannot be opened, [`Error::Npz`] when it is not a zip archive.
     pub fn open(path: &Path) -> Result<Self, Error> {
         let file = fs::File::open(path).map_err(|source| Error::Io {
-            action: "open",
+            action: "read",
             path: path.to_owned(),
             source,
         })?;
@@ -175,7 +175,7 @@ pub fn load(path: &Path) -> Result<Loaded, Error> {
         source,
     };
     let mut file = fs::File::open(path).map_err(|source| Error::Io {
-        action: "open",
+        action: "read",
         path: path.to_owned(),
         source,
     })?;
@@ -301,7 +301,10 @@ mod tests {
             assert_eq!(npz.by_index(0).unwrap(), ("z".to_owned(), a.clone()));
             assert_eq!(npz.by_name("b.npy").unwrap(), b);
             let err = npz.by_name("c").unwrap_err();
-            assert_eq!(err.to_string(), "t.npz has no member c: there is no such member");
+            assert_eq!(
+                err.to_string(),
+                "t.npz has no member c: there is no such member"
+            );
         }
     }
 
@@ -343,7 +346,11 @@ mod tests {
             matches!(err, Error::NpyTruncated { actual: 872, .. }),
             "{err}"
         );
-        assert!(err.to_string().starts_with("bomb.npz member big.npy is truncated"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("bomb.npz member big.npy is truncated"),
+            "{err}"
+        );
     }
 
     proptest::proptest! {
@@ -371,8 +378,15 @@ mod tests {
 
     #[test]
     fn garbage_is_a_clear_error() {
-        let err = NpzReader::new(Cursor::new(b"PK\x03\x04 not really".to_vec()), Path::new("g.npz"))
-            .unwrap_err();
-        assert!(err.to_string().starts_with("g.npz is not a readable .npz archive"), "{err}");
+        let err = NpzReader::new(
+            Cursor::new(b"PK\x03\x04 not really".to_vec()),
+            Path::new("g.npz"),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("g.npz is not a readable .npz archive"),
+            "{err}"
+        );
     }
 }

@@ -758,7 +758,8 @@ where
         array2string(array, options, ", ", prefix, ")")
     };
     let mut extras = Vec::new();
-    if (array.is_empty() && array.shape() != [0]) || (level > 210 && array.len() > options.threshold)
+    if (array.is_empty() && array.shape() != [0])
+        || (level > 210 && array.len() > options.threshold)
     {
         extras.push(format!("shape={}", python_tuple(array.shape())));
     }

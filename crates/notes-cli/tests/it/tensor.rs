@@ -21,7 +21,7 @@ fn stderr(out: &Output) -> String {
 fn forge(shape: &str, data: &[u8]) -> Vec<u8> {
     let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
     let mut header = dict.into_bytes();
-    while (12 + header.len() + 1) % 64 != 0 {
+    while !(12 + header.len() + 1).is_multiple_of(64) {
         header.push(b' ');
     }
     header.push(b'\n');
@@ -102,7 +102,11 @@ fn a_forged_header_length_is_refused() {
     std::fs::write(dir.path().join("h.npy"), bytes).unwrap();
     let out = notes(dir.path(), &["tensor", "print", "h.npy"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("header would be 4294967280 bytes long"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("header would be 4294967280 bytes long"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 fn python(dir: &Path, code: &str) -> String {
@@ -173,7 +177,10 @@ fn multihead_writes_an_npz_numpy_loads_and_never_replaces_silently() {
         "import numpy as np\nnp.save('x.npy', np.ones((2, 3)))\nnp.save('w.npy', np.ones((4, 3, 5)))",
     );
     let args = ["tensor", "multihead", "--x", "x.npy", "--w", "w.npy", "-o"];
-    let out = notes(dir.path(), &[&args[..], &["y.npz", "--compressed"]].concat());
+    let out = notes(
+        dir.path(),
+        &[&args[..], &["y.npz", "--compressed"]].concat(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let loaded = python(
         dir.path(),
@@ -182,10 +189,17 @@ fn multihead_writes_an_npz_numpy_loads_and_never_replaces_silently() {
     assert_eq!(loaded, "['y'] (2, 4, 5) 120.0\n8\n");
     let out = notes(dir.path(), &[&args[..], &["y.npz"]].concat());
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("y.npz already exists; pass --force"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("y.npz already exists; pass --force"),
+        "{}",
+        stderr(&out)
+    );
     let out = notes(dir.path(), &[&args[..], &["y.npz", "--force"]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = notes(dir.path(), &[&args[..], &["y.npy", "--compressed"]].concat());
+    let out = notes(
+        dir.path(),
+        &[&args[..], &["y.npy", "--compressed"]].concat(),
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(!dir.path().join("y.npy").exists());
 }

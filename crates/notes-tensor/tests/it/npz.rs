@@ -72,7 +72,11 @@ fn numpy_archives_read_and_print_as_numpy_prints_them() {
     // savez_compressed of positional arrays names them arr_0, arr_1, ...
     assert_eq!(deflated[6].0, "arr_6");
     assert_eq!(
-        format!("{}{}", printed(&stored, &options), printed(&deflated, &options)),
+        format!(
+            "{}{}",
+            printed(&stored, &options),
+            printed(&deflated, &options)
+        ),
         expected
     );
 }

@@ -94,7 +94,10 @@ fn printing_matches_numpy_byte_for_byte() {
             ));
         }
     }
-    assert!(a2s_count > 100, "numpy_cases.py wrote only {a2s_count} array2string cases");
+    assert!(
+        a2s_count > 100,
+        "numpy_cases.py wrote only {a2s_count} array2string cases"
+    );
     for i in 0..a2s_count {
         let base = dir.path().join(format!("a2s_{i}"));
         let array = read_npy(&base.with_extension("npy")).unwrap();
