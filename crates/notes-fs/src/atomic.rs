@@ -17,7 +17,7 @@
 
 use std::ffi::OsString;
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// Whether [`AtomicFile`] may replace an existing file.
@@ -208,6 +208,15 @@ impl Write for AtomicFile {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// Formats that go back to patch what they wrote (a zip archive's headers) can seek in the
+/// temporary file; nothing is visible at the path until [`AtomicFile::commit`].
+impl Seek for AtomicFile {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        let mut file = self.as_file();
+        file.seek(pos)
     }
 }
 

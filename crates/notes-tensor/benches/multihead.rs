@@ -1,6 +1,8 @@
 //! notes-tensor's multi-head products against numpy (OpenBLAS), side by side in one run.
 //!
-//! `cargo bench -p notes-tensor --bench multihead [-- big|tiny]` (both tables without an argument)
+//! `cargo bench -p notes-tensor --bench multihead [-- big|tiny|wake]` (all tables without an
+//! argument; `wake` measures how soon a second rayon worker joins a call, the cause of missing
+//! 2-thread scaling on a virtual machine)
 //!
 //! For each element type and thread count (1 and 2: rayon's pool here, OPENBLAS_NUM_THREADS for
 //! numpy), rounds alternate this crate and a numpy process; each reports the median time per
@@ -309,10 +311,78 @@ fn main() {
         big::<i64>();
         println!();
     }
+    if run("wake") {
+        wake();
+    }
     if run("tiny") {
         println!("The notes' tiny shapes, time per call");
         println!("| call | dtype | notes-tensor | numpy | speed-up |");
         println!("|---|---|---|---|---|");
         tiny();
     }
+}
+
+/// How soon the second worker of a 2-thread rayon pool starts a job offered at the start of a
+/// 300 µs call, after the pool sat idle for a while: with `rayon::join` (the worker must be
+/// woken if it fell asleep) and with `batched_into` just before (its helpers stay awake
+/// between calls). A late start is time the second core does not help; past 300 µs the caller
+/// ran the job itself.
+fn wake() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
+
+    let spin = |us: u64| {
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_micros(us) {
+            std::hint::spin_loop();
+        }
+    };
+    let (b, m, d, n) = (64, 16, 512, 64);
+    let x: Array2<f32> = Array::from_shape_fn((b, d), |(i, k)| f32::make(i * d + k));
+    let w: Array3<f32> = Array::from_shape_fn((m, d, n), |(i, k, j)| f32::make(i + k + j));
+    let mut out = Array3::<f32>::default((b, m, n));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    println!(
+        "Second rayon worker's start in a 300 us call (median / 90th percentile of 200 calls)"
+    );
+    println!("| before the call | idle before | start |");
+    println!("|---|---|---|");
+    for warm in [false, true] {
+        for idle_us in [0_u64, 50, 200, 1000] {
+            let mut lat: Vec<f64> = pool.install(|| {
+                (0..200)
+                    .map(|_| {
+                        if warm {
+                            notes_tensor::batched_into(&x, &w, out.view_mut()).unwrap();
+                        }
+                        spin(idle_us);
+                        let start = Arc::new(AtomicU64::new(0));
+                        let base = Instant::now();
+                        let s = Arc::clone(&start);
+                        rayon::join(
+                            || spin(300),
+                            move || s.store(base.elapsed().as_nanos() as u64, Ordering::SeqCst),
+                        );
+                        start.load(Ordering::SeqCst) as f64 / 1000.0
+                    })
+                    .collect()
+            });
+            lat.sort_by(f64::total_cmp);
+            println!(
+                "| {} | {idle_us} us | {:.1} / {:.1} us |",
+                if warm {
+                    "a batched_into call"
+                } else {
+                    "nothing"
+                },
+                lat[lat.len() / 2],
+                lat[lat.len() * 9 / 10]
+            );
+        }
+    }
+    println!();
 }

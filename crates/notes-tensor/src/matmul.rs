@@ -10,11 +10,11 @@
 use std::borrow::Cow;
 
 use ndarray::linalg::general_mat_vec_mul;
-use ndarray::parallel::prelude::*;
 use ndarray::{Array2, Array3, ArrayBase, ArrayView, ArrayView1, ArrayView2, ArrayView3};
 use ndarray::{ArrayViewMut2, ArrayViewMut3, Axis, Data, Dimension, Ix1, Ix2, Ix3};
 
 use crate::Error;
+use crate::heads::par_heads;
 
 /// Below this many multiply-adds a product runs as a plain loop on the calling thread: packing
 /// buffers, GEMM set-up and rayon's hand-off cost more than the arithmetic (the notes' examples
@@ -300,10 +300,10 @@ macro_rules! float_element {
                         head(w_i, out_i, par);
                     }
                 } else {
-                    out.axis_iter_mut(Axis(1))
-                        .into_par_iter()
-                        .zip(w.outer_iter().into_par_iter())
-                        .for_each(|(out_i, w_i)| head(w_i, out_i, gemm::Parallelism::None));
+                    par_heads(
+                        w.outer_iter().zip(out.axis_iter_mut(Axis(1))),
+                        |(w_i, out_i)| head(w_i, out_i, gemm::Parallelism::None),
+                    );
                 }
             }
 
@@ -321,12 +321,10 @@ macro_rules! float_element {
                         general_mat_vec_mul(1.0, &w_i, &x, 0.0, &mut out_i);
                     }
                 } else {
-                    out.outer_iter_mut()
-                        .into_par_iter()
-                        .zip(w.outer_iter().into_par_iter())
-                        .for_each(|(mut out_i, w_i)| {
-                            general_mat_vec_mul(1.0, &w_i, &x, 0.0, &mut out_i)
-                        });
+                    par_heads(
+                        w.outer_iter().zip(out.outer_iter_mut()),
+                        |(w_i, mut out_i)| general_mat_vec_mul(1.0, &w_i, &x, 0.0, &mut out_i),
+                    );
                 }
             }
         }
@@ -622,10 +620,10 @@ fn int_batched<T: IntOps>(
             head(&a_packed, w_i, out_i);
         }
     } else {
-        out.axis_iter_mut(Axis(1))
-            .into_par_iter()
-            .zip(w.outer_iter().into_par_iter())
-            .for_each(|(out_i, w_i)| head(&a_packed, w_i, out_i));
+        par_heads(
+            w.outer_iter().zip(out.axis_iter_mut(Axis(1))),
+            |(w_i, out_i)| head(&a_packed, w_i, out_i),
+        );
     }
 }
 
@@ -639,17 +637,17 @@ fn int_heads_first<T: IntOps>(
         naive_heads_first(w, x, out, T::mac);
         return;
     }
-    out.outer_iter_mut()
-        .into_par_iter()
-        .zip(w.outer_iter().into_par_iter())
-        .for_each(|(mut out_i, w_i)| {
+    par_heads(
+        w.outer_iter().zip(out.outer_iter_mut()),
+        |(w_i, mut out_i)| {
             for (row, y) in w_i.outer_iter().zip(out_i.iter_mut()) {
                 *y = row
                     .iter()
                     .zip(x.iter())
                     .fold(T::default(), |acc, (&a, &b)| acc.mac(a, b));
             }
-        });
+        },
+    );
 }
 
 impl MultiHeadElement for i64 {

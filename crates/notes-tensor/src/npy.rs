@@ -1,6 +1,7 @@
 //! `.npy` files in and out (via `ndarray-npy`), with the element type read from the file.
 
 use std::fs;
+use std::io::Read;
 use std::path::Path;
 
 use ndarray::{ArrayBase, ArrayD, Data, Dimension, Ix1, Ix2, Ix3};
@@ -83,6 +84,23 @@ impl AnyArray {
         each!(self, a => format_array(a, options))
     }
 
+    /// numpy's `repr(a)` of the array (see [`format_repr`](crate::format_repr)).
+    pub fn repr(&self, options: &PrintOptions) -> String {
+        each!(self, a => crate::format_repr(a, options))
+    }
+
+    /// numpy's `np.array2string(a, separator=, prefix=, suffix=)` of the array (see
+    /// [`array2string`](crate::array2string)).
+    pub fn array2string(
+        &self,
+        options: &PrintOptions,
+        separator: &str,
+        prefix: &str,
+        suffix: &str,
+    ) -> String {
+        each!(self, a => crate::array2string(a, options, separator, prefix, suffix))
+    }
+
     /// Writes the array as a `.npy` file numpy can load.
     ///
     /// # Errors
@@ -91,8 +109,7 @@ impl AnyArray {
         each!(self, a => write_npy(path, a))
     }
 
-    /// Writes the array in `.npy` format to `writer` (for a caller that opens the file its own
-    /// way); `path` only names the output in errors.
+    /// Writes the array in `.npy` format to `writer`; `path` only names the output in errors.
     ///
     /// # Errors
     /// [`Error::WriteNpy`] when writing fails.
@@ -105,48 +122,25 @@ impl AnyArray {
 
     /// Parses the bytes of a `.npy` file; `path` only names the input in errors.
     ///
-    /// Never allocates more than the data the bytes actually hold.
+    /// Never allocates more than the data the bytes actually hold: the header's length is
+    /// checked against [`MAX_HEADER_LEN`], its dimensions against [`MAX_DIMS`] and the size
+    /// its shape implies against the bytes present, before anything is allocated for them.
     ///
     /// # Errors
-    /// [`Error::NpyHeader`], [`Error::NpyDtype`], [`Error::NpyTruncated`] or [`Error::ReadNpy`].
+    /// [`Error::NpyHeader`], [`Error::NpyHeaderTooLarge`], [`Error::NpyTooManyDims`],
+    /// [`Error::NpyDtype`], [`Error::NpyTruncated`] or [`Error::ReadNpy`].
     pub fn from_npy_bytes(bytes: &[u8], path: &Path) -> Result<Self, Error> {
-        let mut rest = bytes;
-        let header = Header::from_reader(&mut rest).map_err(|error| Error::NpyHeader {
-            path: path.to_owned(),
-            error,
-        })?;
-        // The descriptor is a Python literal: '<f8' for the types read here.
-        let descr = header
-            .type_descriptor
-            .to_string()
-            .trim_matches(['\'', '"'])
-            .to_owned();
-        let kind = descr.trim_start_matches(['<', '>', '|', '=']);
-        let item_size: u128 = match kind {
-            "b1" | "?" | "i1" | "u1" | "b" | "B" => 1,
-            "i2" | "u2" => 2,
-            "i4" | "u4" | "f4" => 4,
-            "i8" | "u8" | "f8" => 8,
-            _ => {
-                return Err(Error::NpyDtype {
-                    path: path.to_owned(),
-                    descr,
-                });
-            }
-        };
+        let parsed = parse_header(bytes, path)?;
+        let (kind, expected) = (parsed.kind, parsed.data_len);
+        let rest = bytes.len() - parsed.header_len;
         // ndarray-npy allocates the whole array before reading, so a header that lies about
         // the shape must be caught here.
-        let expected = header
-            .shape
-            .iter()
-            .try_fold(item_size, |acc, &s| acc.checked_mul(s as u128))
-            .unwrap_or(u128::MAX);
-        if expected > rest.len() as u128 {
+        if expected > rest as u128 {
             return Err(Error::NpyTruncated {
                 path: path.to_owned(),
-                shape: header.shape,
+                shape: parsed.header.shape,
                 expected,
-                actual: rest.len(),
+                actual: rest,
             });
         }
         fn read<A: ndarray_npy::ReadableElement>(
@@ -158,7 +152,7 @@ impl AnyArray {
                 error,
             })
         }
-        Ok(match kind {
+        Ok(match kind.as_str() {
             "b1" | "?" => Self::Bool(read(bytes, path)?),
             "i1" | "b" => Self::I8(read(bytes, path)?),
             "u1" | "B" => Self::U8(read(bytes, path)?),
@@ -174,17 +168,221 @@ impl AnyArray {
     }
 }
 
+/// numpy's limit on the number of dimensions of an array (`NPY_MAXDIMS` in numpy 2).
+pub const MAX_DIMS: usize = 64;
+
+/// The longest `.npy` header accepted, in bytes (the dictionary after the magic string,
+/// version and length fields): 1 MiB. A header of [`MAX_DIMS`] dimensions needs under 1.5 KiB,
+/// so a longer one is refused as [`Error::NpyTooManyDims`] up to about 300,000 dimensions.
+pub const MAX_HEADER_LEN: usize = 1 << 20;
+
+/// How deeply brackets may nest in a header (numpy writes 2 levels for the types read here);
+/// deeper nesting would only exhaust the header parser's stack.
+const MAX_HEADER_NESTING: usize = 16;
+
+/// numpy's magic string, `\x93NUMPY`.
+const MAGIC: &[u8] = b"\x93NUMPY";
+
+/// A parsed `.npy` header.
+struct Parsed {
+    header: Header,
+    /// The element kind with its byte order stripped: `"f8"`, `"b1"`, ...
+    kind: String,
+    /// Bytes before the data: magic string, version, length field and header.
+    header_len: usize,
+    /// The data size the header implies (saturated at `u128::MAX`).
+    data_len: u128,
+}
+
+/// The length of the magic string, version and length field, and the header's length, read
+/// from the first bytes of a file; `None` when `prefix` is too short or not a `.npy` start
+/// (the header parser then says what is wrong).
+fn preamble(prefix: &[u8]) -> Option<(usize, u64)> {
+    if prefix.len() < 10 || !prefix.starts_with(MAGIC) {
+        return None;
+    }
+    match prefix[6] {
+        1 => Some((10, u64::from(u16::from_le_bytes([prefix[8], prefix[9]])))),
+        2 | 3 if prefix.len() >= 12 => Some((
+            12,
+            u64::from(u32::from_le_bytes([
+                prefix[8], prefix[9], prefix[10], prefix[11],
+            ])),
+        )),
+        _ => None,
+    }
+}
+
+/// Parses the header at the start of `bytes`, with every limit checked before the parser
+/// (which allocates the length the file claims) sees it.
+fn parse_header(bytes: &[u8], path: &Path) -> Result<Parsed, Error> {
+    let header_error = |error| Error::NpyHeader {
+        path: path.to_owned(),
+        error,
+    };
+    let header_len = match preamble(bytes) {
+        Some((_, len)) if len > MAX_HEADER_LEN as u64 => {
+            return Err(Error::NpyHeaderTooLarge {
+                path: path.to_owned(),
+                len,
+                max: MAX_HEADER_LEN,
+            });
+        }
+        Some((pre, len)) => pre + len as usize,
+        // Too short or malformed: small enough for the parser to say why.
+        None => bytes.len().min(12),
+    };
+    let header_bytes = &bytes[..header_len.min(bytes.len())];
+    let mut depth = 0_usize;
+    for &b in header_bytes {
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_HEADER_NESTING {
+            return Err(Error::NpyHeaderNesting {
+                path: path.to_owned(),
+                max: MAX_HEADER_NESTING,
+            });
+        }
+    }
+    let mut reader = header_bytes;
+    let header = Header::from_reader(&mut reader).map_err(header_error)?;
+    if header.shape.len() > MAX_DIMS {
+        return Err(Error::NpyTooManyDims {
+            path: path.to_owned(),
+            ndim: header.shape.len(),
+            max: MAX_DIMS,
+        });
+    }
+    // The descriptor is a Python literal: '<f8' for the types read here.
+    let descr = header
+        .type_descriptor
+        .to_string()
+        .trim_matches(['\'', '"'])
+        .to_owned();
+    let kind = descr.trim_start_matches(['<', '>', '|', '=']).to_owned();
+    let item_size: u128 = match kind.as_str() {
+        "b1" | "?" | "i1" | "u1" | "b" | "B" => 1,
+        "i2" | "u2" => 2,
+        "i4" | "u4" | "f4" => 4,
+        "i8" | "u8" | "f8" => 8,
+        _ => {
+            return Err(Error::NpyDtype {
+                path: path.to_owned(),
+                descr,
+            });
+        }
+    };
+    let data_len = header
+        .shape
+        .iter()
+        .try_fold(item_size, |acc, &s| acc.checked_mul(s as u128))
+        .unwrap_or(u128::MAX);
+    Ok(Parsed {
+        header,
+        kind,
+        header_len: header_bytes.len(),
+        data_len,
+    })
+}
+
+/// Reads at most `limit` bytes from `reader` onto `buf` (growing it only as bytes arrive).
+fn read_at_most(
+    reader: &mut impl Read,
+    limit: u64,
+    buf: &mut Vec<u8>,
+    path: &Path,
+) -> Result<(), Error> {
+    reader
+        .take(limit)
+        .read_to_end(buf)
+        .map(drop)
+        .map_err(|source| Error::Io {
+            action: "read",
+            path: path.to_owned(),
+            source,
+        })
+}
+
 /// Reads a `.npy` file of any supported element type.
+///
+/// Reads the header first and then only the data it announces, so an endless input
+/// (`/dev/zero`, a pipe) or a header that lies about its shape is refused without reading
+/// or allocating more than the file holds: the limits of [`AnyArray::from_npy_bytes`] apply,
+/// a regular file shorter than its header says is refused before its data is read, and data
+/// that could never be allocated is [`Error::NpyTooLarge`].
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be read; see [`AnyArray::from_npy_bytes`] for bad contents.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn read_npy(path: &Path) -> Result<AnyArray, Error> {
-    let bytes = fs::read(path).map_err(|source| Error::Io {
+    let mut file = fs::File::open(path).map_err(|source| Error::Io {
         action: "read",
         path: path.to_owned(),
         source,
     })?;
+    // A regular file says how much it holds; a pipe or a device does not.
+    let len = file
+        .metadata()
+        .ok()
+        .filter(fs::Metadata::is_file)
+        .map(|m| m.len());
+    read_npy_from(&mut file, len, path)
+}
+
+/// Reads one `.npy` from `reader`, which holds `len` bytes when that is known: the header
+/// first, then only the data it announces (see [`read_npy`]).
+pub(crate) fn read_npy_from(
+    reader: &mut impl Read,
+    len: Option<u64>,
+    path: &Path,
+) -> Result<AnyArray, Error> {
+    let mut bytes = Vec::new();
+    read_at_most(reader, 12, &mut bytes, path)?;
+    let Some((pre, header)) =
+        preamble(&bytes).filter(|&(_, header)| header <= MAX_HEADER_LEN as u64)
+    else {
+        // Not a .npy start, or a header too long: the parser names the problem.
+        return AnyArray::from_npy_bytes(&bytes, path);
+    };
+    let header_len = pre as u64 + header;
+    read_at_most(reader, header_len - bytes.len() as u64, &mut bytes, path)?;
+    let parsed = parse_header(&bytes, path)?;
+    let data_len = parsed.data_len;
+    let header_len = parsed.header_len as u64;
+    // Compare with the known size before reading any of the data.
+    if let Some(held) = len.map(|len| len.saturating_sub(header_len)) {
+        if u128::from(held) < data_len {
+            return Err(Error::NpyTruncated {
+                path: path.to_owned(),
+                shape: parsed.header.shape,
+                expected: data_len,
+                actual: usize::try_from(held).unwrap_or(usize::MAX),
+            });
+        }
+        if u128::from(held) > data_len {
+            return Err(Error::ReadNpy {
+                path: path.to_owned(),
+                error: ndarray_npy::ReadNpyError::ExtraBytes(
+                    usize::try_from(u128::from(held) - data_len).unwrap_or(usize::MAX),
+                ),
+            });
+        }
+    }
+    let too_large = || Error::NpyTooLarge {
+        path: path.to_owned(),
+        shape: parsed.header.shape.clone(),
+        bytes: data_len,
+    };
+    let data_len = u64::try_from(data_len).map_err(|_| too_large())?;
+    // Ask for the memory up front, as numpy does: a shape whose data could never fit is a clear
+    // error now rather than an out-of-memory kill after reading gigabytes from a stream.
+    let want = usize::try_from(data_len.saturating_add(1)).map_err(|_| too_large())?;
+    bytes.try_reserve_exact(want).map_err(|_| too_large())?;
+    // One byte more than announced, to notice extra data on a stream.
+    read_at_most(reader, data_len.saturating_add(1), &mut bytes, path)?;
     AnyArray::from_npy_bytes(&bytes, path)
 }
 
@@ -383,6 +581,141 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// A version-2 `.npy` file with `dict` as its header and `data` after it.
+    fn forge(dict: &str, data: &[u8]) -> Vec<u8> {
+        let mut header = dict.as_bytes().to_vec();
+        while !(12 + header.len() + 1).is_multiple_of(64) {
+            header.push(b' ');
+        }
+        header.push(b'\n');
+        let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+        bytes.extend_from_slice(&u32::try_from(header.len()).unwrap().to_le_bytes());
+        bytes.extend_from_slice(&header);
+        bytes.extend_from_slice(data);
+        bytes
+    }
+
+    fn shape_dict(shape: &str) -> String {
+        format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}")
+    }
+
+    #[test]
+    fn more_than_64_dimensions_are_refused_like_numpy() {
+        // 30,000 dimensions of length 1 once overflowed the stack (exit 134).
+        let bytes = forge(&shape_dict(&format!("({})", "1, ".repeat(30_000))), &[0; 8]);
+        let err = AnyArray::from_npy_bytes(&bytes, Path::new("deep.npy")).unwrap_err();
+        assert!(
+            matches!(err, Error::NpyTooManyDims { ndim: 30_000, .. }),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "deep.npy has 30000 dimensions, but numpy allows at most 64"
+        );
+        let bytes = forge(&shape_dict(&format!("({})", "1, ".repeat(65))), &[0; 8]);
+        let err = AnyArray::from_npy_bytes(&bytes, Path::new("a.npy")).unwrap_err();
+        assert!(
+            matches!(err, Error::NpyTooManyDims { ndim: 65, .. }),
+            "{err}"
+        );
+        let bytes = forge(&shape_dict(&format!("({})", "1, ".repeat(64))), &[0; 8]);
+        let a = AnyArray::from_npy_bytes(&bytes, Path::new("a.npy")).unwrap();
+        assert_eq!(a.shape(), &[1; 64]);
+        assert_eq!(
+            a.format(&PrintOptions::default()),
+            format!("{}0.{}", "[".repeat(64), "]".repeat(64))
+        );
+    }
+
+    #[test]
+    fn a_forged_header_length_is_refused_before_allocating() {
+        let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+        bytes.extend_from_slice(&0xffff_fff0_u32.to_le_bytes());
+        bytes.push(b'{');
+        let err = AnyArray::from_npy_bytes(&bytes, Path::new("h.npy")).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::NpyHeaderTooLarge {
+                    len: 0xffff_fff0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // A length within the limit but past the end of the input is a short header.
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&60_000_u16.to_le_bytes());
+        bytes.extend_from_slice(b"{'descr'");
+        let err = AnyArray::from_npy_bytes(&bytes, Path::new("h.npy")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "h.npy is not a .npy file: the file ends before its header does"
+        );
+    }
+
+    #[test]
+    fn deeply_nested_headers_are_refused_not_parsed() {
+        let shape = format!("{}1{}", "(".repeat(20_000), ",)".repeat(20_000));
+        let bytes = forge(&shape_dict(&shape), &[]);
+        let err = AnyArray::from_npy_bytes(&bytes, Path::new("n.npy")).unwrap_err();
+        assert!(matches!(err, Error::NpyHeaderNesting { .. }), "{err}");
+    }
+
+    #[test]
+    fn errors_elide_long_shapes() {
+        let shape = format!("({})", "2, ".repeat(60));
+        let bytes = forge(&shape_dict(&shape), &[0; 16]);
+        let err = AnyArray::from_npy_bytes(&bytes, Path::new("t.npy")).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::NpyTruncated { .. }), "{text}");
+        assert!(
+            text.contains("[2, 2, 2, 2, ..., 2, 2, 2, 2] (60 dimensions)"),
+            "{text}"
+        );
+        assert!(text.len() < 200, "{text}");
+    }
+
+    #[test]
+    fn reading_a_file_reads_only_what_the_header_announces() {
+        let dir = tempfile::tempdir().unwrap();
+        // A header promising 8 TB in a short file is refused before its data is read.
+        let lie = dir.path().join("lie.npy");
+        fs::write(&lie, forge(&shape_dict("(1000000000000,)"), &[0; 64])).unwrap();
+        let err = read_npy(&lie).unwrap_err();
+        assert!(
+            matches!(err, Error::NpyTruncated { actual: 64, .. }),
+            "{err}"
+        );
+        // Extra bytes after the data are counted from the file's size.
+        let extra = dir.path().join("extra.npy");
+        fs::write(&extra, forge(&shape_dict("(1,)"), &[0; 8 + 1000])).unwrap();
+        let err = read_npy(&extra).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::ReadNpy {
+                    error: ndarray_npy::ReadNpyError::ExtraBytes(1000),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // An endless input is refused after its first bytes.
+        let err = read_npy(Path::new("/dev/zero")).unwrap_err();
+        assert!(matches!(err, Error::NpyHeader { .. }), "{err}");
+        let ok = dir.path().join("ok.npy");
+        fs::write(
+            &ok,
+            forge(&shape_dict("(2,)"), &1.5_f64.to_le_bytes().repeat(2)),
+        )
+        .unwrap();
+        assert_eq!(
+            read_npy(&ok).unwrap(),
+            AnyArray::F64(ndarray::arr1(&[1.5, 1.5]).into_dyn())
+        );
     }
 
     proptest! {

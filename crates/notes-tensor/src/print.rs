@@ -47,6 +47,28 @@ pub enum Legacy {
     /// `legacy='1.13'`: numpy 1.13's layout (sign space, 8 fixed digits in scientific notation,
     /// `...,` summaries, 0-d arrays printed as Python scalars).
     V1_13,
+    /// `legacy='1.21'`: as 2.2 for the arrays printed here.
+    V1_21,
+    /// `legacy='1.25'`: as 2.2 for the arrays printed here (it changes only scalar reprs).
+    V1_25,
+    /// `legacy='2.1'`: as 2.2, and a summarised array's repr does not add `shape=`.
+    V2_1,
+    /// `legacy='2.2'`: float32 switches to scientific notation from 1e8, as float64 does.
+    V2_2,
+}
+
+impl Legacy {
+    /// numpy's internal number for the mode (`113` for `'1.13'`, ... `202` for `'2.2'`).
+    fn level(legacy: Option<Self>) -> u32 {
+        match legacy {
+            Some(Self::V1_13) => 113,
+            Some(Self::V1_21) => 121,
+            Some(Self::V1_25) => 125,
+            Some(Self::V2_1) => 201,
+            Some(Self::V2_2) => 202,
+            None => u32::MAX,
+        }
+    }
 }
 
 /// numpy's print options (`np.set_printoptions`), with numpy's defaults.
@@ -549,7 +571,7 @@ impl<'o> FloatFormat<'o> {
                     min = v;
                 }
             }
-            let cutoff = if legacy {
+            let cutoff = if Legacy::level(options.legacy) <= 202 {
                 F::LEGACY_EXP_CUTOFF
             } else {
                 F::EXP_CUTOFF
@@ -691,12 +713,125 @@ where
     S: Data<Elem = A>,
     D: Dimension,
 {
+    if array.ndim() == 0 {
+        // numpy's array_str prints a 0-d array as its scalar.
+        return array
+            .iter()
+            .next()
+            .map_or_else(String::new, |&v| v.scalar_str(options));
+    }
+    array2string(array, options, " ", "", "")
+}
+
+/// numpy's `repr(array)` (`np.array_repr`) under `options`: `array([0.5 , 0.25])`, with
+/// `dtype=` when the values do not imply it and `shape=` when they do not show it.
+///
+/// ```
+/// use notes_tensor::{PrintOptions, format_repr};
+/// let o = PrintOptions::default();
+/// assert_eq!(format_repr(&ndarray::arr1(&[0.5, 0.25]), &o), "array([0.5 , 0.25])");
+/// assert_eq!(
+///     format_repr(&ndarray::arr2(&[[1.0_f32, 2.0], [3.0, 4.0]]), &o),
+///     "array([[1., 2.],\n       [3., 4.]], dtype=float32)"
+/// );
+/// assert_eq!(
+///     format_repr(&ndarray::Array2::<i64>::zeros((0, 3)), &o),
+///     "array([], shape=(0, 3), dtype=int64)"
+/// );
+/// ```
+#[tracing::instrument(level = "debug", skip_all)]
+pub fn format_repr<A, S, D>(array: &ArrayBase<S, D>, options: &PrintOptions) -> String
+where
+    A: NumpyElement,
+    S: Data<Elem = A>,
+    D: Dimension,
+{
+    let level = Legacy::level(options.legacy);
+    let prefix = "array(";
+    let lst = if level <= 113 && array.ndim() == 0 {
+        // repr(a.item()): the Python scalar.
+        array
+            .iter()
+            .next()
+            .map_or_else(String::new, |&v| v.scalar_str(options))
+    } else {
+        array2string(array, options, ", ", prefix, ")")
+    };
+    let mut extras = Vec::new();
+    if (array.is_empty() && array.shape() != [0])
+        || (level > 210 && array.len() > options.threshold)
+    {
+        extras.push(format!("shape={}", python_tuple(array.shape())));
+    }
+    let implied = matches!(A::DTYPE, "int64" | "float64") || (A::DTYPE == "bool" && level > 113);
+    if !implied || array.is_empty() {
+        extras.push(format!("dtype={}", A::DTYPE));
+    }
+    if extras.is_empty() {
+        return format!("{prefix}{lst})");
+    }
+    let arr_str = format!("{prefix}{lst},");
+    let extra_str = format!("{})", extras.join(", "));
+    let last_line_len = arr_str.chars().count()
+        - arr_str
+            .rfind('\n')
+            .map_or(0, |i| arr_str[..=i].chars().count());
+    let spacer = if level > 113 && last_line_len + extra_str.chars().count() + 1 > options.linewidth
+    {
+        format!("\n{}", " ".repeat(prefix.len()))
+    } else {
+        " ".to_owned()
+    };
+    format!("{arr_str}{spacer}{extra_str}")
+}
+
+/// Python's `repr(shape)`: `(0, 3)`, `(0,)`, `()`.
+fn python_tuple(shape: &[usize]) -> String {
+    match shape {
+        [one] => format!("({one},)"),
+        _ => {
+            let items: Vec<String> = shape.iter().map(usize::to_string).collect();
+            format!("({})", items.join(", "))
+        }
+    }
+}
+
+/// numpy's `np.array2string(array, separator=separator, prefix=prefix, suffix=suffix)` under
+/// `options`: the prefix's length indents the lines after the first, the suffix's length is
+/// kept free at the end of the last one. A 0-d array prints through the array formatter
+/// (`1.e+16`), not as a scalar (`1e+16`) as [`format_array`] does.
+///
+/// ```
+/// use notes_tensor::{PrintOptions, array2string};
+/// let a = ndarray::arr2(&[[1, 2], [3, 4]]);
+/// let o = PrintOptions::default();
+/// assert_eq!(array2string(&a, &o, ", ", "M = ", ""), "[[1, 2],\n     [3, 4]]");
+/// ```
+#[tracing::instrument(level = "debug", skip_all)]
+pub fn array2string<A, S, D>(
+    array: &ArrayBase<S, D>,
+    options: &PrintOptions,
+    separator: &str,
+    prefix: &str,
+    suffix: &str,
+) -> String
+where
+    A: NumpyElement,
+    S: Data<Elem = A>,
+    D: Dimension,
+{
+    let legacy = options.legacy == Some(Legacy::V1_13);
     let view = array.view().into_dyn();
-    if view.ndim() == 0 {
+    if legacy && view.ndim() == 0 {
+        // repr(a.item()).
         return view
             .iter()
             .next()
             .map_or_else(String::new, |&v| v.scalar_str(options));
+    }
+    let mut linewidth = isize::try_from(options.linewidth).unwrap_or(isize::MAX);
+    if !legacy {
+        linewidth -= isize::try_from(suffix.chars().count()).unwrap_or(isize::MAX);
     }
     if view.is_empty() {
         return "[]".to_owned();
@@ -726,15 +861,27 @@ where
         &mut data,
     );
     let format = A::formatter(&data, options);
+    // numpy's BoolFormat pads `True` to `False`'s width except in a 0-d array.
+    let unpadded_bool = |v: A| format(v).trim_start().to_owned();
+    let format: &dyn Fn(A) -> String = if view.ndim() == 0 && A::DTYPE == "bool" {
+        &unpadded_bool
+    } else {
+        &*format
+    };
     let printer = Printer {
         view: &view,
-        format: &*format,
+        format,
         summarize,
         edge,
-        legacy: options.legacy == Some(Legacy::V1_13),
+        legacy,
+        separator,
     };
-    let linewidth = isize::try_from(options.linewidth).unwrap_or(isize::MAX);
-    printer.recurse(&mut Vec::with_capacity(view.ndim()), " ", linewidth)
+    let next_line_prefix = " ".repeat(1 + prefix.chars().count());
+    printer.recurse(
+        &mut Vec::with_capacity(view.ndim()),
+        &next_line_prefix,
+        linewidth,
+    )
 }
 
 fn collect_corners<A: Copy>(
@@ -762,9 +909,8 @@ struct Printer<'a, 'v, A> {
     summarize: bool,
     edge: usize,
     legacy: bool,
+    separator: &'a str,
 }
-
-const SEPARATOR: &str = " ";
 
 impl<A: Copy> Printer<'_, '_, A> {
     fn recurse(&self, index: &mut Vec<usize>, hanging_indent: &str, curr_width: isize) -> String {
@@ -794,7 +940,7 @@ impl<A: Copy> Printer<'_, '_, A> {
         };
         let mut s = String::new();
         if axes_left == 1 {
-            let sep_width = SEPARATOR.trim_end().len() as isize;
+            let sep_width = self.separator.trim_end().chars().count() as isize;
             let mut elem_width = if self.legacy {
                 curr_width - sep_width
             } else {
@@ -804,16 +950,16 @@ impl<A: Copy> Printer<'_, '_, A> {
             for i in 0..leading {
                 let word = child(i, index);
                 self.extend_line(&mut s, &mut line, &word, elem_width, hanging_indent);
-                line.push_str(SEPARATOR);
+                line.push_str(self.separator);
             }
             if show_summary {
                 self.extend_line(&mut s, &mut line, "...", elem_width, hanging_indent);
-                line.push_str(if self.legacy { ", " } else { SEPARATOR });
+                line.push_str(if self.legacy { ", " } else { self.separator });
             }
             for i in (2..=trailing).rev() {
                 let word = child(a_len - i, index);
                 self.extend_line(&mut s, &mut line, &word, elem_width, hanging_indent);
-                line.push_str(SEPARATOR);
+                line.push_str(self.separator);
             }
             if self.legacy {
                 elem_width = curr_width;
@@ -822,7 +968,11 @@ impl<A: Copy> Printer<'_, '_, A> {
             self.extend_line(&mut s, &mut line, &word, elem_width, hanging_indent);
             s.push_str(&line);
         } else {
-            let line_sep = format!("{}{}", SEPARATOR.trim_end(), "\n".repeat(axes_left - 1));
+            let line_sep = format!(
+                "{}{}",
+                self.separator.trim_end(),
+                "\n".repeat(axes_left - 1)
+            );
             for i in 0..leading {
                 let nested = child(i, index);
                 s.push_str(hanging_indent);

@@ -17,7 +17,9 @@ pub(crate) struct TensorArgs {
 pub(crate) enum TensorCommand {
     /// Print both of the notes' multi-head examples (x, w, y and their shapes), as numpy does.
     Demo,
-    /// Print a .npy file exactly as numpy's `print(np.load(FILE))` does under the given options.
+    /// Print a .npy file exactly as numpy's `print(np.load(FILE))` does under the given options;
+    /// for a .npz archive, each member's key and array, as
+    /// `d = np.load(FILE); for k in d.files: print(k); print(d[k])` does.
     Print(PrintArgs),
     /// Multiply a .npy input by a .npy multi-head weight tensor and write the result as .npy.
     Multihead(MultiheadArgs),
@@ -26,7 +28,7 @@ pub(crate) enum TensorCommand {
 /// numpy's print options as flags (`np.set_printoptions`).
 #[derive(Debug, Args)]
 pub(crate) struct PrintArgs {
-    /// The .npy file to print.
+    /// The .npy or .npz file to print (told apart by their first bytes, as np.load does).
     pub(crate) file: PathBuf,
     /// Digits after the decimal point (at most, with the default floatmode).
     #[arg(long, value_name = "P", default_value_t = 8)]
@@ -55,9 +57,12 @@ pub(crate) struct PrintArgs {
     /// How infinity prints.
     #[arg(long, default_value = "inf")]
     pub(crate) infstr: String,
-    /// Use numpy 1.13's layout.
-    #[arg(long, value_name = "VERSION", value_parser = ["1.13"])]
+    /// Use an older numpy's layout (numpy's `legacy` option).
+    #[arg(long, value_name = "VERSION", value_parser = ["1.13", "1.21", "1.25", "2.1", "2.2"])]
     pub(crate) legacy: Option<String>,
+    /// Print numpy's `repr(a)` (`array([...], dtype=...)`) instead of `print(a)`.
+    #[arg(long)]
+    pub(crate) repr: bool,
 }
 
 /// The `--floatmode` choices (numpy's names).
@@ -95,7 +100,13 @@ impl PrintArgs {
             },
             nanstr: self.nanstr.clone(),
             infstr: self.infstr.clone(),
-            legacy: self.legacy.as_ref().map(|_| Legacy::V1_13),
+            legacy: self.legacy.as_deref().map(|v| match v {
+                "1.21" => Legacy::V1_21,
+                "1.25" => Legacy::V1_25,
+                "2.1" => Legacy::V2_1,
+                "2.2" => Legacy::V2_2,
+                _ => Legacy::V1_13,
+            }),
         }
         // These are np.set_printoptions' options: legacy 1.13 ignores --sign there.
         .normalized()
@@ -114,11 +125,14 @@ pub(crate) struct MultiheadArgs {
     /// `heads-first`: y = (w @ x).squeeze(-1); `batched`: y = (x @ w).squeeze(-2).
     #[arg(long, value_enum, default_value_t = FormArg::Batched)]
     pub(crate) form: FormArg,
-    /// Where to write y (.npy).
+    /// Where to write y: a .npy file, or a .npz archive holding `y` when the name ends in `.npz`
+    /// (as `np.savez(OUTPUT, y=y)`).
     #[arg(short, long, value_name = "Y.npy")]
     pub(crate) output: PathBuf,
-
-    /// Replace the output file if it exists.
+    /// Deflate the .npz archive, as `np.savez_compressed` does.
+    #[arg(long)]
+    pub(crate) compressed: bool,
+    /// Replace OUTPUT if it exists.
     #[arg(long)]
     pub(crate) force: bool,
 }

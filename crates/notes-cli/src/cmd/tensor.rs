@@ -4,10 +4,11 @@ use std::io::Write;
 
 use anyhow::Context;
 use ndarray::{Array, Array1, Array2, Array3};
-use notes_tensor::{AnyArray, Form, NumpyDisplayExt, PrintOptions};
+use notes_tensor::{AnyArray, Form, NpzCompression, NumpyDisplayExt, PrintOptions};
 use serde::Serialize;
 
 use crate::cli::tensor::{FormArg, MultiheadArgs, PrintArgs, TensorArgs, TensorCommand};
+use crate::files::write_atomically;
 use crate::output::Out;
 use crate::repr::python_shape;
 
@@ -120,10 +121,43 @@ fn demo(out: &mut Out) -> anyhow::Result<()> {
     print_xwy(out, &examples[1])
 }
 
-/// `notes tensor print FILE.npy [options]`.
+/// `notes tensor print FILE.npy|FILE.npz [options]`.
 fn print(args: &PrintArgs, out: &mut Out) -> anyhow::Result<()> {
-    let array = notes_tensor::read_npy(&args.file)?;
-    let text = array.format(&args.options());
+    let options = args.options();
+    let show = |array: &AnyArray| {
+        if args.repr {
+            array.repr(&options)
+        } else {
+            array.format(&options)
+        }
+    };
+    let array = match notes_tensor::load(&args.file)? {
+        notes_tensor::Loaded::Npy(array) => array,
+        notes_tensor::Loaded::Npz(mut npz) => {
+            // One member in memory at a time; the JSON list is only texts.
+            let mut json = Vec::new();
+            for i in 0..npz.len() {
+                let (key, array) = npz.by_index(i)?;
+                let text = show(&array);
+                if out.json {
+                    json.push(JsonMember {
+                        key,
+                        dtype: array.dtype(),
+                        shape: array.shape().to_vec(),
+                        text,
+                    });
+                } else {
+                    writeln!(out, "{key}")?;
+                    writeln!(out, "{text}")?;
+                }
+            }
+            if out.json {
+                return out.json(&json);
+            }
+            return Ok(());
+        }
+    };
+    let text = show(&array);
     if out.json {
         return out.json(&JsonArray {
             dtype: array.dtype(),
@@ -135,10 +169,17 @@ fn print(args: &PrintArgs, out: &mut Out) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One member of `notes --json tensor print FILE.npz`.
+#[derive(Serialize)]
+struct JsonMember {
+    key: String,
+    dtype: &'static str,
+    shape: Vec<usize>,
+    text: String,
+}
+
 /// `notes tensor multihead --x X.npy --w W.npy [--form F] -o Y.npy`.
 fn multihead(args: &MultiheadArgs, out: &mut Out) -> anyhow::Result<()> {
-    // Refused before the product is computed; the write itself never replaces unless forced.
-    crate::files::refuse_existing(&args.output, args.force)?;
     let x = notes_tensor::read_npy(&args.x)?;
     let w = notes_tensor::read_npy(&args.w)?;
     let form = match args.form {
@@ -152,8 +193,28 @@ fn multihead(args: &MultiheadArgs, out: &mut Out) -> anyhow::Result<()> {
             args.w.display()
         )
     })?;
-    crate::files::write_atomically(&args.output, args.force, |w| {
-        Ok(y.write_npy_to(w, &args.output)?)
+    let npz = args
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+    if args.compressed && !npz {
+        anyhow::bail!(
+            "--compressed needs a .npz output, and {} is not one",
+            args.output.display()
+        );
+    }
+    write_atomically(&args.output, args.force, |w| {
+        if npz {
+            let compression = if args.compressed {
+                NpzCompression::Deflated
+            } else {
+                NpzCompression::Stored
+            };
+            notes_tensor::write_npz(w, &[("y", &y)], compression, &args.output)?;
+        } else {
+            y.write_npy_to(w, &args.output)?;
+        }
+        Ok(())
     })?;
     if out.json {
         #[derive(Serialize)]

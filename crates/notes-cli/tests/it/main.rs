@@ -7,4 +7,5 @@ mod fs;
 mod ipc;
 mod proc;
 mod prof;
+mod tensor;
 mod time;

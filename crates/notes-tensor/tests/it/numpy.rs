@@ -33,7 +33,16 @@ fn parse_options(text: &str) -> PrintOptions {
                     _ => FloatMode::Maxprec,
                 }
             }
-            "legacy" => o.legacy = (value == "1.13").then_some(Legacy::V1_13),
+            "legacy" => {
+                o.legacy = match value {
+                    "1.13" => Some(Legacy::V1_13),
+                    "1.21" => Some(Legacy::V1_21),
+                    "1.25" => Some(Legacy::V1_25),
+                    "2.1" => Some(Legacy::V2_1),
+                    "2.2" => Some(Legacy::V2_2),
+                    other => panic!("unknown legacy mode {other}"),
+                }
+            }
             other => panic!("numpy_cases.py set an option this test does not know: {other}"),
         }
     }
@@ -55,10 +64,9 @@ fn printing_matches_numpy_byte_for_byte() {
         "numpy is not installed, and this test compares with it: run `python3 -m pip install numpy`"
     );
     assert!(output.status.success(), "numpy_cases.py failed:\n{stderr}");
-    let count: usize = String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .unwrap();
+    let counts = String::from_utf8_lossy(&output.stdout).to_string();
+    let (count, a2s_count) = counts.trim().split_once(' ').unwrap();
+    let (count, a2s_count): (usize, usize) = (count.parse().unwrap(), a2s_count.parse().unwrap());
     assert!(count > 100, "numpy_cases.py wrote only {count} cases");
     let mut failures = Vec::new();
     for i in 0..count {
@@ -72,6 +80,37 @@ fn printing_matches_numpy_byte_for_byte() {
         if got != expected {
             failures.push(format!(
                 "case {i}: {} {:?} with {options:?}\nnumpy:\n{expected}\nnotes-tensor:\n{got}\n",
+                array.dtype(),
+                array.shape()
+            ));
+        }
+        let expected = std::fs::read_to_string(base.with_extension("repr")).unwrap();
+        let got = array.repr(&options);
+        if got != expected {
+            failures.push(format!(
+                "repr of case {i}: {} {:?} with {options:?}\nnumpy:\n{expected}\nnotes-tensor:\n{got}\n",
+                array.dtype(),
+                array.shape()
+            ));
+        }
+    }
+    assert!(
+        a2s_count > 100,
+        "numpy_cases.py wrote only {a2s_count} array2string cases"
+    );
+    for i in 0..a2s_count {
+        let base = dir.path().join(format!("a2s_{i}"));
+        let array = read_npy(&base.with_extension("npy")).unwrap();
+        let options = parse_options(&std::fs::read_to_string(base.with_extension("opts")).unwrap());
+        let options = options.normalized();
+        let text = std::fs::read_to_string(base.with_extension("txt")).unwrap();
+        let [separator, prefix, suffix, expected] = text.split('\0').collect::<Vec<_>>()[..] else {
+            panic!("a2s_{i}.txt is not four NUL-separated fields");
+        };
+        let got = array.array2string(&options, separator, prefix, suffix);
+        if got != expected {
+            failures.push(format!(
+                "array2string {i}: {} {:?} with {options:?}, {separator:?} {prefix:?} {suffix:?}\nnumpy:\n{expected}\nnotes-tensor:\n{got}\n",
                 array.dtype(),
                 array.shape()
             ));

@@ -1,4 +1,6 @@
-"""Writes print test cases for notes-tensor: case_N.npy, case_N.opts and numpy's print(a) as case_N.txt.
+"""Writes print test cases for notes-tensor: case_N.npy, case_N.opts, numpy's print(a) as case_N.txt
+and repr(a) as case_N.repr; a2s_N.npy, a2s_N.opts and a2s_N.txt (separator, prefix, suffix and
+np.array2string's text, NUL-separated).
 
 Usage: python3 numpy_cases.py OUTDIR
 """
@@ -130,13 +132,63 @@ for a in [np.array([1.5, 2.25, -3.0]), np.array([1e-4, 0.05, -1], dtype="f4"), n
           rng.normal(size=(3, 15)), np.arange(2000 * 2.0).reshape(2, 2000)]:
     add(a, legacy="1.13")
 
+# Other legacy modes: float32 switches to scientific notation at 1e8 up to 2.2; repr adds shape=
+# to summarised arrays from 2.2 on.
+for legacy in ["1.21", "1.25", "2.1", "2.2"]:
+    add(np.array([1e7, 2.5], dtype="f4"), legacy=legacy)
+    add(np.arange(2000), legacy=legacy)
+    add(np.array([True, False]), legacy=legacy)
+    add(np.array(1.5, dtype="f4"), legacy=legacy)
+add(np.array([1e7, 2.5], dtype="f4"))
+# Shapes and types whose repr needs dtype= or shape=, and wrapping of the extras.
+for dt in ["?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f4", "f8"]:
+    add(np.zeros((0,), dtype=dt))
+    add(np.zeros((0, 3), dtype=dt))
+    add(np.zeros((2, 0, 1), dtype=dt))
+    add(np.zeros((), dtype=dt))
+    add(np.ones((2, 3), dtype=dt))
+    add(np.arange(1200).astype(dt).reshape(3, 400), threshold=500)
+for width in [10, 20, 26, 27, 28, 30, 40]:
+    add(np.arange(12, dtype="i4"), linewidth=width)
+    add(np.array([0.5, 0.25, 1.0], dtype="f4"), linewidth=width)
+    add(np.arange(6, dtype="u1").reshape(2, 3), linewidth=width)
+add(np.array([1e16]))
+add(np.array(1e16))
+add(np.array(-0.0, dtype="f4"))
+add(np.array([True]), legacy="1.13")
+add(np.array(True), legacy="1.13")
+add(np.array(3, dtype="i2"), legacy="1.13")
+
+# np.array2string with separators, prefixes and suffixes.
+a2s = []
+for a in [np.arange(30), np.arange(12.0).reshape(3, 4) / 7, np.array([True, False]),
+          np.arange(24, dtype="i2").reshape(2, 3, 4), np.array(2.5), np.zeros((0, 2)),
+          rng.normal(size=(2000,)), np.array([np.nan, 1.5, -np.inf])]:
+    for separator, prefix, suffix in [(", ", "array(", ")"), (",", "", ""), (" ", "x = ", ";"),
+                                      ("; ", "     ", ""), (", ", "", "))))))))")]:
+        for opts in [{}, {"linewidth": 30}, {"legacy": "1.13"}]:
+            a2s.append((a, separator, prefix, suffix, opts))
+
+for i, (a, separator, prefix, suffix, opts) in enumerate(a2s):
+    np.save(os.path.join(out, f"a2s_{i}.npy"), a)
+    with np.printoptions(**opts):
+        text = np.array2string(a, separator=separator, prefix=prefix, suffix=suffix)
+    with open(os.path.join(out, f"a2s_{i}.txt"), "w", encoding="utf-8") as f:
+        f.write("\0".join([separator, prefix, suffix, text]))
+    with open(os.path.join(out, f"a2s_{i}.opts"), "w", encoding="utf-8") as f:
+        for key, value in opts.items():
+            f.write(f"{key}={value}\n")
+
 for i, (a, opts) in enumerate(cases):
     np.save(os.path.join(out, f"case_{i}.npy"), a)
     with np.printoptions(**opts):
         text = str(a)
+        text_repr = repr(a)
     with open(os.path.join(out, f"case_{i}.txt"), "w", encoding="utf-8") as f:
         f.write(text)
+    with open(os.path.join(out, f"case_{i}.repr"), "w", encoding="utf-8") as f:
+        f.write(text_repr)
     with open(os.path.join(out, f"case_{i}.opts"), "w", encoding="utf-8") as f:
         for key, value in opts.items():
             f.write(f"{key}={value}\n")
-print(len(cases))
+print(len(cases), len(a2s))
