@@ -10,6 +10,10 @@ use serde::de::DeserializeOwned;
 use crate::{Error, Result};
 
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
+/// Whether [`init`] ran on the main thread, where "first thing in `main`" puts it: then a
+/// new start of this executable reaches it before anything else (a test harness, which runs
+/// tests on threads of their own, does not).
+static INITIALIZED_IN_MAIN: AtomicBool = AtomicBool::new(false);
 
 /// Prepares this program to serve [`call_with_timeout`]: call it first thing in `main`.
 ///
@@ -17,13 +21,29 @@ static INITIALIZED: AtomicBool = AtomicBool::new(false);
 /// child process runs the function from inside `init()`, then exits; so code before the call
 /// runs again in every child, and code after it runs only in the parent.
 ///
+/// It also serves [`run_with_timeout`](crate::run_with_timeout) on Linux: with `init()` in
+/// place on the main thread, a command run with a limit runs under a helper process (this
+/// executable started again, which `init()` turns into the helper) that catches every
+/// descendant.
+///
 /// ```no_run
 /// notes_proc::init(); // the first line of `main`
 /// // ... the program ...
 /// ```
 pub fn init() {
+    // Started again as the subreaper helper of `run_with_timeout`: serve, and exit there.
+    crate::reaper::serve_if_asked();
     procspawn::init();
     INITIALIZED.store(true, Ordering::SeqCst);
+    #[cfg(target_os = "linux")]
+    if nix::unistd::gettid() == nix::unistd::getpid() {
+        INITIALIZED_IN_MAIN.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Whether [`init`] has run in this process, on its main thread.
+pub(crate) fn initialized_in_main() -> bool {
+    INITIALIZED_IN_MAIN.load(Ordering::SeqCst)
 }
 
 /// Calls `f(args)` in a child process and returns `Ok(Some(result))`, or kills the child at

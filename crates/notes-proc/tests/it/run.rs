@@ -138,14 +138,98 @@ fn a_timeout_kills_the_whole_tree_on_time_and_keeps_partial_output() {
     }
 }
 
+/// A file in the temporary directory that is removed when dropped.
+#[cfg(target_os = "linux")]
+struct TempFile(std::path::PathBuf);
+
+#[cfg(target_os = "linux")]
+impl TempFile {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "notes-proc-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        Self(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+
+    /// Waits (10 s at most) until the file holds a line `done`, and returns its text.
+    fn wait_for_done(&self) -> String {
+        let start = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&self.0).unwrap_or_default();
+            if text.lines().any(|line| line == "done") || start.elapsed() > Duration::from_secs(10) {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Kills `pid`, a process this test started (through a shell), if it is still there.
+#[cfg(target_os = "linux")]
+fn kill_ours(pid: u32) {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}
+
+/// The background writer of issue 18: the command exits after a moment, its background job
+/// writes on. Neither GNU timeout nor Python's subprocess kills it, and neither do we.
+#[cfg(target_os = "linux")]
+fn background_writer(log: &TempFile) -> Command {
+    sh(&format!(
+        "(for i in 1 2 3 4 5 6 7 8 9 10; do echo $i >> {0}; sleep 0.02; done; echo done >> {0}) >/dev/null 2>&1 & sleep 0.05",
+        log.path()
+    ))
+}
+
 #[cfg(target_os = "linux")]
 #[test]
-fn background_children_do_not_outlive_a_command_that_exits() {
+fn background_jobs_run_on_after_a_normal_exit() {
+    let log = TempFile::new("bg-run");
     let start = Instant::now();
-    let lines = run(&mut sh("sleep 30 & echo $!")).unwrap();
+    run(&mut background_writer(&log)).unwrap();
     assert!(start.elapsed() < Duration::from_secs(5));
-    let pid: u32 = lines[0].parse().unwrap();
-    assert!(crate::is_gone(pid), "pid {pid} survived");
+    assert_eq!(log.wait_for_done().lines().count(), 11, "run killed the job");
+
+    let log = TempFile::new("bg-timeout");
+    let limit = Limit::new(Duration::from_secs(20)).signal(Signal::Term);
+    let outcome = run_with_timeout(&mut background_writer(&log), &limit).unwrap();
+    assert!(!outcome.timed_out);
+    assert_eq!(log.wait_for_done().lines().count(), 11, "run_with_timeout killed the job");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn kill_leftovers_kills_what_a_command_leaves_running() {
+    let limit = Limit::new(Duration::from_secs(20)).kill_leftovers(true);
+    let outcome = run_with_timeout(&mut sh("sleep 30 & echo $!"), &limit).unwrap();
+    assert!(!outcome.timed_out);
+    let pid: u32 = String::from_utf8(outcome.stdout).unwrap().trim().parse().unwrap();
+    let gone = crate::is_gone(pid);
+    kill_ours(pid);
+    assert!(gone, "pid {pid} survived");
+
+    // Without it the background job runs on (and is this test's to kill).
+    let limit = Limit::new(Duration::from_secs(20));
+    let outcome = run_with_timeout(&mut sh("sleep 30 & echo $!"), &limit).unwrap();
+    let pid: u32 = String::from_utf8(outcome.stdout).unwrap().trim().parse().unwrap();
+    let gone = crate::is_gone_now(pid);
+    kill_ours(pid);
+    assert!(!gone, "pid {pid} was killed");
 }
 
 #[test]

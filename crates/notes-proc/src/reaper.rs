@@ -1,0 +1,387 @@
+//! The subreaper helper (Linux): a command run with a limit runs under this executable
+//! started again, which makes itself a child subreaper so that no descendant can escape it,
+//! and stops the whole tree when asked to, when its parent dies, or (with `kill_leftovers`)
+//! when the command exits.
+//!
+//! The protocol with the parent: the helper's argv is the command's; `NOTES_PROC_REAPER`
+//! holds the parent's pid and the options; fd 3 is a pipe on which the helper reports
+//! [`MESSAGE`]-byte messages: `R` + the command's pid once it runs, `E` + an errno when it
+//! cannot be started, `S` + its raw wait status when it ended. Signals from the parent:
+//! [`KILL_TREE`] means "kill everything and exit" (it is the parent-death signal too), any
+//! other is passed on to every descendant, followed by `SIGCONT`.
+
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::libc;
+use nix::sys::signal::{SigSet, Signal as Sig, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, getpid, getppid};
+
+/// The environment variable that makes [`init`](crate::init) serve as the helper.
+const ENV: &str = "NOTES_PROC_REAPER";
+/// The helper's end of the report pipe.
+const REPORT_FD: i32 = 3;
+/// The length of one report message: a tag byte and an `i32`.
+pub(crate) const MESSAGE: usize = 5;
+/// "Kill the whole tree and exit": `SIGKILL` cannot be caught, so it has a stand-in.
+pub(crate) const KILL_TREE: Sig = Sig::SIGPWR;
+/// The signals the parent passes on (all of [`Signal`](crate::Signal) but KILL).
+const FORWARDED: [Sig; 7] = [
+    Sig::SIGHUP,
+    Sig::SIGINT,
+    Sig::SIGQUIT,
+    Sig::SIGUSR1,
+    Sig::SIGUSR2,
+    Sig::SIGALRM,
+    Sig::SIGTERM,
+];
+/// How long the helper keeps killing a tree whose processes do not die (stuck in the kernel).
+const KILL_FOR: Duration = Duration::from_secs(10);
+
+/// Whether a command can run under the helper: on Linux, in a program that called
+/// [`init`](crate::init) on its main thread (so that starting it again reaches
+/// [`serve_if_asked`] first), with /proc.
+pub(crate) fn available() -> bool {
+    crate::call::initialized_in_main() && std::path::Path::new("/proc/self/exe").exists()
+}
+
+/// The command's raw wait status from an `S` message.
+pub(crate) fn ended(message: &[u8; MESSAGE]) -> Option<i32> {
+    (message[0] == b'S').then(|| i32::from_le_bytes([message[1], message[2], message[3], message[4]]))
+}
+
+fn message(tag: u8, value: i32) -> [u8; MESSAGE] {
+    let [a, b, c, d] = value.to_le_bytes();
+    [tag, a, b, c, d]
+}
+
+/// Starts `cmd` under the helper, with empty stdin and piped outputs when `piped`, else with
+/// this process's streams; returns once the command runs (or with its start error).
+pub(crate) fn spawn(
+    cmd: &Command,
+    kill_leftovers: bool,
+    piped: bool,
+) -> io::Result<(Child, io::PipeReader)> {
+    let (mut report, writer) = io::pipe()?;
+    let mut helper = Command::new("/proc/self/exe");
+    // Named for what it is in `ps`.
+    helper.arg0("notes-proc-reaper").arg(cmd.get_program()).args(cmd.get_args());
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => helper.env(key, value),
+            None => helper.env_remove(key),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        helper.current_dir(dir);
+    }
+    helper.env(ENV, format!("{} {}", getpid(), u8::from(kill_leftovers)));
+    if piped {
+        helper
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+    }
+    // Its own group, as a command run without the helper: Ctrl-C at the terminal reaches
+    // this process only, which passes it on (`Forward`) if it wants to.
+    helper.process_group(0);
+    let fd = writer.as_raw_fd();
+    // SAFETY: the hook runs in the forked child before exec and makes only the
+    // async-signal-safe `dup2` and `fcntl` system calls on a descriptor it owns.
+    #[allow(unsafe_code)]
+    unsafe {
+        helper.pre_exec(move || {
+            let moved = if fd == REPORT_FD {
+                // Already in place: only drop close-on-exec.
+                libc::fcntl(fd, libc::F_SETFD, 0)
+            } else {
+                // dup2 clears close-on-exec on the copy.
+                libc::dup2(fd, REPORT_FD)
+            };
+            if moved == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = helper.spawn()?;
+    drop(helper);
+    drop(writer);
+    let mut first = [0; MESSAGE];
+    let read = report.read_exact(&mut first);
+    let value = i32::from_le_bytes([first[1], first[2], first[3], first[4]]);
+    match (read, first[0]) {
+        (Ok(()), b'R') => Ok((child, report)),
+        (Ok(()), b'E') => {
+            let _ = child.wait();
+            Err(if value > 0 {
+                io::Error::from_raw_os_error(value)
+            } else {
+                io::Error::other("the helper could not start the command")
+            })
+        }
+        (read, _) => {
+            let _ = child.kill();
+            let status = child.wait();
+            Err(io::Error::other(format!(
+                "the helper process ended before starting the command ({}{})",
+                read.err().map(|e| e.to_string()).unwrap_or_default(),
+                status.map(|s| format!(", {s}")).unwrap_or_default()
+            )))
+        }
+    }
+}
+
+/// When this process was started as the helper, serves as it and exits; else returns.
+pub(crate) fn serve_if_asked() {
+    let Some(spec) = std::env::var_os(ENV) else {
+        return;
+    };
+    // The helper's own failures (the command's are reported on the pipe) exit 125, as
+    // GNU timeout's do; the parent reports them from the missing message.
+    let code = if serve(&spec).is_ok() { 0 } else { 125 };
+    // The helper never runs the program's own `main`: it ends here (procspawn's children
+    // end the same way).
+    #[allow(clippy::exit)]
+    std::process::exit(code);
+}
+
+fn serve(spec: &std::ffi::OsStr) -> io::Result<()> {
+    let spec = spec.to_string_lossy();
+    let mut fields = spec.split(' ');
+    let parent: i32 = fields
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| io::Error::other("bad NOTES_PROC_REAPER"))?;
+    let kill_leftovers = fields.next() == Some("1");
+
+    // SAFETY: the parent put the report pipe's write end at fd 3 for this process (the
+    // environment variable says so) and nothing else in it owns that descriptor.
+    #[allow(unsafe_code)]
+    let inherited = unsafe { OwnedFd::from_raw_fd(REPORT_FD) };
+    // A close-on-exec copy, so that the command does not inherit it; fd 3 is closed.
+    let mut report = std::fs::File::from(inherited.try_clone()?);
+    drop(inherited);
+
+    let mut mask = SigSet::empty();
+    mask.add(Sig::SIGCHLD);
+    mask.add(KILL_TREE);
+    for signal in FORWARDED {
+        mask.add(signal);
+    }
+    mask.thread_block()?;
+    nix::sys::prctl::set_child_subreaper(true)?;
+    nix::sys::prctl::set_pdeathsig(KILL_TREE)?;
+    if getppid() != Pid::from_raw(parent) {
+        // The parent died before the prctl: nobody wants the command any more.
+        return Ok(());
+    }
+
+    let mut args = std::env::args_os().skip(1);
+    let program = args.next().unwrap_or_default();
+    let mut cmd = Command::new(program);
+    cmd.args(args).env_remove(ENV);
+    let me = getpid();
+    // SAFETY: the hook runs in the forked child before exec and makes only the
+    // async-signal-safe `sigprocmask`, `prctl` and `getppid` system calls; it allocates
+    // nothing.
+    #[allow(unsafe_code)]
+    unsafe {
+        cmd.pre_exec(move || {
+            // The mask survives fork and exec: the command gets its signals again.
+            SigSet::empty().thread_set_mask()?;
+            // If the helper is killed with SIGKILL (no cleanup), the command still dies.
+            nix::sys::prctl::set_pdeathsig(Sig::SIGKILL)?;
+            if getppid() != me {
+                return Err(io::Error::from_raw_os_error(Errno::ESRCH as i32));
+            }
+            Ok(())
+        });
+    }
+    let child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(err) => {
+            report.write_all(&message(b'E', err.raw_os_error().unwrap_or(0)))?;
+            return Ok(());
+        }
+    };
+    let leader = Pid::from_raw(i32::try_from(child.id()).map_err(io::Error::other)?);
+    // Reaped with waitpid below, not through `Child`.
+    drop(child);
+    report.write_all(&message(b'R', leader.as_raw()))?;
+
+    let mut tree = Tree {
+        me,
+        leader,
+        status: None,
+    };
+    let mut stopping = false;
+    loop {
+        let signal = mask.wait()?;
+        if signal == Sig::SIGCHLD {
+            tree.reap();
+            if tree.status.is_some() {
+                if stopping || kill_leftovers {
+                    tree.kill_all();
+                }
+                break;
+            }
+        } else if signal == KILL_TREE {
+            tree.kill_all();
+            break;
+        } else {
+            stopping = true;
+            tree.signal_all(signal);
+            tree.signal_all(Sig::SIGCONT);
+        }
+    }
+    // Killed and reaped without a status (cannot happen: it is our child) reads as SIGKILL.
+    let status = tree.status.unwrap_or(libc::SIGKILL);
+    report.write_all(&message(b'S', status))?;
+    Ok(())
+}
+
+/// The helper's view of the command's tree.
+struct Tree {
+    me: Pid,
+    leader: Pid,
+    /// The leader's raw wait status, once reaped.
+    status: Option<i32>,
+}
+
+impl Tree {
+    /// Reaps every child that has ended (orphans re-parented to us included), keeping the
+    /// leader's status.
+    fn reap(&mut self) {
+        loop {
+            match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, code)) => {
+                    if pid == self.leader {
+                        self.status = Some((code & 0xff) << 8);
+                    }
+                }
+                Ok(WaitStatus::Signaled(pid, signal, core)) => {
+                    if pid == self.leader {
+                        self.status = Some(signal as i32 | if core { 0x80 } else { 0 });
+                    }
+                }
+                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return,
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Sends `signal` to every living descendant; returns how many got it.
+    fn signal_all(&self, signal: Sig) -> usize {
+        let tree = descendants(self.me);
+        let mut sent = 0;
+        for &(pid, _, zombie) in &tree {
+            if !zombie && signal_if_ours(pid, signal, self.me, &tree) {
+                sent += 1;
+            }
+        }
+        sent
+    }
+
+    /// `SIGKILL` to every descendant, again and again, reaping, until none is left and the
+    /// leader is reaped (or [`KILL_FOR`] has passed).
+    fn kill_all(&mut self) {
+        let start = Instant::now();
+        loop {
+            let sent = self.signal_all(Sig::SIGKILL);
+            self.reap();
+            if sent == 0 && self.status.is_some() {
+                // One more look: a process forked just before its parent was killed shows up
+                // under us only once that parent is gone.
+                if descendants(self.me).is_empty() {
+                    return;
+                }
+            }
+            if start.elapsed() > KILL_FOR {
+                return;
+            }
+            // Killed processes take a moment to die; do not spin.
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+}
+
+/// Every process under `root` in /proc, as (pid, parent, is a zombie).
+fn descendants(root: Pid) -> Vec<(Pid, Pid, bool)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut all = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        if let Some((ppid, zombie)) = stat(pid) {
+            all.push((Pid::from_raw(pid), ppid, zombie));
+        }
+    }
+    let mut found: Vec<(Pid, Pid, bool)> = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for &(pid, ppid, zombie) in &all {
+            if ppid == parent && pid != root && !found.iter().any(|(p, _, _)| *p == pid) {
+                found.push((pid, ppid, zombie));
+                frontier.push(pid);
+            }
+        }
+    }
+    found
+}
+
+/// The parent and zombie state of `pid`, from /proc/PID/stat.
+fn stat(pid: i32) -> Option<(Pid, bool)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid ...": the name may hold anything, so split after its last ')'.
+    let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = rest.next()?;
+    let ppid = rest.next()?.parse().ok()?;
+    Some((Pid::from_raw(ppid), state == "Z" || state == "X"))
+}
+
+/// Signals `pid` if it is still the process found in `tree`: through a pidfd, opened first
+/// and checked after (its parent still in the tree), so that a pid that was reused meanwhile
+/// is never signalled. Without pidfds (Linux before 5.3) a plain `kill`.
+fn signal_if_ours(pid: Pid, signal: Sig, me: Pid, tree: &[(Pid, Pid, bool)]) -> bool {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1; no memory
+    // is passed.
+    #[allow(unsafe_code)]
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid.as_raw(), 0) };
+    if fd < 0 {
+        return Errno::last() == Errno::ENOSYS && kill(pid, signal).is_ok();
+    }
+    let Ok(raw) = i32::try_from(fd) else {
+        return false;
+    };
+    // SAFETY: pidfd_open just returned this descriptor, owned by no one else.
+    #[allow(unsafe_code)]
+    let pidfd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let ours = stat(pid.as_raw())
+        .is_some_and(|(ppid, _)| ppid == me || tree.iter().any(|(p, _, _)| *p == ppid));
+    if !ours {
+        return false;
+    }
+    // SAFETY: pidfd_send_signal with a valid pidfd, a signal number, no siginfo (null) and no
+    // flags; it reads no memory of ours.
+    #[allow(unsafe_code)]
+    let sent = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signal as libc::c_int,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    sent == 0
+}
