@@ -52,7 +52,8 @@ pub(crate) fn available() -> bool {
 
 /// The command's raw wait status from an `S` message.
 pub(crate) fn ended(message: &[u8; MESSAGE]) -> Option<i32> {
-    (message[0] == b'S').then(|| i32::from_le_bytes([message[1], message[2], message[3], message[4]]))
+    (message[0] == b'S')
+        .then(|| i32::from_le_bytes([message[1], message[2], message[3], message[4]]))
 }
 
 fn message(tag: u8, value: i32) -> [u8; MESSAGE] {
@@ -70,7 +71,10 @@ pub(crate) fn spawn(
     let (mut report, writer) = io::pipe()?;
     let mut helper = Command::new("/proc/self/exe");
     // Named for what it is in `ps`.
-    helper.arg0("notes-proc-reaper").arg(cmd.get_program()).args(cmd.get_args());
+    helper
+        .arg0("notes-proc-reaper")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
     for (key, value) in cmd.get_envs() {
         match value {
             Some(value) => helper.env(key, value),
@@ -319,7 +323,11 @@ fn descendants(root: Pid) -> Vec<(Pid, Pid, bool)> {
     };
     let mut all = Vec::new();
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
             continue;
         };
         if let Some((ppid, zombie)) = stat(pid) {

@@ -673,7 +673,10 @@ impl<P: Into<std::os::windows::io::OwnedHandle>> PipeInto for P {
 /// What [`execute`] does with the command's standard streams.
 enum Streams {
     /// Empty standard input; both outputs piped into these sinks.
-    Piped { stdout: SharedSink, stderr: SharedSink },
+    Piped {
+        stdout: SharedSink,
+        stderr: SharedSink,
+    },
     /// All three inherited from this process.
     Inherit,
 }
@@ -756,8 +759,9 @@ fn execute(
     }
 
     let (events_tx, events_rx) = mpsc::channel();
-    let mut leader = group::Leader::start(child, mode, kill_leftovers, events_tx.clone(), events_rx)
-        .map_err(io_error("starting to wait for it"))?;
+    let mut leader =
+        group::Leader::start(child, mode, kill_leftovers, events_tx.clone(), events_rx)
+            .map_err(io_error("starting to wait for it"))?;
     let _attached = limit
         .and_then(|limit| limit.forward.as_ref())
         .map(|forward| forward.attach(events_tx));

@@ -52,7 +52,9 @@ pub(crate) fn run(args: &RunArgs, out: &mut Out) -> anyhow::Result<()> {
     use std::os::fd::AsFd;
     let stdout = raw(std::io::stdout().as_fd(), "standard output")?;
     let stderr = raw(std::io::stderr().as_fd(), "standard error")?;
-    let json = out.json.then(|| JsonLines::new(stdout.try_clone(), args.keep_empty));
+    let json = out
+        .json
+        .then(|| JsonLines::new(stdout.try_clone(), args.keep_empty));
     let writer: Box<dyn Write + Send> = match &json {
         Some(json) => Box::new(json.clone()),
         None if args.keep_empty => Box::new(stdout),
@@ -61,9 +63,9 @@ pub(crate) fn run(args: &RunArgs, out: &mut Out) -> anyhow::Result<()> {
     let mut cmd = command(&args.command);
     let outcome = match notes_proc::run_streaming(&mut cmd, &limit, writer, stderr) {
         Ok(outcome) => outcome,
-        Err(notes_proc::Error::Io { command, source, .. })
-            if source.kind() == std::io::ErrorKind::InvalidData =>
-        {
+        Err(notes_proc::Error::Io {
+            command, source, ..
+        }) if source.kind() == std::io::ErrorKind::InvalidData => {
             anyhow::bail!("command {command:?} {source}");
         }
         Err(err) => return Err(err.into()),
@@ -176,7 +178,9 @@ impl JsonLines {
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, JsonState> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Closes the array.
@@ -201,7 +205,11 @@ impl JsonState {
     }
 
     fn open_line(&mut self) -> std::io::Result<()> {
-        let start: &[u8] = if self.lines == 0 { b"[\n  \"" } else { b",\n  \"" };
+        let start: &[u8] = if self.lines == 0 {
+            b"[\n  \""
+        } else {
+            b",\n  \""
+        };
         self.emit(start)?;
         self.lines += 1;
         self.in_line = true;

@@ -145,10 +145,7 @@ struct TempFile(std::path::PathBuf);
 #[cfg(target_os = "linux")]
 impl TempFile {
     fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "notes-proc-{name}-{}",
-            std::process::id()
-        ));
+        let path = std::env::temp_dir().join(format!("notes-proc-{name}-{}", std::process::id()));
         let _ = std::fs::remove_file(&path);
         Self(path)
     }
@@ -162,7 +159,8 @@ impl TempFile {
         let start = Instant::now();
         loop {
             let text = std::fs::read_to_string(&self.0).unwrap_or_default();
-            if text.lines().any(|line| line == "done") || start.elapsed() > Duration::from_secs(10) {
+            if text.lines().any(|line| line == "done") || start.elapsed() > Duration::from_secs(10)
+            {
                 return text;
             }
             std::thread::sleep(Duration::from_millis(10));
@@ -203,13 +201,21 @@ fn background_jobs_run_on_after_a_normal_exit() {
     let start = Instant::now();
     run(&mut background_writer(&log)).unwrap();
     assert!(start.elapsed() < Duration::from_secs(5));
-    assert_eq!(log.wait_for_done().lines().count(), 11, "run killed the job");
+    assert_eq!(
+        log.wait_for_done().lines().count(),
+        11,
+        "run killed the job"
+    );
 
     let log = TempFile::new("bg-timeout");
     let limit = Limit::new(Duration::from_secs(20)).signal(Signal::Term);
     let outcome = run_with_timeout(&mut background_writer(&log), &limit).unwrap();
     assert!(!outcome.timed_out);
-    assert_eq!(log.wait_for_done().lines().count(), 11, "run_with_timeout killed the job");
+    assert_eq!(
+        log.wait_for_done().lines().count(),
+        11,
+        "run_with_timeout killed the job"
+    );
 }
 
 #[cfg(target_os = "linux")]
@@ -218,7 +224,11 @@ fn kill_leftovers_kills_what_a_command_leaves_running() {
     let limit = Limit::new(Duration::from_secs(20)).kill_leftovers(true);
     let outcome = run_with_timeout(&mut sh("sleep 30 & echo $!"), &limit).unwrap();
     assert!(!outcome.timed_out);
-    let pid: u32 = String::from_utf8(outcome.stdout).unwrap().trim().parse().unwrap();
+    let pid: u32 = String::from_utf8(outcome.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let gone = crate::is_gone(pid);
     kill_ours(pid);
     assert!(gone, "pid {pid} survived");
@@ -226,7 +236,11 @@ fn kill_leftovers_kills_what_a_command_leaves_running() {
     // Without it the background job runs on (and is this test's to kill).
     let limit = Limit::new(Duration::from_secs(20));
     let outcome = run_with_timeout(&mut sh("sleep 30 & echo $!"), &limit).unwrap();
-    let pid: u32 = String::from_utf8(outcome.stdout).unwrap().trim().parse().unwrap();
+    let pid: u32 = String::from_utf8(outcome.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let gone = crate::is_gone_now(pid);
     kill_ours(pid);
     assert!(!gone, "pid {pid} was killed");
