@@ -44,8 +44,8 @@ const FORWARDED: [Sig; 7] = [
 const KILL_FOR: Duration = Duration::from_secs(10);
 
 /// Whether a command can run under the helper: on Linux, in a program that called
-/// [`init`](crate::init) on its main thread (so that starting it again reaches
-/// [`serve_if_asked`] first), with /proc.
+/// [`init`](crate::init) before starting any thread (so that starting it again reaches
+/// [`serve_if_asked`] first, with one thread to take the signals), with /proc.
 pub(crate) fn available() -> bool {
     crate::call::initialized_in_main() && std::path::Path::new("/proc/self/exe").exists()
 }
@@ -281,8 +281,9 @@ impl Tree {
         }
     }
 
-    /// Sends `signal` to every living descendant; returns how many got it.
-    fn signal_all(&self, signal: Sig) -> usize {
+    /// Sends `signal` to every living descendant; returns how many got it and how many
+    /// descendants there are, zombies included.
+    fn signal_all(&self, signal: Sig) -> (usize, usize) {
         let tree = descendants(self.me);
         let mut sent = 0;
         for &(pid, _, zombie) in &tree {
@@ -290,7 +291,7 @@ impl Tree {
                 sent += 1;
             }
         }
-        sent
+        (sent, tree.len())
     }
 
     /// `SIGKILL` to every descendant, again and again, reaping, until none is left and the
@@ -298,21 +299,37 @@ impl Tree {
     fn kill_all(&mut self) {
         let start = Instant::now();
         loop {
-            let sent = self.signal_all(Sig::SIGKILL);
+            let (_, found) = self.signal_all(Sig::SIGKILL);
             self.reap();
-            if sent == 0 && self.status.is_some() {
-                // One more look: a process forked just before its parent was killed shows up
-                // under us only once that parent is gone.
-                if descendants(self.me).is_empty() {
-                    return;
-                }
+            // Nothing under us, alive or zombie: a process forked just before its parent was
+            // killed would have shown up under us (re-parented) in this look.
+            if found == 0 && self.status.is_some() {
+                return;
             }
             if start.elapsed() > KILL_FOR {
                 return;
             }
-            // Killed processes take a moment to die; do not spin.
-            std::thread::sleep(Duration::from_micros(200));
+            // A killed child (or an orphan re-parented to us, zombie or not) raises SIGCHLD:
+            // wait for that rather than spin, 2 ms at most (grandchildren reaped by their own
+            // parents raise nothing here).
+            wait_for_child(Duration::from_millis(2));
         }
+    }
+}
+
+/// Waits for `SIGCHLD` (blocked in the helper) for at most `timeout`.
+fn wait_for_child(timeout: Duration) {
+    let mut set = SigSet::empty();
+    set.add(Sig::SIGCHLD);
+    let timeout = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: libc::c_long::try_from(timeout.as_nanos()).unwrap_or(1_000_000),
+    };
+    // SAFETY: sigtimedwait reads the signal set and the timeout, both valid for the call, and
+    // is given no siginfo buffer (null).
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::sigtimedwait(set.as_ref(), std::ptr::null_mut(), &timeout);
     }
 }
 

@@ -285,6 +285,7 @@ impl Write for JsonLines {
             if std::mem::take(&mut state.pending_cr) {
                 if segment.is_empty() && !last {
                     // "\r\n": the \r goes with the newline.
+                    state.offset += 1;
                 } else {
                     state.text(b"\r")?;
                 }

@@ -382,3 +382,101 @@ fn foreground_runs_in_our_process_group_and_signals_only_the_command() {
     let ours = pgid(&std::fs::read_to_string("/proc/self/stat").unwrap());
     assert_eq!(pgid(&String::from_utf8(outcome.stdout).unwrap()), ours);
 }
+
+/// Collects what a writer got, shared with the test.
+#[derive(Clone, Default)]
+struct Collect(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Collect {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Collect {
+    fn bytes(&self) -> Vec<u8> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn run_streaming_passes_every_byte_on_and_keeps_only_a_stderr_tail() {
+    let (out, err) = (Collect::default(), Collect::default());
+    let limit = Limit::new(Duration::from_secs(30));
+    let outcome = notes_proc::run_streaming(
+        &mut sh("printf 'a\\0b\\033[31mx'; head -c 200000 /dev/zero >&2; printf 'end' >&2; exit 4"),
+        &limit,
+        out.clone(),
+        err.clone(),
+    )
+    .unwrap();
+    assert_eq!(outcome.status, Status::Code(4));
+    assert_eq!(out.bytes(), b"a\0b\x1b[31mx");
+    let stderr = err.bytes();
+    assert_eq!(stderr.len(), 200_003);
+    assert!(stderr.ends_with(b"end"));
+    // The outcome keeps the last 64 KiB of stderr, and says that it is not all.
+    assert!(outcome.stdout.is_empty());
+    assert_eq!(outcome.stderr.len(), 64 * 1024);
+    assert!(outcome.stderr.ends_with(b"end"));
+    assert!(outcome.truncated);
+}
+
+#[test]
+fn run_streaming_reports_a_failed_writer_and_the_command_gets_sigpipe() {
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let limit = Limit::new(Duration::from_secs(30));
+    let start = std::time::Instant::now();
+    let err = notes_proc::run_streaming(&mut Command::new("yes"), &limit, Full, std::io::sink())
+        .unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(20));
+    match err {
+        Error::Io { source, .. } => assert_eq!(source.kind(), std::io::ErrorKind::BrokenPipe),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_failure_says_how_much_stderr_it_leaves_out() {
+    let err = run(&mut sh(
+        "for i in 1 2 3 4 5; do echo line $i >&2; done; exit 1",
+    ))
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "command \"sh -c 'for i in 1 2 3 4 5; do echo line $i >&2; done; exit 1'\" failed: exit status 1: line 3; line 4; line 5 (14 earlier bytes of stderr not shown)"
+    );
+    // A megabyte of stderr: only a bounded tail is kept, and the count is exact.
+    let err = run(&mut sh(
+        "head -c 1000000 /dev/zero | tr '\\0' x >&2; exit 1",
+    ))
+    .unwrap_err();
+    match &err {
+        Error::Failed {
+            stderr_tail,
+            stderr_omitted,
+            ..
+        } => {
+            assert_eq!(stderr_tail.len(), 403);
+            assert_eq!(*stderr_omitted, 1_000_000 - 400);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .ends_with(" (999600 earlier bytes of stderr not shown)")
+    );
+}
