@@ -247,7 +247,13 @@ fn serve(spec: &std::ffi::OsStr) -> io::Result<()> {
             break;
         } else {
             stopping = true;
-            tree.signal_all(&[signal, Sig::SIGCONT]);
+            // The group at once (while the leader is unreaped its id is ours), then
+            // whatever left it.
+            if tree.status.is_none() {
+                let _ = killpg(tree.leader, signal);
+                let _ = killpg(tree.leader, Sig::SIGCONT);
+            }
+            tree.signal_all(&[signal, Sig::SIGCONT], true);
         }
     }
     // Killed and reaped without a status (cannot happen: it is our child) reads as SIGKILL.
@@ -311,12 +317,19 @@ impl Tree {
 
     /// Sends each of `signals` to every living descendant: one look through /proc (about
     /// 5 ms on a loaded machine with 150 processes, so it is not done more than needed).
-    fn signal_all(&self, signals: &[Sig]) {
-        let tree = descendants(self.me);
-        for &(pid, _, zombie) in &tree {
-            if !zombie {
+    /// With `skip_group`, the processes still in the leader's group are left out (they
+    /// got the signals from `killpg` already: a trap must not run twice).
+    fn signal_all(&self, signals: &[Sig], skip_group: bool) {
+        let skip = skip_group.then_some(self.leader);
+        self.signal_found(&descendants(self.me, false), signals, skip);
+    }
+
+    /// Sends each of `signals` to every living process in `tree` (but those in group `skip`).
+    fn signal_found(&self, tree: &[Proc], signals: &[Sig], skip: Option<Pid>) {
+        for proc in tree {
+            if !proc.zombie && Some(proc.pgid) != skip {
                 for &signal in signals {
-                    signal_if_ours(pid, signal, self.me, &tree);
+                    signal_if_ours(proc.pid, signal, self.me, tree);
                 }
             }
         }
@@ -337,6 +350,7 @@ impl Tree {
             let _ = killpg(self.leader, Sig::SIGKILL);
         }
         let mut patience = Duration::from_millis(1);
+        let mut looked = false;
         loop {
             self.reap();
             if self.status.is_some() && !self.has_children() {
@@ -346,8 +360,12 @@ impl Tree {
                 return;
             }
             if !wait_for_child(patience) {
-                // Nothing ended for a while and something is still there: find it.
-                self.signal_all(&[Sig::SIGKILL]);
+                // Nothing ended for a while and something is still there: find it. The
+                // first look reads only the processes with pids above ours (pids are handed
+                // out in increasing order, so those are the ones started after us, unless the
+                // pids wrapped around); the next ones read them all.
+                self.signal_found(&descendants(self.me, !looked), &[Sig::SIGKILL], None);
+                looked = true;
                 patience = (patience * 2).min(Duration::from_millis(50));
             }
         }
@@ -369,8 +387,18 @@ fn wait_for_child(timeout: Duration) -> bool {
     got == Sig::SIGCHLD as i32
 }
 
-/// Every process under `root` in /proc, as (pid, parent, is a zombie).
-fn descendants(root: Pid) -> Vec<(Pid, Pid, bool)> {
+/// One process, as /proc/PID/stat shows it.
+#[derive(Debug, Clone, Copy)]
+struct Proc {
+    pid: Pid,
+    ppid: Pid,
+    pgid: Pid,
+    zombie: bool,
+}
+
+/// Every process under `root` in /proc; with `newer`, only among the processes whose pid is
+/// above `root`'s.
+fn descendants(root: Pid, newer: bool) -> Vec<Proc> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -383,37 +411,45 @@ fn descendants(root: Pid) -> Vec<(Pid, Pid, bool)> {
         else {
             continue;
         };
-        if let Some((ppid, zombie)) = stat(pid) {
-            all.push((Pid::from_raw(pid), ppid, zombie));
+        if newer && pid <= root.as_raw() {
+            continue;
         }
+        all.extend(stat(pid));
     }
-    let mut found: Vec<(Pid, Pid, bool)> = Vec::new();
+    let mut found: Vec<Proc> = Vec::new();
     let mut frontier = vec![root];
     while let Some(parent) = frontier.pop() {
-        for &(pid, ppid, zombie) in &all {
-            if ppid == parent && pid != root && !found.iter().any(|(p, _, _)| *p == pid) {
-                found.push((pid, ppid, zombie));
-                frontier.push(pid);
+        for proc in &all {
+            if proc.ppid == parent && proc.pid != root && !found.iter().any(|p| p.pid == proc.pid) {
+                found.push(*proc);
+                frontier.push(proc.pid);
             }
         }
     }
     found
 }
 
-/// The parent and zombie state of `pid`, from /proc/PID/stat.
-fn stat(pid: i32) -> Option<(Pid, bool)> {
+/// `pid`'s parent, group and zombie state, from /proc/PID/stat.
+fn stat(pid: i32) -> Option<Proc> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // "pid (comm) state ppid ...": the name may hold anything, so split after its last ')'.
+    // "pid (comm) state ppid pgrp ...": the name may hold anything, so split after its last
+    // ')'.
     let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
     let state = rest.next()?;
     let ppid = rest.next()?.parse().ok()?;
-    Some((Pid::from_raw(ppid), state == "Z" || state == "X"))
+    let pgid = rest.next()?.parse().ok()?;
+    Some(Proc {
+        pid: Pid::from_raw(pid),
+        ppid: Pid::from_raw(ppid),
+        pgid: Pid::from_raw(pgid),
+        zombie: state == "Z" || state == "X",
+    })
 }
 
 /// Signals `pid` if it is still the process found in `tree`: through a pidfd, opened first
 /// and checked after (its parent still in the tree), so that a pid that was reused meanwhile
 /// is never signalled. Without pidfds (Linux before 5.3) a plain `kill`.
-fn signal_if_ours(pid: Pid, signal: Sig, me: Pid, tree: &[(Pid, Pid, bool)]) -> bool {
+fn signal_if_ours(pid: Pid, signal: Sig, me: Pid, tree: &[Proc]) -> bool {
     // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1; no memory
     // is passed.
     #[allow(unsafe_code)]
@@ -428,7 +464,7 @@ fn signal_if_ours(pid: Pid, signal: Sig, me: Pid, tree: &[(Pid, Pid, bool)]) -> 
     #[allow(unsafe_code)]
     let pidfd = unsafe { OwnedFd::from_raw_fd(raw) };
     let ours = stat(pid.as_raw())
-        .is_some_and(|(ppid, _)| ppid == me || tree.iter().any(|(p, _, _)| *p == ppid));
+        .is_some_and(|now| now.ppid == me || tree.iter().any(|p| p.pid == now.ppid));
     if !ours {
         return false;
     }

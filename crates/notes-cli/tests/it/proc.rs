@@ -568,3 +568,56 @@ fn gone_now(pid: u32) -> bool {
         state.is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
     })
 }
+
+/// The pids of living processes whose environment holds `mark` (ours: the test set it).
+#[cfg(target_os = "linux")]
+fn marked(mark: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ.split(|&b| b == 0).any(|var| var == mark.as_bytes()) && !gone_now(pid) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// An attacker's command: a loop that keeps starting setsid'd, TERM-ignoring sleepers as
+/// fast as it can, through double forks, when the deadline comes. None may survive.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_command_that_keeps_escaping_leaves_no_survivor() {
+    let mark = format!("NOTES_TEST_STORM={}", std::process::id());
+    let (key, value) = mark.split_once('=').unwrap();
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["timeout", "-k", "100ms", "300ms", "sh", "-c"])
+        .arg("while :; do (setsid sh -c 'trap \"\" TERM; exec sleep 300' >/dev/null 2>&1 &); done")
+        .env(key, value)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(124), "{out:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    // Killed processes may take a moment to finish dying.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut left = marked(&mark);
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        left = marked(&mark);
+    }
+    for &pid in &left {
+        kill_ours(pid);
+    }
+    assert!(left.is_empty(), "{} survived: {left:?}", left.len());
+}
