@@ -899,7 +899,6 @@ mod group {
 
     use nix::errno::Errno;
     use nix::sys::signal::{self, kill, killpg};
-    use nix::sys::wait::{Id, WaitPidFlag, waitid};
     use nix::unistd::Pid;
 
     use super::{Event, Wake};
@@ -995,14 +994,7 @@ mod group {
             thread::Builder::new()
                 .name("notes-proc-waiter".into())
                 .spawn(move || {
-                    let ended = loop {
-                        match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
-                            Ok(_) => break Ok(()),
-                            Err(Errno::EINTR) => {}
-                            Err(errno) => break Err(errno.into()),
-                        }
-                    };
-                    let _ = tx.send(Event::Exited(ended));
+                    let _ = tx.send(Event::Exited(wait_without_reaping(pid)));
                 })?;
             Ok(Self {
                 child,
@@ -1106,6 +1098,34 @@ mod group {
             match sent {
                 Ok(()) | Err(Errno::ESRCH) => Ok(()),
                 Err(errno) => Err(errno.into()),
+            }
+        }
+    }
+
+    /// Blocks until `pid` (our child) has ended, leaving it a zombie: `waitid(WNOWAIT)`.
+    fn wait_without_reaping(pid: Pid) -> io::Result<()> {
+        let id = nix::libc::id_t::try_from(pid.as_raw()).map_err(io::Error::other)?;
+        loop {
+            // SAFETY: siginfo_t is plain data, for which all zeroes is a valid value.
+            #[allow(unsafe_code)]
+            let mut info: nix::libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: waitid writes into `info`, which lives for the call; WNOWAIT leaves the
+            // child unreaped. (nix has no waitid on every Unix; libc has.)
+            #[allow(unsafe_code)]
+            let done = unsafe {
+                nix::libc::waitid(
+                    nix::libc::P_PID,
+                    id,
+                    &mut info,
+                    nix::libc::WEXITED | nix::libc::WNOWAIT,
+                )
+            };
+            if done == 0 {
+                return Ok(());
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
             }
         }
     }
