@@ -62,12 +62,13 @@ fn message(tag: u8, value: i32) -> [u8; MESSAGE] {
 }
 
 /// Starts `cmd` under the helper, with empty stdin and piped outputs when `piped`, else with
-/// this process's streams; returns once the command runs (or with its start error).
+/// this process's streams; returns once the command runs (or with its start error), with the
+/// command's pid.
 pub(crate) fn spawn(
     cmd: &Command,
     kill_leftovers: bool,
     piped: bool,
-) -> io::Result<(Child, io::PipeReader)> {
+) -> io::Result<(Child, io::PipeReader, i32)> {
     let (mut report, writer) = io::pipe()?;
     let mut helper = Command::new("/proc/self/exe");
     // Named for what it is in `ps`.
@@ -120,7 +121,7 @@ pub(crate) fn spawn(
     let read = report.read_exact(&mut first);
     let value = i32::from_le_bytes([first[1], first[2], first[3], first[4]]);
     match (read, first[0]) {
-        (Ok(()), b'R') => Ok((child, report)),
+        (Ok(()), b'R') => Ok((child, report, value)),
         (Ok(()), b'E') => {
             let _ = child.wait();
             Err(if value > 0 {

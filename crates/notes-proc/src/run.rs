@@ -716,9 +716,9 @@ fn execute(
 
     let start = Instant::now();
     let (mut child, mode) = if use_helper {
-        let (child, report) = reaper::spawn(cmd, kill_leftovers, piped)
+        let (child, report, pid) = reaper::spawn(cmd, kill_leftovers, piped)
             .map_err(|source| spawn_error(cmd, command, source))?;
-        (child, group::Mode::helper(report))
+        (child, group::Mode::helper(report, pid))
     } else {
         if piped {
             cmd.stdin(Stdio::null())
@@ -944,7 +944,11 @@ mod group {
         /// It is in this process's group.
         Foreground,
         /// It is the subreaper helper, which reports the command's status on this pipe.
-        Helper(io::PipeReader),
+        Helper {
+            report: io::PipeReader,
+            /// The command's pid, which is also its process group's id.
+            command: Pid,
+        },
     }
 
     impl Mode {
@@ -956,8 +960,11 @@ mod group {
             }
         }
 
-        pub(super) fn helper(report: io::PipeReader) -> Self {
-            Mode::Helper(report)
+        pub(super) fn helper(report: io::PipeReader, command: i32) -> Self {
+            Mode::Helper {
+                report,
+                command: Pid::from_raw(command),
+            }
         }
     }
 
@@ -1015,13 +1022,17 @@ mod group {
                 signal_group(self.pid, signal::Signal::SIGKILL)?;
             }
             let mut status = self.child.wait()?;
-            if let Mode::Helper(report) = &mut self.mode {
+            if let Mode::Helper { report, command } = &mut self.mode {
                 let mut message = [0; reaper::MESSAGE];
-                // No status from a helper that was killed: its own status says how.
                 if report.read_exact(&mut message).is_ok()
                     && let Some(raw) = reaper::ended(&message)
                 {
                     status = ExitStatus::from_raw(raw);
+                } else {
+                    // The helper was killed (its own status says how) and could not clean
+                    // up: the command died with it (PR_SET_PDEATHSIG); kill what is left of
+                    // its process group. Descendants that left the group are out of reach.
+                    let _ = signal_group(*command, signal::Signal::SIGKILL);
                 }
             }
             self.status = Some(status);
@@ -1071,7 +1082,7 @@ mod group {
             self.stopping = true;
             let sig = match (&self.mode, signal) {
                 // The helper cannot catch SIGKILL: it has a signal of its own for "kill all".
-                (Mode::Helper(_), Signal::Kill) => reaper::KILL_TREE,
+                (Mode::Helper { .. }, Signal::Kill) => reaper::KILL_TREE,
                 _ => signal.to_nix(),
             };
             self.send(sig)
@@ -1080,7 +1091,7 @@ mod group {
         pub(super) fn resume(&self) -> io::Result<()> {
             match self.mode {
                 // The helper continues the tree itself after passing a signal on.
-                Mode::Helper(_) => Ok(()),
+                Mode::Helper { .. } => Ok(()),
                 _ => self.send(signal::Signal::SIGCONT),
             }
         }
@@ -1093,7 +1104,7 @@ mod group {
             }
             let sent = match self.mode {
                 Mode::Group => killpg(self.pid, signal),
-                Mode::Foreground | Mode::Helper(_) => kill(self.pid, signal),
+                Mode::Foreground | Mode::Helper { .. } => kill(self.pid, signal),
             };
             match sent {
                 Ok(()) | Err(Errno::ESRCH) => Ok(()),
@@ -1171,7 +1182,7 @@ mod group {
             Mode
         }
 
-        pub(super) fn helper(_report: std::io::PipeReader) -> Self {
+        pub(super) fn helper(_report: std::io::PipeReader, _command: i32) -> Self {
             Mode
         }
     }

@@ -621,3 +621,18 @@ fn a_command_that_keeps_escaping_leaves_no_survivor() {
     }
     assert!(left.is_empty(), "{} survived: {left:?}", left.len());
 }
+
+/// A command that kills its helper with SIGKILL (no cleanup there): the command dies with it
+/// (PR_SET_PDEATHSIG) and `notes timeout` kills what is left of its process group.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_command_that_kills_its_helper_still_dies_with_its_group() {
+    let pids = TempFile::new("helper-killed");
+    let script = format!(
+        "sleep 305 >/dev/null 2>&1 & echo $! >> {0}; echo $$ >> {0}; kill -9 $PPID; exec sleep 306",
+        pids.path()
+    );
+    let out = notes(&["timeout", "100", "sh", "-c", &script]);
+    assert_eq!(out.status.code(), Some(137), "{out:?}");
+    assert_all_gone(&pids.pids(2), "after the helper was killed");
+}
