@@ -104,7 +104,7 @@ pub(crate) enum Command {
     /// Print the part of a text file between a prefix and a suffix.
     Extract(cmd::fs::ExtractArgs),
 
-    /// Run a command, passing its output on as it comes (without empty lines); fail with its status.
+    /// Run a command and pass its output on, empty lines left out; fail with its status.
     Run(cmd::proc::RunArgs),
 
     /// Run a command with a time limit, killing its whole process tree (exit 124).

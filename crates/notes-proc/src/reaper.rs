@@ -117,27 +117,35 @@ pub(crate) fn spawn(
     let mut child = helper.spawn()?;
     drop(helper);
     drop(writer);
-    let mut first = [0; MESSAGE];
-    let read = report.read_exact(&mut first);
-    let value = i32::from_le_bytes([first[1], first[2], first[3], first[4]]);
-    match (read, first[0]) {
-        (Ok(()), b'R') => Ok((child, report, value)),
-        (Ok(()), b'E') => {
-            let _ = child.wait();
-            Err(if value > 0 {
-                io::Error::from_raw_os_error(value)
-            } else {
-                io::Error::other("the helper could not start the command")
-            })
-        }
-        (read, _) => {
-            let _ = child.kill();
-            let status = child.wait();
-            Err(io::Error::other(format!(
-                "the helper process ended before starting the command ({}{})",
-                read.err().map(|e| e.to_string()).unwrap_or_default(),
-                status.map(|s| format!(", {s}")).unwrap_or_default()
-            )))
+    let mut pid = None;
+    loop {
+        let mut message = [0; MESSAGE];
+        let read = report.read_exact(&mut message);
+        let value = i32::from_le_bytes([message[1], message[2], message[3], message[4]]);
+        match (read, message[0], pid) {
+            // The command announces itself (before exec), then the helper says it runs.
+            (Ok(()), b'P', _) => pid = Some(value),
+            (Ok(()), b'R', Some(pid)) => return Ok((child, report, pid)),
+            (Ok(()), b'E', _) => {
+                let _ = child.wait();
+                return Err(if value > 0 {
+                    io::Error::from_raw_os_error(value)
+                } else {
+                    io::Error::other("the helper could not start the command")
+                });
+            }
+            // The helper died once the command was started (killed by the command, say):
+            // the command runs (or ran), and waiting for the helper tells how it ended.
+            (Err(_), _, Some(pid)) => return Ok((child, report, pid)),
+            (read, _, _) => {
+                let _ = child.kill();
+                let status = child.wait();
+                return Err(io::Error::other(format!(
+                    "the helper process ended before starting the command ({}{})",
+                    read.err().map(|e| e.to_string()).unwrap_or_default(),
+                    status.map(|s| format!(", {s}")).unwrap_or_default()
+                )));
+            }
         }
     }
 }
@@ -194,12 +202,17 @@ fn serve(spec: &std::ffi::OsStr) -> io::Result<()> {
     // stayed in it); the helper is not in it.
     cmd.args(args).env_remove(ENV).process_group(0);
     let me = getpid();
+    let report_fd = report.as_raw_fd();
     // SAFETY: the hook runs in the forked child before exec and makes only the
-    // async-signal-safe `sigprocmask`, `prctl` and `getppid` system calls; it allocates
-    // nothing.
+    // async-signal-safe `sigprocmask`, `prctl`, `getppid`, `getpid` and `write` system
+    // calls; it allocates nothing (the message is on the stack).
     #[allow(unsafe_code)]
     unsafe {
         cmd.pre_exec(move || {
+            // The parent learns the command's pid before the command can do anything (kill
+            // the helper, say). A pipe write this short is atomic.
+            let announce = message(b'P', getpid().as_raw());
+            libc::write(report_fd, announce.as_ptr().cast(), MESSAGE);
             // The mask survives fork and exec: the command gets its signals again.
             SigSet::empty().thread_set_mask()?;
             // If the helper is killed with SIGKILL (no cleanup), the command still dies.
@@ -220,16 +233,23 @@ fn serve(spec: &std::ffi::OsStr) -> io::Result<()> {
     let leader = Pid::from_raw(i32::try_from(child.id()).map_err(io::Error::other)?);
     // Reaped with waitpid below, not through `Child`.
     drop(child);
-    report.write_all(&message(b'R', leader.as_raw()))?;
-
     let mut tree = Tree {
         me,
         leader,
         status: None,
     };
+    // From here on the command runs: whatever goes wrong, the tree is killed before the
+    // helper gives up. A parent that is gone already (the write fails) wants it killed too.
+    if report.write_all(&message(b'R', leader.as_raw())).is_err() {
+        tree.kill_all();
+        return Ok(());
+    }
     let mut stopping = false;
     loop {
-        let signal = mask.wait()?;
+        let Ok(signal) = mask.wait() else {
+            tree.kill_all();
+            break;
+        };
         if signal == Sig::SIGCHLD {
             // Kill before reaping the leader: while it is a zombie its group id is ours.
             if (stopping || kill_leftovers) && tree.leader_ended() {
@@ -259,7 +279,8 @@ fn serve(spec: &std::ffi::OsStr) -> io::Result<()> {
     }
     // Killed and reaped without a status (cannot happen: it is our child) reads as SIGKILL.
     let status = tree.status.unwrap_or(libc::SIGKILL);
-    report.write_all(&message(b'S', status))?;
+    // The parent may be gone: then nobody needs the status.
+    let _ = report.write_all(&message(b'S', status));
     Ok(())
 }
 

@@ -395,18 +395,19 @@ pub fn run_with_timeout(cmd: &mut Command, limit: &Limit) -> Result<Outcome> {
 /// use std::time::Duration;
 /// use notes_proc::{Limit, Status};
 ///
+/// // Standard output straight to this program's own, as it comes; standard error dropped
+/// // (but its tail kept in the outcome).
 /// let limit = Limit::new(Duration::from_secs(10));
-/// let stdout = std::fs::File::create(std::env::temp_dir().join("notes-proc-doc-stream"))?;
 /// let outcome = notes_proc::run_streaming(
-///     Command::new("sh").args(["-c", "printf 'a\\0b'; echo oops >&2; exit 3"]),
+///     Command::new("sh").args(["-c", "echo progress; echo oops >&2; exit 3"]),
 ///     &limit,
-///     stdout,
+///     std::io::stdout(),
 ///     std::io::sink(),
 /// )?;
 /// assert_eq!(outcome.status, Status::Code(3));
 /// assert_eq!(outcome.stderr, b"oops\n");
 /// # }
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok::<(), notes_proc::Error>(())
 /// ```
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn run_streaming(

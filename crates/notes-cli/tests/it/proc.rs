@@ -305,21 +305,7 @@ impl Drop for TempFile {
     }
 }
 
-/// Whether `pid` is gone (or a zombie), allowing a killed process 5 s to finish dying.
-fn gone(pid: u32) -> bool {
-    let start = Instant::now();
-    loop {
-        let now = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
-            let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
-            state.is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
-        });
-        if now || start.elapsed() > Duration::from_secs(5) {
-            return now;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
+#[cfg(target_os = "linux")]
 /// Kills `pid` (a process this test started, through a shell) if it is still there.
 fn kill_ours(pid: u32) {
     let _ = Command::new("kill")
@@ -328,13 +314,43 @@ fn kill_ours(pid: u32) {
         .status();
 }
 
-/// Checks that each pid is gone; kills the survivors (ours) before failing.
-fn assert_all_gone(pids: &[u32], what: &str) {
-    let survivors: Vec<u32> = pids.iter().copied().filter(|&pid| !gone(pid)).collect();
-    for &pid in &survivors {
+#[cfg(target_os = "linux")]
+/// A marker for the environment of the processes one test starts: unlike a pid (this machine
+/// has pid_max 32768, and other tests fork thousands of processes), it cannot name another
+/// process.
+fn mark(test: &str) -> (String, String) {
+    (
+        format!("NOTES_TEST_{}", test.to_uppercase().replace('-', "_")),
+        std::process::id().to_string(),
+    )
+}
+
+#[cfg(target_os = "linux")]
+/// `notes ARGS` with the marker in its (and so its command's) environment.
+fn notes_marked(args: &[&str], (key, value): &(String, String)) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env(key, value)
+        .output()
+        .expect("run notes")
+}
+
+#[cfg(target_os = "linux")]
+/// Checks that no process with the marker is alive (allowing killed ones 5 s to finish
+/// dying); kills the survivors (ours: they have the marker) before failing.
+fn assert_none_marked((key, value): &(String, String), what: &str) {
+    let mark = format!("{key}={value}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut left = marked(&mark);
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        left = marked(&mark);
+    }
+    for &pid in &left {
         kill_ours(pid);
     }
-    assert!(survivors.is_empty(), "{what}: {survivors:?} survived");
+    assert!(left.is_empty(), "{what}: {left:?} survived");
 }
 
 /// Issue 18, defect 1: a background job writes on after the command exits, under `notes
@@ -360,6 +376,7 @@ fn background_jobs_run_on_after_a_normal_exit() {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn kill_leftovers_kills_what_the_command_leaves_running() {
     for subcommand in [
@@ -374,12 +391,15 @@ fn kill_leftovers_kills_what_the_command_leaves_running() {
         );
         let mut args = subcommand.to_vec();
         args.extend(["sh", "-c", &script]);
-        let out = notes(&args);
+        let mark = mark(&format!("leftover-{}", subcommand[0]));
+        let out = notes_marked(&args, &mark);
         assert!(out.status.success(), "{args:?}: {out:?}");
-        assert_all_gone(&pids.pids(2), &format!("{args:?}"));
+        pids.pids(2);
+        assert_none_marked(&mark, &format!("{args:?}"));
     }
 }
 
+#[cfg(target_os = "linux")]
 /// Issue 18, defect 2: descendants that left the process group (setsid), at any depth, are
 /// killed at the deadline too, TERM-ignoring ones at --kill-after.
 #[test]
@@ -393,14 +413,16 @@ fn the_deadline_kills_descendants_that_left_the_process_group() {
         pids.path()
     );
     let start = Instant::now();
-    let out = notes(&["timeout", "-k", "200ms", "1", "sh", "-c", &script]);
+    let mark = mark("setsid");
+    let out = notes_marked(&["timeout", "-k", "200ms", "1", "sh", "-c", &script], &mark);
     assert_eq!(out.status.code(), Some(124), "{out:?}");
     assert!(
         start.elapsed() < Duration::from_secs(15),
         "{:?}",
         start.elapsed()
     );
-    assert_all_gone(&pids.pids(3), "setsid escapes");
+    pids.pids(3);
+    assert_none_marked(&mark, "setsid escapes");
 }
 
 /// Issue 18, defect 3: `kill -9` of `notes timeout` takes its command (and what the command
@@ -416,15 +438,17 @@ fn killing_timeout_with_sigkill_kills_its_command() {
         );
         let mut args = subcommand.to_vec();
         args.extend(["sh", "-c", &script]);
+        let mark = mark(&format!("kill9-{}", subcommand[0]));
         let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
             .args(&args)
+            .env(&mark.0, &mark.1)
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let found = pids.pids(2);
+        pids.pids(2);
         child.kill().unwrap();
         child.wait().unwrap();
-        assert_all_gone(&found, &format!("kill -9 of notes {args:?}"));
+        assert_none_marked(&mark, &format!("kill -9 of notes {args:?}"));
     }
 }
 
@@ -543,6 +567,7 @@ fn run_into_a_closed_pipe_ends_quietly() {
     assert_eq!(stderr, "");
 }
 
+#[cfg(target_os = "linux")]
 /// Issue 18, defect 5: `pid=$(notes spawn -- sleep 3)` returns at once (the detached child
 /// held the capture pipe).
 #[test]
@@ -562,6 +587,7 @@ fn a_captured_spawn_returns_at_once() {
     assert!(running, "the spawned sleep is not running");
 }
 
+#[cfg(target_os = "linux")]
 fn gone_now(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
         let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
@@ -594,32 +620,27 @@ fn marked(mark: &str) -> Vec<u32> {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_command_that_keeps_escaping_leaves_no_survivor() {
-    let mark = format!("NOTES_TEST_STORM={}", std::process::id());
-    let (key, value) = mark.split_once('=').unwrap();
+    let mark = mark("storm");
     let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
-        .args(["timeout", "-k", "100ms", "300ms", "sh", "-c"])
-        .arg("while :; do (setsid sh -c 'trap \"\" TERM; exec sleep 300' >/dev/null 2>&1 &); done")
-        .env(key, value)
-        .output()
-        .unwrap();
+    let out = notes_marked(
+        &[
+            "timeout",
+            "-k",
+            "100ms",
+            "300ms",
+            "sh",
+            "-c",
+            "while :; do (setsid sh -c 'trap \"\" TERM; exec sleep 300' >/dev/null 2>&1 &); done",
+        ],
+        &mark,
+    );
     assert_eq!(out.status.code(), Some(124), "{out:?}");
     assert!(
         start.elapsed() < Duration::from_secs(20),
         "{:?}",
         start.elapsed()
     );
-    // Killed processes may take a moment to finish dying.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut left = marked(&mark);
-    while !left.is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-        left = marked(&mark);
-    }
-    for &pid in &left {
-        kill_ours(pid);
-    }
-    assert!(left.is_empty(), "{} survived: {left:?}", left.len());
+    assert_none_marked(&mark, "a command that keeps escaping");
 }
 
 /// A command that kills its helper with SIGKILL (no cleanup there): the command dies with it
@@ -632,7 +653,9 @@ fn a_command_that_kills_its_helper_still_dies_with_its_group() {
         "sleep 305 >/dev/null 2>&1 & echo $! >> {0}; echo $$ >> {0}; kill -9 $PPID; exec sleep 306",
         pids.path()
     );
-    let out = notes(&["timeout", "100", "sh", "-c", &script]);
+    let mark = mark("helper-killed");
+    let out = notes_marked(&["timeout", "100", "sh", "-c", &script], &mark);
     assert_eq!(out.status.code(), Some(137), "{out:?}");
-    assert_all_gone(&pids.pids(2), "after the helper was killed");
+    pids.pids(2);
+    assert_none_marked(&mark, "after the helper was killed");
 }
