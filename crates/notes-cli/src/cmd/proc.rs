@@ -124,15 +124,23 @@ impl<W: Write> SkipEmptyLines<W> {
 
 impl<W: Write> Write for SkipEmptyLines<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut from = 0;
-        for (i, &byte) in buf.iter().enumerate() {
-            if byte == b'\n' && self.at_line_start {
-                self.out.write_all(&buf[from..i])?;
-                from = i + 1;
-            } else {
-                self.at_line_start = byte == b'\n';
+        // `from`: the start of what is still to be written; `at`: where the search goes on.
+        let (mut from, mut at) = (0, 0);
+        while let Some(offset) = buf[at..].iter().position(|&b| b == b'\n') {
+            let newline = at + offset;
+            let line_start = if at == 0 { self.at_line_start } else { true };
+            if newline == at && line_start {
+                // An empty line: write what came before, skip its newline.
+                self.out.write_all(&buf[from..newline])?;
+                from = newline + 1;
             }
+            at = newline + 1;
         }
+        self.at_line_start = if at < buf.len() {
+            false
+        } else {
+            at > 0 || self.at_line_start
+        };
         self.out.write_all(&buf[from..])?;
         Ok(buf.len())
     }
