@@ -524,9 +524,78 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
     use std::time::Duration;
 
-    use super::parse_duration;
+    use super::{JsonLines, SkipEmptyLines, parse_duration};
+
+    /// Feeds `input` to a fresh writer in two chunks cut at `cut`.
+    fn skip_empty(input: &[u8], cut: usize) -> Vec<u8> {
+        let mut out = SkipEmptyLines::new(Vec::new());
+        out.write_all(&input[..cut]).unwrap();
+        out.write_all(&input[cut..]).unwrap();
+        out.out
+    }
+
+    #[test]
+    fn empty_lines_are_skipped_wherever_the_chunks_are_cut() {
+        let input = b"\n\na\r\n\n\nb\n\n\0\x1b[0m\n\nc";
+        for cut in 0..=input.len() {
+            assert_eq!(
+                skip_empty(input, cut),
+                b"a\r\nb\n\0\x1b[0m\nc",
+                "cut at {cut}"
+            );
+        }
+    }
+
+    fn json(input: &[u8], cut: usize, keep_empty: bool) -> Result<Vec<String>, String> {
+        let path = std::env::temp_dir().join(format!(
+            "notes-json-lines-{}-{cut}-{keep_empty}",
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&path).unwrap();
+        let lines = JsonLines::new(Ok(file), keep_empty);
+        let mut writer = lines.clone();
+        let written = writer
+            .write_all(&input[..cut])
+            .and_then(|()| writer.write_all(&input[cut..]))
+            .map_err(|err| err.to_string())
+            .and_then(|()| lines.finish().map_err(|err| err.to_string()));
+        let text = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        written?;
+        Ok(serde_json::from_slice(&text).unwrap())
+    }
+
+    #[test]
+    fn json_lines_match_str_lines_wherever_the_chunks_are_cut() {
+        let input = "a\n\nb\r\nc\u{e9}\u{1F600}\r\r\n\"q\"\\\n\r";
+        let all: Vec<&str> = input.lines().collect();
+        let non_empty: Vec<&str> = all.iter().copied().filter(|l| !l.is_empty()).collect();
+        for cut in 0..=input.len() {
+            assert_eq!(
+                json(input.as_bytes(), cut, true).unwrap(),
+                all,
+                "cut at {cut}"
+            );
+            assert_eq!(
+                json(input.as_bytes(), cut, false).unwrap(),
+                non_empty,
+                "cut at {cut}"
+            );
+        }
+        let bad = b"ok\nx\xff";
+        for cut in 0..=bad.len() {
+            let err = json(bad, cut, false).unwrap_err();
+            assert!(
+                err.contains("first bad byte at offset 4"),
+                "cut at {cut}: {err}"
+            );
+        }
+        // A sequence cut short at the end is an error too.
+        assert!(json(b"\xc3", 0, false).unwrap_err().contains("offset 0"));
+    }
 
     fn check(text: &str, expected: Result<Duration, &str>) {
         match (parse_duration(text), expected) {
