@@ -23,7 +23,7 @@ const DRAIN: Duration = Duration::from_millis(100);
 /// use std::time::Duration;
 /// use notes_proc::{Limit, Signal};
 ///
-/// // SIGTERM at 4 s, SIGKILL at 4.5 s for whatever of the process group is still alive.
+/// // SIGTERM at 4 s, SIGKILL at 4.5 s for whatever of the tree is still alive.
 /// let limit = Limit::new(Duration::from_secs(4))
 ///     .signal(Signal::Term)
 ///     .kill_after(Duration::from_millis(500));
@@ -57,9 +57,9 @@ impl Limit {
         }
     }
 
-    /// The signal sent to the process group at the deadline (default `KILL`).
+    /// The signal sent to the command's tree at the deadline (default `KILL`).
     ///
-    /// With any other signal the group gets `SIGCONT` too (so a stopped process sees it), and
+    /// With any other signal the tree gets `SIGCONT` too (so a stopped process sees it), and
     /// whatever is still alive [`kill_after`](Self::kill_after) later is killed with `SIGKILL`.
     pub fn signal(mut self, signal: Signal) -> Self {
         self.signal = signal;
@@ -167,7 +167,7 @@ impl Forward {
         Self::default()
     }
 
-    /// Sends `signal` to the running command (its whole process group, unless
+    /// Sends `signal` to the running command (its whole tree, see [`run_with_timeout`], unless
     /// [`Limit::foreground`]), then `SIGKILL` after [`Limit::kill_after`] to whatever is left.
     /// With no command running, the next one to start gets it at once.
     pub fn signal(&self, signal: Signal) {
@@ -226,7 +226,7 @@ enum Wake {
 pub struct Outcome {
     /// How the command's first process ended (after a timeout: usually killed by the signal).
     pub status: Status,
-    /// True when the deadline passed and the process group was signalled.
+    /// True when the deadline passed and the tree was signalled.
     pub timed_out: bool,
     /// Standard output, as far as it was written (empty when not captured).
     pub stdout: Vec<u8>,
