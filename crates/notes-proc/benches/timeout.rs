@@ -2,7 +2,8 @@
 //! GNU timeout, process_control and std.
 //!
 //! Run with `cargo bench -p notes-proc --bench timeout` (Linux: survivors are counted in /proc).
-//! Rounds alternate between the contenders; medians are printed, with ratios.
+//! Rounds alternate between the contenders; medians are printed, with ratios. Two trees: one
+//! whose background `sleep` stays in the process group, one with a `setsid` grandchild too.
 
 // A benchmark exists to print its table.
 #![allow(clippy::print_stdout)]
@@ -13,26 +14,30 @@ use std::time::{Duration, Instant};
 use process_control::{ChildExt, Control};
 
 const SCRIPT: &str = "sleep 3 & echo started; sleep 3";
+/// A grandchild that leaves the process group (and the session); its output goes elsewhere
+/// so that it does not hold the pipes (GNU timeout under `output()` would wait for it).
+const SETSID_SCRIPT: &str = "setsid sleep 3 >/dev/null 2>&1 & sleep 3 & echo started; sleep 3";
 const LIMIT: Duration = Duration::from_millis(200);
 const DEADLINE_ROUNDS: usize = 7;
 const SPAWN_ROUNDS: usize = 300;
+/// Set in the environment of every command the deadline rounds start: the survivors are the
+/// `sleep 3` processes that have it (with our pid), and nobody else's.
+const MARK: &str = "NOTES_PROC_BENCH_MARK";
+
+thread_local! {
+    static SCRIPT_NOW: std::cell::Cell<&'static str> = const { std::cell::Cell::new(SCRIPT) };
+}
 
 fn sh() -> Command {
     let mut cmd = Command::new("sh");
-    cmd.args(["-c", SCRIPT]);
+    cmd.args(["-c", SCRIPT_NOW.get()])
+        .env(MARK, std::process::id().to_string());
     cmd
 }
 
-/// Pids of `sleep 3` processes in our session (the script's, and nobody else's).
+/// Pids of the scripts' `sleep 3` processes (marked with [`MARK`]), wherever they went.
 fn sleepers() -> Vec<i32> {
-    let session = |stat: &str| {
-        stat.rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(3).map(str::to_owned))
-    };
-    let Ok(own) = std::fs::read_to_string("/proc/self/stat") else {
-        return Vec::new();
-    };
-    let own = session(&own);
+    let mark = format!("{MARK}={}", std::process::id());
     let mut pids = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
@@ -42,11 +47,15 @@ fn sleepers() -> Vec<i32> {
         if cmdline != b"sleep\x003\x00" {
             continue;
         }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        if !environ.split(|&b| b == 0).any(|var| var == mark.as_bytes()) {
+            continue;
+        }
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         let zombie = stat
             .rsplit_once(')')
             .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
-        if !zombie && session(&stat) == own {
+        if !zombie {
             pids.push(pid);
         }
     }
@@ -84,7 +93,8 @@ fn notes_proc_run() -> (bool, Vec<u8>) {
 fn gnu_timeout() -> (bool, Vec<u8>) {
     let out = Command::new("timeout")
         .arg(format!("{}", LIMIT.as_secs_f64()))
-        .args(["sh", "-c", SCRIPT])
+        .args(["sh", "-c", SCRIPT_NOW.get()])
+        .env(MARK, std::process::id().to_string())
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -110,14 +120,15 @@ fn process_control() -> (bool, Vec<u8>) {
     }
 }
 
-fn deadline() {
+fn deadline(script: &'static str) {
+    SCRIPT_NOW.set(script);
     println!(
-        "## deadline: `sh -c '{SCRIPT}'`, limit {} ms, output piped, {DEADLINE_ROUNDS} alternated rounds",
+        "## deadline: `sh -c '{script}'`, limit {} ms, output piped, {DEADLINE_ROUNDS} alternated rounds",
         LIMIT.as_millis()
     );
     let mut contenders = [
         (
-            "notes-proc run_with_timeout",
+            "notes-proc run_with_timeout (init(): subreaper helper)",
             notes_proc_run as fn() -> (bool, Vec<u8>),
         ),
         ("GNU timeout 0.2 (std output())", gnu_timeout),
@@ -223,7 +234,10 @@ fn spawn_cost() {
     for (name, times) in [
         ("std Command::output()", &mut std_times),
         ("notes_proc::run", &mut run_times),
-        ("notes_proc::run_with_timeout (10 s)", &mut limit_times),
+        (
+            "notes_proc::run_with_timeout (10 s, helper)",
+            &mut limit_times,
+        ),
         ("process_control output, time_limit 10 s", &mut pc_times),
         ("GNU timeout 10 true (std output())", &mut gnu_times),
     ] {
@@ -237,6 +251,10 @@ fn spawn_cost() {
 }
 
 fn main() {
-    deadline();
+    // As a program using call_with_timeout or the subreaper helper must: first in main.
+    notes_proc::init();
+    deadline(SCRIPT);
+    println!();
+    deadline(SETSID_SCRIPT);
     spawn_cost();
 }

@@ -10,6 +10,10 @@ use serde::de::DeserializeOwned;
 use crate::{Error, Result};
 
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
+/// Whether [`init`] ran while this process had one thread, as "first thing in `main`" has it:
+/// then a new start of this executable reaches it before anything else runs (in a test
+/// harness, which runs tests on threads of their own, it does not).
+static INITIALIZED_IN_MAIN: AtomicBool = AtomicBool::new(false);
 
 /// Prepares this program to serve [`call_with_timeout`]: call it first thing in `main`.
 ///
@@ -17,13 +21,40 @@ static INITIALIZED: AtomicBool = AtomicBool::new(false);
 /// child process runs the function from inside `init()`, then exits; so code before the call
 /// runs again in every child, and code after it runs only in the parent.
 ///
+/// It also serves [`run_with_timeout`](crate::run_with_timeout) on Linux: with `init()` in
+/// place before any other thread starts, a command run with a limit runs under a helper
+/// process (this executable started again, which `init()` turns into the helper) that catches
+/// every descendant. (With `#[tokio::main]` the runtime's threads start first: call `init()`
+/// in a plain `main` that then builds the runtime.)
+///
 /// ```no_run
 /// notes_proc::init(); // the first line of `main`
 /// // ... the program ...
 /// ```
 pub fn init() {
-    procspawn::init();
+    // Started again as the subreaper helper of `run_with_timeout`: serve, and exit there.
+    crate::reaper::serve_if_asked();
+    procspawn::ProcConfig::new()
+        // In the function's child process, before it runs: die with the thread that started
+        // it (blocked in `call_with_timeout` for the whole call), `kill -9` of this program
+        // included, instead of running on unwatched.
+        .config_callback(|| {
+            #[cfg(target_os = "linux")]
+            let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+        })
+        .init();
     INITIALIZED.store(true, Ordering::SeqCst);
+    // The helper blocks the signals it waits for on its one thread: a thread started before
+    // `init()` (an async runtime's, a test harness's) would take them instead.
+    #[cfg(target_os = "linux")]
+    if std::fs::read_dir("/proc/self/task").is_ok_and(|tasks| tasks.count() == 1) {
+        INITIALIZED_IN_MAIN.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Whether [`init`] has run in this process, on its main thread.
+pub(crate) fn initialized_in_main() -> bool {
+    INITIALIZED_IN_MAIN.load(Ordering::SeqCst)
 }
 
 /// Calls `f(args)` in a child process and returns `Ok(Some(result))`, or kills the child at
@@ -35,7 +66,9 @@ pub fn init() {
 /// [`init`] must run at the start of `main`. Its standard streams are inherited: what `f`
 /// prints shows up as it would in the parent. At the deadline the child gets `SIGKILL` and is
 /// reaped (processes that `f` itself started are not tracked: run those with
-/// [`run_with_timeout`](crate::run_with_timeout)).
+/// [`run_with_timeout`](crate::run_with_timeout)). On Linux the child also dies (`SIGKILL`,
+/// through `PR_SET_PDEATHSIG`) when the thread that called this function ends, this whole
+/// program being killed included.
 ///
 /// # Errors
 /// [`Error::Panicked`] when `f` panics (with its message and location),

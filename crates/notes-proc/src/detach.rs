@@ -1,7 +1,7 @@
 //! `spawn_detached`: start a process that runs on in parallel, as the notes'
 //! `subprocess.Popen(cmd, creationflags=CREATE_NEW_CONSOLE)` does.
 
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 
 use crate::command::{command_line, spawn_error};
 use crate::{Error, Result, Status};
@@ -84,7 +84,12 @@ impl Detached {
 /// On Unix the process leads a new session (`setsid`): it has no controlling terminal, so
 /// Ctrl-C or closing the terminal does not reach it, and killing this program's process group
 /// leaves it alone. On Windows it gets its own console window (`CREATE_NEW_CONSOLE`), as in
-/// the notes. Its standard streams are whatever `cmd` says (inherited by default).
+/// the notes.
+///
+/// Its standard streams are the three given here, whatever `cmd` says: a detached process
+/// that inherited this program's output would hold it open (a `$(...)` capture of this
+/// program would wait for it to end). Give it `Stdio::null()`, a file, or `Stdio::inherit()`
+/// when sharing this program's streams is what you want.
 ///
 /// # Errors
 /// [`Error::NotFound`] for a missing program, [`Error::Spawn`] for other start failures,
@@ -93,17 +98,29 @@ impl Detached {
 /// ```
 /// # #[cfg(unix)] {
 /// use std::process::Command;
-/// let mut child = notes_proc::spawn_detached(Command::new("sh").args(["-c", "exit 7"]))?;
+/// use std::process::Stdio;
+/// let mut child = notes_proc::spawn_detached(
+///     Command::new("sh").args(["-c", "exit 7"]),
+///     Stdio::null(),
+///     Stdio::null(),
+///     Stdio::null(),
+/// )?;
 /// assert!(child.pid() > 0);
 /// assert_eq!(child.wait()?, notes_proc::Status::Code(7));
 /// # }
 /// # Ok::<(), notes_proc::Error>(())
 /// ```
 #[tracing::instrument(level = "debug", skip_all)]
-pub fn spawn_detached(cmd: &mut Command) -> Result<Detached> {
+pub fn spawn_detached(
+    cmd: &mut Command,
+    stdin: Stdio,
+    stdout: Stdio,
+    stderr: Stdio,
+) -> Result<Detached> {
     if cmd.get_program().is_empty() {
         return Err(Error::EmptyCommand);
     }
+    cmd.stdin(stdin).stdout(stdout).stderr(stderr);
     let command = command_line(cmd);
     new_session(cmd).map_err(|source| Error::Spawn {
         command: command.clone(),

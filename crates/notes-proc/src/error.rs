@@ -37,14 +37,22 @@ pub enum Error {
         source: io::Error,
     },
     /// The command ran and failed: a non-zero exit status or a signal.
-    #[error("command {command:?} failed: {status}{}", tail_suffix(stderr_tail))]
+    #[error(
+        "command {command:?} failed: {status}{}{}",
+        tail_suffix(stderr_tail),
+        omitted_suffix(*stderr_omitted)
+    )]
     Failed {
         /// The whole command line.
         command: String,
         /// How it ended.
         status: Status,
-        /// The last lines of what it wrote to standard error (may be empty).
+        /// The last lines of what it wrote to standard error (may be empty): at most three
+        /// non-empty lines, joined with "; ", and at most 400 bytes.
         stderr_tail: String,
+        /// How many bytes of standard error came before `stderr_tail` and are not in it (the
+        /// message says so when there are any).
+        stderr_omitted: u64,
     },
     /// The command's standard output is not UTF-8 text, so it cannot be split into lines.
     #[error(
@@ -95,6 +103,14 @@ fn tail_suffix(tail: &str) -> String {
         String::new()
     } else {
         format!(": {tail}")
+    }
+}
+
+fn omitted_suffix(omitted: u64) -> String {
+    match omitted {
+        0 => String::new(),
+        1 => " (1 earlier byte of stderr not shown)".to_owned(),
+        n => format!(" ({n} earlier bytes of stderr not shown)"),
     }
 }
 

@@ -1,20 +1,20 @@
-//! `run` and `run_with_timeout`: one engine that starts a command in its own process group,
-//! reads its pipes on threads (so a full pipe never blocks it), waits with a deadline, and
-//! kills the whole group, never just the leader.
+//! `run`, `run_with_timeout` and `run_streaming`: one engine that starts a command in its own
+//! process group (under the subreaper helper when it can), reads its pipes on a thread (so a
+//! full pipe never blocks it), waits with a deadline, and at the deadline stops the whole
+//! tree, never just the leader.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::command::{command_line, spawn_error};
-use crate::{Error, Result, Signal, Status};
+use crate::{Error, Result, Signal, Status, reaper};
 
-/// How long output is still read after the command's process group is gone. Every process of
-/// the group is dead by then, so the pipes are at end of file at once unless a process that
-/// left the group (a daemon that called `setsid`) still holds them: it is not waited for.
+/// How long output is still read after the command's first process has ended. The pipes are
+/// at end of file at once unless a process it left running in the background still holds
+/// them: that one is not waited for (Python's `check_output` would wait for it).
 const DRAIN: Duration = Duration::from_millis(100);
 
 /// The deadline and the way to stop a command, for [`run_with_timeout`].
@@ -23,7 +23,7 @@ const DRAIN: Duration = Duration::from_millis(100);
 /// use std::time::Duration;
 /// use notes_proc::{Limit, Signal};
 ///
-/// // SIGTERM at 4 s, SIGKILL at 4.5 s for whatever of the process group is still alive.
+/// // SIGTERM at 4 s, SIGKILL at 4.5 s for whatever of the tree is still alive.
 /// let limit = Limit::new(Duration::from_secs(4))
 ///     .signal(Signal::Term)
 ///     .kill_after(Duration::from_millis(500));
@@ -38,10 +38,11 @@ pub struct Limit {
     max_output: usize,
     foreground: bool,
     forward: Option<Forward>,
+    kill_leftovers: bool,
 }
 
 impl Limit {
-    /// A limit of `timeout`, enforced with `SIGKILL` to the whole process group, capturing
+    /// A limit of `timeout`, enforced with `SIGKILL` to the whole process tree, capturing
     /// standard output and standard error (standard input is empty).
     pub fn new(timeout: Duration) -> Self {
         Self {
@@ -52,12 +53,13 @@ impl Limit {
             max_output: usize::MAX,
             foreground: false,
             forward: None,
+            kill_leftovers: false,
         }
     }
 
-    /// The signal sent to the process group at the deadline (default `KILL`).
+    /// The signal sent to the command's tree at the deadline (default `KILL`).
     ///
-    /// With any other signal the group gets `SIGCONT` too (so a stopped process sees it), and
+    /// With any other signal the tree gets `SIGCONT` too (so a stopped process sees it), and
     /// whatever is still alive [`kill_after`](Self::kill_after) later is killed with `SIGKILL`.
     pub fn signal(mut self, signal: Signal) -> Self {
         self.signal = signal;
@@ -73,7 +75,8 @@ impl Limit {
 
     /// Whether to capture standard output and standard error (default `true`). With `false`
     /// the command inherits all three standard streams, like GNU `timeout`, and the
-    /// [`Outcome`] holds no output.
+    /// [`Outcome`] holds no output. (Under the subreaper helper, see [`run_with_timeout`],
+    /// these are this process's streams: a `Stdio` set on the `Command` is not used.)
     pub fn capture(mut self, capture: bool) -> Self {
         self.capture = capture;
         self
@@ -104,6 +107,18 @@ impl Limit {
     /// but the [`Outcome`] is not `timed_out`.
     pub fn forward(mut self, forward: &Forward) -> Self {
         self.forward = Some(forward.clone());
+        self
+    }
+
+    /// Kill what the command leaves running when it exits by itself (default `false`).
+    ///
+    /// By default a command that exits before the deadline ends the run and what it started
+    /// in the background runs on, as with GNU `timeout` and Python's `subprocess`; the tree
+    /// is stopped only at the deadline or on a [forwarded](Self::forward) signal. With `true`
+    /// the leftovers get `SIGKILL` the moment the command exits (the whole tree under the
+    /// subreaper helper, the command's process group otherwise).
+    pub fn kill_leftovers(mut self, kill: bool) -> Self {
+        self.kill_leftovers = kill;
         self
     }
 
@@ -152,7 +167,7 @@ impl Forward {
         Self::default()
     }
 
-    /// Sends `signal` to the running command (its whole process group, unless
+    /// Sends `signal` to the running command (its whole tree, see [`run_with_timeout`], unless
     /// [`Limit::foreground`]), then `SIGKILL` after [`Limit::kill_after`] to whatever is left.
     /// With no command running, the next one to start gets it at once.
     pub fn signal(&self, signal: Signal) {
@@ -192,9 +207,9 @@ impl Drop for Attached<'_> {
 /// passed on.
 #[derive(Debug)]
 enum Event {
-    /// Only the Unix waiter thread reports the leader's end this way.
+    /// Only the Unix waiter thread reports the leader's end this way (it is not reaped yet).
     #[cfg(unix)]
-    Exited(io::Result<ExitStatus>),
+    Exited(io::Result<()>),
     Signal(Signal),
 }
 
@@ -211,7 +226,7 @@ enum Wake {
 pub struct Outcome {
     /// How the command's first process ended (after a timeout: usually killed by the signal).
     pub status: Status,
-    /// True when the deadline passed and the process group was signalled.
+    /// True when the deadline passed and the tree was signalled.
     pub timed_out: bool,
     /// Standard output, as far as it was written (empty when not captured).
     pub stdout: Vec<u8>,
@@ -228,11 +243,14 @@ pub struct Outcome {
 ///
 /// Standard output and standard error are read at the same time (a command that writes
 /// megabytes to both never deadlocks), standard input is empty, and the command runs in its
-/// own process group: what it leaves running in the background when it exits is killed.
+/// own process group. All of standard output is kept; of standard error only the last 64 KiB,
+/// for the error message. What the command leaves running in the background when it exits is
+/// not killed (as with Python's `subprocess`), and its output after that is not waited for:
+/// `run` returns 100 ms after the command's exit at the latest.
 ///
 /// # Errors
-/// [`Error::NotFound`] for a missing program, [`Error::Failed`] (with the status and the tail
-/// of standard error) for a non-zero exit or a signal, [`Error::NotUtf8`] for output that is
+/// [`Error::NotFound`] for a missing program, [`Error::Failed`] (with the status, the tail
+/// of standard error and how much of it the message leaves out) for a non-zero exit or a signal, [`Error::NotUtf8`] for output that is
 /// not text, and [`Error::Spawn`] or [`Error::Io`] when the operating system refuses.
 ///
 /// ```
@@ -264,27 +282,53 @@ pub fn run(cmd: &mut Command) -> Result<Vec<String>> {
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn run_text(cmd: &mut Command) -> Result<String> {
     let command = command_line(cmd);
-    let outcome = execute(cmd, &command, None)?;
-    if !outcome.status.success() {
-        return Err(Error::Failed {
-            command,
-            status: outcome.status,
-            stderr_tail: tail(&outcome.stderr),
-        });
-    }
+    let streams = Streams::Piped {
+        stdout: Sink::new(
+            Keep::Head {
+                bytes: Vec::new(),
+                max: usize::MAX,
+            },
+            None,
+        ),
+        stderr: stderr_tail_sink(None),
+    };
+    let ran = execute(cmd, &command, None, streams)?;
+    let outcome = failed_unless_success(command.clone(), ran)?;
     String::from_utf8(outcome.stdout).map_err(|err| Error::NotUtf8 {
         command,
         offset: err.utf8_error().valid_up_to(),
     })
 }
 
-/// Runs `cmd` with a deadline. At the deadline the command's whole process group (its
-/// children and grandchildren) gets [`Limit::signal`], then `SIGKILL`; it is reaped, and the
-/// output written so far comes back with [`Outcome::timed_out`] set.
+/// Runs `cmd` with a deadline. At the deadline the command's whole tree (its children and
+/// grandchildren) gets [`Limit::signal`], then `SIGKILL`; it is reaped, and the output
+/// written so far comes back with [`Outcome::timed_out`] set.
 ///
 /// It returns within a few milliseconds of the deadline even when a grandchild holds the
 /// output pipes open. A command that ends before the deadline is not an error whatever its
-/// status: look at [`Outcome::status`].
+/// status: look at [`Outcome::status`]; what it leaves running then is not killed unless
+/// [`Limit::kill_leftovers`].
+///
+/// # What is killed
+/// On Linux, in a program that called [`init`](crate::init) first thing in `main`, the
+/// command runs under a small helper process: this executable started again, which makes
+/// itself a child subreaper (`PR_SET_CHILD_SUBREAPER`, as tini and systemd do), so every
+/// descendant that is orphaned is re-parented to it and none can escape, not even one that
+/// left the process group with `setsid`. At the deadline (or on a forwarded signal) the
+/// helper signals every descendant it finds under itself in `/proc`, through pidfds (a pid
+/// reused meanwhile is never hit), and kills and reaps them until none is left. The helper
+/// dies with the thread that called this function (`PR_SET_PDEATHSIG`) and then kills the
+/// tree; the command dies with the helper even if the helper is killed with `SIGKILL`. The
+/// caller's process is not changed. The helper passes on the command's program, arguments,
+/// environment changes (not `env_clear`) and working directory, and the captured or
+/// inherited streams; `pre_exec` hooks, `arg0`, uid and gid set on the `Command` are not
+/// used.
+///
+/// Without the helper (no [`init`](crate::init), another Unix, or [`Limit::foreground`])
+/// the command leads a process group of its own and the signals go to that group: a
+/// descendant that leaves the group (`setsid`, or a new group of a shell's job control) is
+/// not reached, as with GNU `timeout`. On Linux the command still dies with the calling
+/// thread (`PR_SET_PDEATHSIG`), its descendants do not.
 ///
 /// # Errors
 /// [`Error::NotFound`], [`Error::Spawn`] or [`Error::Io`], as for [`run`].
@@ -310,41 +354,222 @@ pub fn run_text(cmd: &mut Command) -> Result<String> {
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn run_with_timeout(cmd: &mut Command, limit: &Limit) -> Result<Outcome> {
     let command = command_line(cmd);
-    execute(cmd, &command, Some(limit))
-}
-
-/// One output pipe, filled by a reader thread and readable while it runs.
-#[derive(Default)]
-struct Capture {
-    bytes: Mutex<Vec<u8>>,
-    truncated: AtomicBool,
-}
-
-impl Capture {
-    fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.bytes.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    /// Keeps what fits of `chunk` below `max` bytes in all; marks the rest as dropped.
-    fn keep(&self, chunk: &[u8], max: usize) {
-        let mut bytes = self.bytes.lock().unwrap_or_else(PoisonError::into_inner);
-        let keep = chunk.len().min(max.saturating_sub(bytes.len()));
-        bytes.extend_from_slice(&chunk[..keep]);
-        if keep < chunk.len() {
-            self.truncated.store(true, Ordering::Relaxed);
+    let streams = if limit.capture {
+        let head = || {
+            Sink::new(
+                Keep::Head {
+                    bytes: Vec::new(),
+                    max: limit.max_output,
+                },
+                None,
+            )
+        };
+        Streams::Piped {
+            stdout: head(),
+            stderr: head(),
         }
+    } else {
+        Streams::Inherit
+    };
+    Ok(execute(cmd, &command, Some(limit), streams)?.outcome)
+}
+
+/// Like [`run_with_timeout`], but passes the command's standard output and standard error
+/// on to `stdout` and `stderr` as they come, byte for byte, without keeping them: memory use
+/// does not grow with the output. Standard input is empty; [`Limit::capture`] and
+/// [`Limit::max_output`] do not apply. [`Outcome::stdout`] is empty and [`Outcome::stderr`]
+/// holds the last 64 KiB of standard error (for a message), with [`Outcome::truncated`] set
+/// when that is not all of it.
+///
+/// When a writer fails (a closed pipe downstream, a full disk), its pipe from the command is
+/// closed, as a shell pipeline would, so a command that goes on writing gets `SIGPIPE`; the
+/// error comes back once the command has ended.
+///
+/// # Errors
+/// As [`run_with_timeout`], and [`Error::Io`] (with the writer's error as its source) when a
+/// writer failed.
+///
+/// ```
+/// # #[cfg(unix)] {
+/// use std::process::Command;
+/// use std::time::Duration;
+/// use notes_proc::{Limit, Status};
+///
+/// // Standard output straight to this program's own, as it comes; standard error dropped
+/// // (but its tail kept in the outcome).
+/// let limit = Limit::new(Duration::from_secs(10));
+/// let outcome = notes_proc::run_streaming(
+///     Command::new("sh").args(["-c", "echo progress; echo oops >&2; exit 3"]),
+///     &limit,
+///     std::io::stdout(),
+///     std::io::sink(),
+/// )?;
+/// assert_eq!(outcome.status, Status::Code(3));
+/// assert_eq!(outcome.stderr, b"oops\n");
+/// # }
+/// # Ok::<(), notes_proc::Error>(())
+/// ```
+#[tracing::instrument(level = "debug", skip_all)]
+pub fn run_streaming(
+    cmd: &mut Command,
+    limit: &Limit,
+    stdout: impl Write + Send + 'static,
+    stderr: impl Write + Send + 'static,
+) -> Result<Outcome> {
+    let command = command_line(cmd);
+    let streams = Streams::Piped {
+        stdout: Sink::new(Keep::Nothing, Some(Box::new(stdout))),
+        stderr: stderr_tail_sink(Some(Box::new(stderr))),
+    };
+    let mut ran = execute(cmd, &command, Some(limit), streams)?;
+    if let Some(source) = ran.write_error.take() {
+        return Err(Error::Io {
+            command,
+            action: "passing its output on",
+            source,
+        });
+    }
+    // Only the kept tail counts here: nothing else was meant to be kept.
+    ran.outcome.truncated = ran.stderr_dropped > 0;
+    Ok(ran.outcome)
+}
+
+/// A sink that keeps the last [`STDERR_TAIL`] bytes of standard error (and passes all of it
+/// on to `write`, if given).
+fn stderr_tail_sink(write: Option<Box<dyn Write + Send>>) -> SharedSink {
+    Sink::new(
+        Keep::Tail {
+            bytes: Vec::new(),
+            max: STDERR_TAIL,
+        },
+        write,
+    )
+}
+
+/// [`Error::Failed`] for a command that did not exit with 0, with its standard error's tail
+/// and the count of bytes that the message leaves out.
+fn failed_unless_success(command: String, ran: Ran) -> Result<Outcome> {
+    if ran.outcome.status.success() {
+        return Ok(ran.outcome);
+    }
+    let (stderr_tail, left_out) = tail(&ran.outcome.stderr);
+    Err(Error::Failed {
+        command,
+        status: ran.outcome.status,
+        stderr_tail,
+        stderr_omitted: ran.stderr_dropped + left_out as u64,
+    })
+}
+
+/// How much of standard error [`run`], [`run_text`] and [`run_streaming`] keep for the error
+/// message: the last 64 KiB (the message shows at most the last 400 bytes of it).
+const STDERR_TAIL: usize = 64 * 1024;
+
+/// What is kept of one output stream.
+enum Keep {
+    /// Nothing (the bytes only go to a writer).
+    Nothing,
+    /// The first `max` bytes.
+    Head { bytes: Vec<u8>, max: usize },
+    /// The last `max` bytes: a buffer trimmed to `max` whenever it passes `2 * max`.
+    Tail { bytes: Vec<u8>, max: usize },
+}
+
+/// Where one output pipe's bytes go: kept (all, the first or the last bytes), passed on to a
+/// writer, or both. Filled by the reader thread, emptied by [`execute`] at the end.
+struct Sink {
+    keep: Keep,
+    write: Option<Box<dyn Write + Send>>,
+    /// The first failure of `write`; no more is written after it.
+    write_error: Option<io::Error>,
+    /// Bytes read in all.
+    total: u64,
+    /// Bytes read but not kept.
+    dropped: u64,
+    /// Set once [`execute`] returns: a reader still running (a process that left the group
+    /// holds the pipe) drops the pipe at its next read instead of writing on.
+    closed: bool,
+}
+
+impl Sink {
+    fn new(keep: Keep, write: Option<Box<dyn Write + Send>>) -> Arc<Mutex<Self>> {
+        Arc::new(Mutex::new(Self {
+            keep,
+            write,
+            write_error: None,
+            total: 0,
+            dropped: 0,
+            closed: false,
+        }))
+    }
+
+    /// Takes one chunk; false when the pipe is to be dropped (closed, or its writer failed).
+    fn take(&mut self, chunk: &[u8]) -> bool {
+        if self.closed {
+            return false;
+        }
+        self.total += chunk.len() as u64;
+        match &mut self.keep {
+            Keep::Nothing => self.dropped += chunk.len() as u64,
+            Keep::Head { bytes, max } => {
+                let keep = chunk.len().min(max.saturating_sub(bytes.len()));
+                bytes.extend_from_slice(&chunk[..keep]);
+                self.dropped += (chunk.len() - keep) as u64;
+            }
+            Keep::Tail { bytes, max } => {
+                bytes.extend_from_slice(chunk);
+                if bytes.len() > max.saturating_mul(2) {
+                    let cut = bytes.len() - *max;
+                    bytes.drain(..cut);
+                    self.dropped += cut as u64;
+                }
+            }
+        }
+        if let Some(write) = &mut self.write
+            && let Err(err) = write.write_all(chunk)
+        {
+            self.write = None;
+            self.write_error = Some(err);
+            return false;
+        }
+        true
+    }
+
+    /// What was kept, with the count of bytes read but not kept.
+    fn finish(&mut self) -> (Vec<u8>, u64) {
+        self.closed = true;
+        if let Some(write) = &mut self.write
+            && let Err(err) = write.flush()
+        {
+            self.write_error.get_or_insert(err);
+        }
+        let bytes = match &mut self.keep {
+            Keep::Nothing => Vec::new(),
+            Keep::Head { bytes, .. } => std::mem::take(bytes),
+            Keep::Tail { bytes, max } => {
+                let cut = bytes.len().saturating_sub(*max);
+                self.dropped += cut as u64;
+                bytes.split_off(cut)
+            }
+        };
+        (bytes, self.dropped)
     }
 }
 
-/// Reads the command's output pipes to their ends on a thread, keeping at most `max` bytes
-/// of each, and sends one `done` per pipe as it ends.
+type SharedSink = Arc<Mutex<Sink>>;
+
+fn lock(sink: &SharedSink) -> std::sync::MutexGuard<'_, Sink> {
+    sink.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads the command's output pipes to their ends on a thread, into their sinks, and sends
+/// one `done` per pipe as it ends.
 ///
 /// On Unix one thread reads both pipes, woken by `poll(2)` (a thread costs about 30 µs to
 /// start here, a tenth of running `true`); elsewhere each pipe gets a thread.
 #[cfg(unix)]
 fn start_readers(
-    pipes: Vec<(std::fs::File, Arc<Capture>)>,
-    max: usize,
+    pipes: Vec<(std::fs::File, SharedSink)>,
     done: mpsc::Sender<()>,
 ) -> io::Result<()> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -377,17 +602,14 @@ fn start_readers(
                     if !ready[i] {
                         continue;
                     }
-                    match open[i].0.read(&mut chunk) {
-                        Ok(0) => {
-                            open.remove(i);
-                            let _ = done.send(());
-                        }
-                        Ok(n) => open[i].1.keep(&chunk[..n], max),
-                        Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                        Err(_) => {
-                            open.remove(i);
-                            let _ = done.send(());
-                        }
+                    let keep_open = match open[i].0.read(&mut chunk) {
+                        Ok(0) => false,
+                        Ok(n) => lock(&open[i].1).take(&chunk[..n]),
+                        Err(err) => err.kind() == io::ErrorKind::Interrupted,
+                    };
+                    if !keep_open {
+                        open.remove(i);
+                        let _ = done.send(());
                     }
                 }
             }
@@ -401,11 +623,10 @@ fn start_readers(
 
 #[cfg(not(unix))]
 fn start_readers(
-    pipes: Vec<(std::fs::File, Arc<Capture>)>,
-    max: usize,
+    pipes: Vec<(std::fs::File, SharedSink)>,
     done: mpsc::Sender<()>,
 ) -> io::Result<()> {
-    for (mut pipe, capture) in pipes {
+    for (mut pipe, sink) in pipes {
         let done = done.clone();
         thread::Builder::new()
             .name("notes-proc-reader".into())
@@ -414,7 +635,11 @@ fn start_readers(
                 loop {
                     match pipe.read(&mut chunk) {
                         Ok(0) => break,
-                        Ok(n) => capture.keep(&chunk[..n], max),
+                        Ok(n) => {
+                            if !lock(&sink).take(&chunk[..n]) {
+                                break;
+                            }
+                        }
                         Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                         Err(_) => break,
                     }
@@ -446,8 +671,33 @@ impl<P: Into<std::os::windows::io::OwnedHandle>> PipeInto for P {
     }
 }
 
-/// The shared engine of [`run`] (no limit) and [`run_with_timeout`].
-fn execute(cmd: &mut Command, command: &str, limit: Option<&Limit>) -> Result<Outcome> {
+/// What [`execute`] does with the command's standard streams.
+enum Streams {
+    /// Empty standard input; both outputs piped into these sinks.
+    Piped {
+        stdout: SharedSink,
+        stderr: SharedSink,
+    },
+    /// All three inherited from this process.
+    Inherit,
+}
+
+/// What [`execute`] found out, before it is shaped into an [`Outcome`] or an error.
+struct Ran {
+    outcome: Outcome,
+    /// Bytes of standard error read but not kept.
+    stderr_dropped: u64,
+    /// The first failure of a writer given to [`run_streaming`].
+    write_error: Option<io::Error>,
+}
+
+/// The shared engine of [`run`] (no limit), [`run_with_timeout`] and [`run_streaming`].
+fn execute(
+    cmd: &mut Command,
+    command: &str,
+    limit: Option<&Limit>,
+    streams: Streams,
+) -> Result<Ran> {
     if cmd.get_program().is_empty() {
         return Err(Error::EmptyCommand);
     }
@@ -458,45 +708,61 @@ fn execute(cmd: &mut Command, command: &str, limit: Option<&Limit>) -> Result<Ou
             source,
         }
     };
-    let capture = limit.is_none_or(|limit| limit.capture);
-    let max = limit.map_or(usize::MAX, |limit| limit.max_output);
-    if capture {
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-    }
-    let own_group = limit.is_none_or(|limit| !limit.foreground);
-    if own_group {
-        group::new_process_group(cmd);
-    }
+    let foreground = limit.is_some_and(|limit| limit.foreground);
+    let kill_leftovers = limit.is_some_and(|limit| limit.kill_leftovers);
+    let piped = matches!(streams, Streams::Piped { .. });
+    // With a limit (the caller wants the tree stopped at the deadline or on a signal), the
+    // command runs under the subreaper helper when this program can start one.
+    let use_helper = limit.is_some() && !foreground && reaper::available();
 
     let start = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .map_err(|source| spawn_error(cmd, command, source))?;
+    let (mut child, mode) = if use_helper {
+        let (child, report, pid) = reaper::spawn(cmd, kill_leftovers, piped)
+            .map_err(|source| spawn_error(cmd, command, source))?;
+        (child, group::Mode::helper(report, pid))
+    } else {
+        if piped {
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+        }
+        if !foreground {
+            group::new_process_group(cmd);
+        }
+        if limit.is_some() {
+            group::die_with_this_thread(cmd);
+        }
+        let child = cmd
+            .spawn()
+            .map_err(|source| spawn_error(cmd, command, source))?;
+        (child, group::Mode::direct(foreground))
+    };
     // A deadline too far away to represent is no deadline (but forwarded signals still count).
     let deadline = limit.map(|limit| (start.checked_add(limit.timeout), limit));
 
     let (done_tx, done_rx) = mpsc::channel();
-    let (out, err) = (Arc::<Capture>::default(), Arc::<Capture>::default());
     let mut pipes = Vec::with_capacity(2);
-    if let Some(pipe) = child.stdout.take() {
-        pipes.push((pipe.into_file(), Arc::clone(&out)));
-    }
-    if let Some(pipe) = child.stderr.take() {
-        pipes.push((pipe.into_file(), Arc::clone(&err)));
+    let mut sinks = None;
+    if let Streams::Piped { stdout, stderr } = streams {
+        if let Some(pipe) = child.stdout.take() {
+            pipes.push((pipe.into_file(), Arc::clone(&stdout)));
+        }
+        if let Some(pipe) = child.stderr.take() {
+            pipes.push((pipe.into_file(), Arc::clone(&stderr)));
+        }
+        sinks = Some((stdout, stderr));
     }
     let readers = pipes.len();
     if readers > 0 {
-        start_readers(pipes, max, done_tx)
-            .map_err(io_error("starting a thread to read its output"))?;
+        start_readers(pipes, done_tx).map_err(io_error("starting a thread to read its output"))?;
     } else {
         drop(done_tx);
     }
 
     let (events_tx, events_rx) = mpsc::channel();
-    let mut leader = group::Leader::start(child, own_group, events_tx.clone(), events_rx)
-        .map_err(io_error("starting to wait for it"))?;
+    let mut leader =
+        group::Leader::start(child, mode, kill_leftovers, events_tx.clone(), events_rx)
+            .map_err(io_error("starting to wait for it"))?;
     let _attached = limit
         .and_then(|limit| limit.forward.as_ref())
         .map(|forward| forward.attach(events_tx));
@@ -511,7 +777,7 @@ fn execute(cmd: &mut Command, command: &str, limit: Option<&Limit>) -> Result<Ou
             Wake::Deadline => {
                 timed_out = true;
                 stop(&mut leader, limit, limit.signal)
-                    .map_err(io_error("killing its process group"))?
+                    .map_err(io_error("killing its process tree"))?
             }
             Wake::Signal(signal) => {
                 stop(&mut leader, limit, signal).map_err(io_error("passing a signal on to it"))?
@@ -520,6 +786,8 @@ fn execute(cmd: &mut Command, command: &str, limit: Option<&Limit>) -> Result<Ou
     };
     let elapsed = start.elapsed();
 
+    // Processes the command left running (or that left its process group) may hold the
+    // pipes open: read what is already there, but do not wait for them.
     let drain_end = Instant::now() + DRAIN;
     for _ in 0..readers {
         let left = drain_end.saturating_duration_since(Instant::now());
@@ -527,19 +795,35 @@ fn execute(cmd: &mut Command, command: &str, limit: Option<&Limit>) -> Result<Ou
             break;
         }
     }
-    Ok(Outcome {
-        status: Status::from_std(status),
-        timed_out,
-        truncated: out.truncated.load(Ordering::Relaxed) || err.truncated.load(Ordering::Relaxed),
-        stdout: out.take(),
-        stderr: err.take(),
-        elapsed,
-    })
+    let mut ran = Ran {
+        outcome: Outcome {
+            status: Status::from_std(status),
+            timed_out,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            truncated: false,
+            elapsed,
+        },
+        stderr_dropped: 0,
+        write_error: None,
+    };
+    if let Some((stdout, stderr)) = sinks {
+        let (mut out, mut err) = (lock(&stdout), lock(&stderr));
+        let (out_bytes, out_dropped) = out.finish();
+        let (err_bytes, err_dropped) = err.finish();
+        ran.outcome.truncated = out_dropped > 0 || err_dropped > 0;
+        ran.outcome.stdout = out_bytes;
+        ran.outcome.stderr = err_bytes;
+        ran.stderr_dropped = err_dropped;
+        ran.write_error = out.write_error.take().or_else(|| err.write_error.take());
+    }
+    Ok(ran)
 }
 
 /// Ends a command that overran its deadline or got a forwarded signal: `signal`, then
-/// `SIGKILL` after the grace period, to the whole group; returns the leader's status once it
-/// is reaped. Signals forwarded during the grace period are passed on too.
+/// `SIGKILL` after the grace period, to the whole tree; returns the leader's status once it
+/// is reaped (what is left of the tree then is killed as it is reaped). Signals forwarded
+/// during the grace period are passed on too.
 fn stop(leader: &mut group::Leader, limit: &Limit, signal: Signal) -> io::Result<ExitStatus> {
     leader.signal(signal)?;
     if signal != Signal::Kill {
@@ -549,11 +833,7 @@ fn stop(leader: &mut group::Leader, limit: &Limit, signal: Signal) -> io::Result
         let grace_end = Instant::now().checked_add(limit.kill_after);
         loop {
             match leader.wait_until(grace_end)? {
-                Wake::Exited(status) => {
-                    // The leader is gone; its children may not be.
-                    leader.signal(Signal::Kill)?;
-                    return Ok(status);
-                }
+                Wake::Exited(status) => return Ok(status),
                 Wake::Signal(signal) => leader.signal(signal)?,
                 Wake::Deadline => break,
             }
@@ -564,24 +844,34 @@ fn stop(leader: &mut group::Leader, limit: &Limit, signal: Signal) -> io::Result
 }
 
 /// The last lines of a command's standard error, for an error message: at most three
-/// non-empty lines, joined with "; ", and at most 400 bytes (the end is kept).
-pub(crate) fn tail(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim_end)
-        .filter(|line| !line.is_empty())
-        .collect();
-    let joined = lines[lines.len().saturating_sub(3)..].join("; ");
+/// non-empty lines, joined with "; ", and at most 400 bytes (the end is kept); with the count
+/// of bytes of `stderr` before what is shown.
+pub(crate) fn tail(stderr: &[u8]) -> (String, usize) {
+    let mut lines = Vec::new();
+    let mut offset = 0;
+    for line in stderr.split(|&b| b == b'\n') {
+        let trimmed = line.trim_ascii_end();
+        if !trimmed.is_empty() {
+            lines.push((offset, trimmed));
+        }
+        offset += line.len() + 1;
+    }
+    let shown = &lines[lines.len().saturating_sub(3)..];
+    let before = shown.first().map_or(stderr.len(), |(offset, _)| *offset);
+    let joined = shown
+        .iter()
+        .map(|(_, line)| String::from_utf8_lossy(line))
+        .collect::<Vec<_>>()
+        .join("; ");
     const MAX: usize = 400;
     if joined.len() <= MAX {
-        return joined;
+        return (joined, before);
     }
     let mut cut = joined.len() - MAX;
     while !joined.is_char_boundary(cut) {
         cut += 1;
     }
-    format!("...{}", &joined[cut..])
+    (format!("...{}", &joined[cut..]), before + cut)
 }
 
 /// Sends `SIGKILL` to the process group `pgid`; a group that is already gone is fine.
@@ -592,13 +882,17 @@ pub(crate) fn kill_group(pgid: nix::unistd::Pid) -> io::Result<()> {
 
 #[cfg(unix)]
 mod group {
-    //! Process groups on Unix: the command leads a new group (`setpgid(0, 0)`, through std's
-    //! `process_group`), signals go to the group with `killpg`, and a thread blocks in `wait`
-    //! so that the deadline wait is a channel receive with a timeout (no polling). In the
-    //! foreground (no group of its own) signals go to the command's process only.
+    //! Waiting for and signalling the command on Unix. The command leads a new process group
+    //! (`setpgid(0, 0)`, through std's `process_group`) and signals go to the group with
+    //! `killpg`; under the subreaper helper they go to the helper, which passes them on to the
+    //! whole tree; in the foreground (no group of its own) to the command's process only.
+    //!
+    //! A thread blocks in `waitid(WNOWAIT)`, which reports the end without reaping, so that
+    //! the deadline wait is a channel receive with a timeout (no polling) and the pid stays
+    //! ours (a zombie) until this side reaps it: a signal never reaches a reused pid.
 
-    use std::io;
-    use std::os::unix::process::CommandExt;
+    use std::io::{self, Read};
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
     use std::process::{Child, Command, ExitStatus};
     use std::sync::mpsc;
     use std::thread;
@@ -609,16 +903,80 @@ mod group {
     use nix::unistd::Pid;
 
     use super::{Event, Wake};
-    use crate::Signal;
+    use crate::{Signal, reaper};
 
     pub(super) fn new_process_group(cmd: &mut Command) {
         cmd.process_group(0);
     }
 
+    /// On Linux, makes the command die (`SIGKILL`) when the thread that starts it ends, for
+    /// this process being killed included; elsewhere nothing.
+    pub(super) fn die_with_this_thread(cmd: &mut Command) {
+        #[cfg(target_os = "linux")]
+        {
+            let parent = nix::unistd::getpid();
+            // SAFETY: the hook runs in the forked child before exec and makes only the
+            // async-signal-safe `prctl` and `getppid` system calls; it allocates nothing.
+            #[allow(unsafe_code)]
+            unsafe {
+                cmd.pre_exec(move || {
+                    nix::sys::prctl::set_pdeathsig(signal::Signal::SIGKILL)?;
+                    // The parent died before the prctl: it will not fire, so do not start.
+                    if nix::unistd::getppid() != parent {
+                        return Err(io::Error::from_raw_os_error(libc_esrch()));
+                    }
+                    Ok(())
+                });
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = cmd;
+    }
+
+    #[cfg(target_os = "linux")]
+    fn libc_esrch() -> i32 {
+        Errno::ESRCH as i32
+    }
+
+    /// How the command was started, which decides where signals go.
+    pub(super) enum Mode {
+        /// It leads a process group of its own.
+        Group,
+        /// It is in this process's group.
+        Foreground,
+        /// It is the subreaper helper, which reports the command's status on this pipe.
+        Helper {
+            report: io::PipeReader,
+            /// The command's pid, which is also its process group's id.
+            command: Pid,
+        },
+    }
+
+    impl Mode {
+        pub(super) fn direct(foreground: bool) -> Self {
+            if foreground {
+                Mode::Foreground
+            } else {
+                Mode::Group
+            }
+        }
+
+        pub(super) fn helper(report: io::PipeReader, command: i32) -> Self {
+            Mode::Helper {
+                report,
+                command: Pid::from_raw(command),
+            }
+        }
+    }
+
     pub(super) struct Leader {
-        /// The command's pid, which is also its process group's id when `group` is set.
+        child: Child,
+        /// The command's pid, which is also its process group's id in [`Mode::Group`].
         pid: Pid,
-        group: bool,
+        mode: Mode,
+        kill_leftovers: bool,
+        /// Set once a signal was sent: what is left when the leader ends is killed then.
+        stopping: bool,
         events: mpsc::Receiver<Event>,
         status: Option<ExitStatus>,
     }
@@ -633,8 +991,9 @@ mod group {
 
     impl Leader {
         pub(super) fn start(
-            mut child: Child,
-            group: bool,
+            child: Child,
+            mode: Mode,
+            kill_leftovers: bool,
             tx: mpsc::Sender<Event>,
             events: mpsc::Receiver<Event>,
         ) -> io::Result<Self> {
@@ -643,22 +1002,42 @@ mod group {
             thread::Builder::new()
                 .name("notes-proc-waiter".into())
                 .spawn(move || {
-                    let status = child.wait();
-                    // The leader is reaped; what it left behind in its group is killed now,
-                    // so nothing outlives the command. The group id cannot name another
-                    // group while any member is alive, and a reused pid would have to lead
-                    // a new group within microseconds: the same (tiny) window GNU timeout has.
-                    if group {
-                        let _ = signal_group(pid, signal::Signal::SIGKILL);
-                    }
-                    let _ = tx.send(Event::Exited(status));
+                    let _ = tx.send(Event::Exited(wait_without_reaping(pid)));
                 })?;
             Ok(Self {
+                child,
                 pid,
-                group,
+                mode,
+                kill_leftovers,
+                stopping: false,
                 events,
                 status: None,
             })
+        }
+
+        /// The leader has ended (and is a zombie): kill what it leaves behind if asked to,
+        /// reap it, and find the command's status.
+        fn reap(&mut self) -> io::Result<ExitStatus> {
+            if matches!(self.mode, Mode::Group) && (self.kill_leftovers || self.stopping) {
+                // The group's id cannot name another group while the leader is a zombie.
+                signal_group(self.pid, signal::Signal::SIGKILL)?;
+            }
+            let mut status = self.child.wait()?;
+            if let Mode::Helper { report, command } = &mut self.mode {
+                let mut message = [0; reaper::MESSAGE];
+                if report.read_exact(&mut message).is_ok()
+                    && let Some(raw) = reaper::ended(&message)
+                {
+                    status = ExitStatus::from_raw(raw);
+                } else {
+                    // The helper was killed (its own status says how) and could not clean
+                    // up: the command died with it (PR_SET_PDEATHSIG); kill what is left of
+                    // its process group. Descendants that left the group are out of reach.
+                    let _ = signal_group(*command, signal::Signal::SIGKILL);
+                }
+            }
+            self.status = Some(status);
+            Ok(status)
         }
 
         /// Waits for the leader to end, a forwarded signal or the deadline (`None`: no
@@ -679,10 +1058,9 @@ mod group {
                 None => self.events.recv().map_err(|_| vanished())?,
             };
             match event {
-                Event::Exited(status) => {
-                    let status = status?;
-                    self.status = Some(status);
-                    Ok(Wake::Exited(status))
+                Event::Exited(ended) => {
+                    ended?;
+                    Ok(Wake::Exited(self.reap()?))
                 }
                 Event::Signal(signal) => Ok(Wake::Signal(signal)),
             }
@@ -694,31 +1072,72 @@ mod group {
                 if let Some(status) = self.status {
                     return Ok(status);
                 }
-                if let Event::Exited(status) = self.events.recv().map_err(|_| vanished())? {
-                    self.status = Some(status?);
+                if let Event::Exited(ended) = self.events.recv().map_err(|_| vanished())? {
+                    ended?;
+                    return self.reap();
                 }
             }
         }
 
-        pub(super) fn signal(&self, signal: Signal) -> io::Result<()> {
-            self.send(signal.to_nix())
+        pub(super) fn signal(&mut self, signal: Signal) -> io::Result<()> {
+            self.stopping = true;
+            let sig = match (&self.mode, signal) {
+                // The helper cannot catch SIGKILL: it has a signal of its own for "kill all".
+                (Mode::Helper { .. }, Signal::Kill) => reaper::KILL_TREE,
+                _ => signal.to_nix(),
+            };
+            self.send(sig)
         }
 
         pub(super) fn resume(&self) -> io::Result<()> {
-            self.send(signal::Signal::SIGCONT)
+            match self.mode {
+                // The helper continues the tree itself after passing a signal on.
+                Mode::Helper { .. } => Ok(()),
+                _ => self.send(signal::Signal::SIGCONT),
+            }
         }
 
         fn send(&self, signal: signal::Signal) -> io::Result<()> {
-            if self.group {
-                return signal_group(self.pid, signal);
-            }
-            // A reaped pid may already name another process: never signal it.
+            // A reaped pid may already name another process: never signal it. Until this
+            // side reaps it, the pid is ours (a zombie at worst).
             if self.status.is_some() {
                 return Ok(());
             }
-            match kill(self.pid, signal) {
+            let sent = match self.mode {
+                Mode::Group => killpg(self.pid, signal),
+                Mode::Foreground | Mode::Helper { .. } => kill(self.pid, signal),
+            };
+            match sent {
                 Ok(()) | Err(Errno::ESRCH) => Ok(()),
                 Err(errno) => Err(errno.into()),
+            }
+        }
+    }
+
+    /// Blocks until `pid` (our child) has ended, leaving it a zombie: `waitid(WNOWAIT)`.
+    fn wait_without_reaping(pid: Pid) -> io::Result<()> {
+        let id = nix::libc::id_t::try_from(pid.as_raw()).map_err(io::Error::other)?;
+        loop {
+            // SAFETY: siginfo_t is plain data, for which all zeroes is a valid value.
+            #[allow(unsafe_code)]
+            let mut info: nix::libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: waitid writes into `info`, which lives for the call; WNOWAIT leaves the
+            // child unreaped. (nix has no waitid on every Unix; libc has.)
+            #[allow(unsafe_code)]
+            let done = unsafe {
+                nix::libc::waitid(
+                    nix::libc::P_PID,
+                    id,
+                    &mut info,
+                    nix::libc::WEXITED | nix::libc::WNOWAIT,
+                )
+            };
+            if done == 0 {
+                return Ok(());
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
             }
         }
     }
@@ -754,6 +1173,21 @@ mod group {
         let _ = cmd;
     }
 
+    pub(super) fn die_with_this_thread(_cmd: &mut Command) {}
+
+    /// How the command was started (one way only here).
+    pub(super) struct Mode;
+
+    impl Mode {
+        pub(super) fn direct(_foreground: bool) -> Self {
+            Mode
+        }
+
+        pub(super) fn helper(_report: std::io::PipeReader, _command: i32) -> Self {
+            Mode
+        }
+    }
+
     pub(super) struct Leader {
         child: Child,
         events: mpsc::Receiver<Event>,
@@ -762,7 +1196,8 @@ mod group {
     impl Leader {
         pub(super) fn start(
             child: Child,
-            _group: bool,
+            _mode: Mode,
+            _kill_leftovers: bool,
             _tx: mpsc::Sender<Event>,
             events: mpsc::Receiver<Event>,
         ) -> io::Result<Self> {
@@ -810,12 +1245,16 @@ mod tests {
 
     #[test]
     fn tail_keeps_the_last_three_lines() {
-        assert_eq!(tail(b""), "");
-        assert_eq!(tail(b"one\n\ntwo\r\nthree\nfour\n"), "two; three; four");
+        assert_eq!(tail(b""), (String::new(), 0));
+        assert_eq!(
+            tail(b"one\n\ntwo\r\nthree\nfour\n"),
+            ("two; three; four".to_owned(), 5)
+        );
         let long = "x".repeat(1000);
-        let cut = tail(long.as_bytes());
+        let (cut, before) = tail(long.as_bytes());
         assert!(cut.starts_with("...") && cut.len() == 403, "{cut}");
+        assert_eq!(before, 600);
         let wide = "é".repeat(300);
-        assert!(tail(wide.as_bytes()).ends_with('é'));
+        assert!(tail(wide.as_bytes()).0.ends_with('é'));
     }
 }

@@ -145,7 +145,7 @@ subcommands! {
     /// Print the part of a text file between a prefix and a suffix.
     Extract(fs::ExtractArgs) prints data,
 
-    /// Run a command and print the non-empty lines of its output; fail with its stderr.
+    /// Run a command and pass its output on, empty lines left out; fail with its status.
     Run(proc::RunArgs) prints data,
 
     /// Run a command with a time limit, killing its whole process tree (exit 124).

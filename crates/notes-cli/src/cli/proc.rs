@@ -14,6 +14,11 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) keep_empty: bool,
 
+    /// Kill what the command leaves running in the background when it exits (by default it
+    /// runs on, as under a shell).
+    #[arg(long)]
+    pub(crate) kill_leftovers: bool,
+
     /// The command and its arguments (put `--` before them if they start with `-`).
     #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub(crate) command: Vec<OsString>,
@@ -41,6 +46,12 @@ pub(crate) struct TimeoutArgs {
     #[arg(long)]
     pub(crate) foreground: bool,
 
+    /// Kill what the command leaves running in the background when it exits by itself (by
+    /// default it runs on, as with GNU timeout; the tree is killed only at the deadline or on
+    /// a signal).
+    #[arg(long)]
+    pub(crate) kill_leftovers: bool,
+
     /// The command and its arguments (put `--` before them if they start with `-`).
     #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub(crate) command: Vec<OsString>,
@@ -49,7 +60,8 @@ pub(crate) struct TimeoutArgs {
 /// Arguments of `notes spawn`.
 #[derive(Debug, Args)]
 pub(crate) struct SpawnArgs {
-    /// Append the command's standard output and error to FILE (default: this terminal's).
+    /// Append the command's standard output and error to FILE (default: this terminal, or
+    /// /dev/null where notes' own output is not a terminal).
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 

@@ -2,7 +2,7 @@
 
 use std::ffi::OsString;
 use std::fs::OpenOptions;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -12,24 +12,298 @@ use crate::cli::proc::{RunArgs, SpawnArgs, TimeoutArgs};
 use crate::exit::{CANNOT_RUN, Exit, FAILED, NOT_FOUND, TIMED_OUT};
 use crate::output::Out;
 
-/// `notes run [--keep-empty] -- CMD [ARGS...]`.
+/// `notes run [--keep-empty] [--kill-leftovers] -- CMD [ARGS...]`: passes the command's
+/// output on as it comes, byte for byte (without its empty lines unless `--keep-empty`; as a
+/// JSON array of lines with `--json`); a failure is an error with the command's status.
 pub(crate) fn run(args: &RunArgs, out: &mut Out) -> anyhow::Result<()> {
-    let mut cmd = command(&args.command);
-    let lines: Vec<String> = if args.keep_empty {
-        notes_proc::run_text(&mut cmd)?
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    } else {
-        notes_proc::run(&mut cmd)?
+    let forward = notes_proc::Forward::new();
+    forward_signals(&forward)?;
+    // No time limit: the limit only brings the signal forwarding and the helper that takes
+    // the command's tree down with `notes` if `notes` is killed.
+    let limit = notes_proc::Limit::new(Duration::MAX)
+        .kill_leftovers(args.kill_leftovers)
+        .forward(&forward);
+    // The command's bytes go straight to the descriptors, not through `Out` (which would strip
+    // escape sequences when not writing to a terminal).
+    out.flush()?;
+    let raw = |fd: std::os::fd::BorrowedFd<'_>, name: &str| {
+        fd.try_clone_to_owned()
+            .map(std::fs::File::from)
+            .with_context(|| format!("cannot pass the command's output on to {name}"))
     };
-    if out.json {
-        return out.json(&lines);
+    use std::os::fd::AsFd;
+    let stdout = raw(std::io::stdout().as_fd(), "standard output")?;
+    let stderr = raw(std::io::stderr().as_fd(), "standard error")?;
+    let json = out
+        .json
+        .then(|| JsonLines::new(stdout.try_clone(), args.keep_empty));
+    let writer: Box<dyn Write + Send> = match &json {
+        Some(json) => Box::new(json.clone()),
+        None if args.keep_empty => Box::new(stdout),
+        None => Box::new(SkipEmptyLines::new(stdout)),
+    };
+    let mut cmd = command(&args.command);
+    let outcome = match notes_proc::run_streaming(&mut cmd, &limit, writer, stderr) {
+        Ok(outcome) => outcome,
+        Err(notes_proc::Error::Io {
+            command, source, ..
+        }) if source.kind() == std::io::ErrorKind::InvalidData => {
+            anyhow::bail!("command {command:?} {source}");
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if !outcome.status.success() {
+        // What it said on stderr has been passed on already: the message does not repeat it.
+        anyhow::bail!(
+            "command {:?} failed: {}",
+            command_line(&args.command),
+            outcome.status
+        );
     }
-    for line in lines {
-        writeln!(out, "{line}")?;
+    if let Some(json) = json {
+        json.finish()?;
     }
     Ok(())
+}
+
+/// The command line as a message shows it (as notes-proc's errors do).
+fn command_line(argv: &[OsString]) -> String {
+    argv.iter()
+        .map(|arg| {
+            let arg = arg.to_string_lossy();
+            let plain = !arg.is_empty()
+                && !arg.chars().any(|c| {
+                    c.is_whitespace()
+                        || matches!(
+                            c,
+                            '\'' | '"' | '\\' | '$' | '`' | ';' | '&' | '|' | '<' | '>' | '*' | '?'
+                        )
+                });
+            if plain {
+                arg.into_owned()
+            } else {
+                format!("'{}'", arg.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Passes bytes on, leaving out empty lines (a newline at the start or after a newline).
+struct SkipEmptyLines<W> {
+    out: W,
+    at_line_start: bool,
+}
+
+impl<W: Write> SkipEmptyLines<W> {
+    fn new(out: W) -> Self {
+        Self {
+            out,
+            at_line_start: true,
+        }
+    }
+}
+
+impl<W: Write> Write for SkipEmptyLines<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // `from`: the start of what is still to be written; `at`: where the search goes on.
+        let (mut from, mut at) = (0, 0);
+        while let Some(offset) = buf[at..].iter().position(|&b| b == b'\n') {
+            let newline = at + offset;
+            let line_start = if at == 0 { self.at_line_start } else { true };
+            if newline == at && line_start {
+                // An empty line: write what came before, skip its newline.
+                self.out.write_all(&buf[from..newline])?;
+                from = newline + 1;
+            }
+            at = newline + 1;
+        }
+        self.at_line_start = if at < buf.len() {
+            false
+        } else {
+            at > 0 || self.at_line_start
+        };
+        self.out.write_all(&buf[from..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Streams a command's output as the pretty JSON array of its lines (`serde_json`'s
+/// `to_writer_pretty` of a `Vec<String>`), without holding a line in memory: lines end at
+/// `\n` (a `\r` before it is dropped), empty ones are left out unless `keep_empty`, and bytes
+/// that are not UTF-8 are an error. Shared, so that [`finish`](Self::finish) can close the
+/// array once the command is done.
+#[derive(Clone)]
+struct JsonLines(std::sync::Arc<std::sync::Mutex<JsonState>>);
+
+struct JsonState {
+    out: std::io::Result<std::fs::File>,
+    keep_empty: bool,
+    /// Lines written so far.
+    lines: u64,
+    in_line: bool,
+    /// A `\r` at the end of the last chunk: dropped if a `\n` follows.
+    pending_cr: bool,
+    /// The start of a UTF-8 sequence cut at the end of the last chunk.
+    carry: Vec<u8>,
+    /// Bytes of output taken so far (for the offset in the error).
+    offset: u64,
+}
+
+impl JsonLines {
+    fn new(out: std::io::Result<std::fs::File>, keep_empty: bool) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(JsonState {
+            out,
+            keep_empty,
+            lines: 0,
+            in_line: false,
+            pending_cr: false,
+            carry: Vec::new(),
+            offset: 0,
+        })))
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, JsonState> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Closes the array.
+    fn finish(self) -> anyhow::Result<()> {
+        let mut state = self.state();
+        if std::mem::take(&mut state.pending_cr) {
+            state.text(b"\r")?;
+        }
+        state.end_line(false)?;
+        let end: &[u8] = if state.lines == 0 { b"[]\n" } else { b"\n]\n" };
+        state.emit(end)?;
+        Ok(())
+    }
+}
+
+impl JsonState {
+    fn emit(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match &mut self.out {
+            Ok(out) => out.write_all(bytes),
+            Err(err) => Err(std::io::Error::new(err.kind(), err.to_string())),
+        }
+    }
+
+    fn open_line(&mut self) -> std::io::Result<()> {
+        let start: &[u8] = if self.lines == 0 {
+            b"[\n  \""
+        } else {
+            b",\n  \""
+        };
+        self.emit(start)?;
+        self.lines += 1;
+        self.in_line = true;
+        Ok(())
+    }
+
+    /// The text of a line (no newline in it), escaped.
+    fn text(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let mut data = std::mem::take(&mut self.carry);
+        let start = self.offset - data.len() as u64;
+        data.extend_from_slice(bytes);
+        self.offset += bytes.len() as u64;
+        let (valid, rest) = match std::str::from_utf8(&data) {
+            Ok(text) => (text, &[][..]),
+            Err(err) => {
+                let (good, rest) = data.split_at(err.valid_up_to());
+                if err.error_len().is_some() {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "printed bytes that are not UTF-8 (first bad byte at offset {}); --json needs text",
+                            start + good.len() as u64
+                        ),
+                    ));
+                }
+                (std::str::from_utf8(good).unwrap_or_default(), rest)
+            }
+        };
+        if !self.in_line {
+            self.open_line()?;
+        }
+        let quoted = serde_json::to_string(valid).map_err(std::io::Error::from)?;
+        self.emit(&quoted.as_bytes()[1..quoted.len() - 1])?;
+        self.carry = rest.to_vec();
+        Ok(())
+    }
+
+    /// A newline (`newline`) or the end of the output.
+    fn end_line(&mut self, newline: bool) -> std::io::Result<()> {
+        if !self.carry.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "printed bytes that are not UTF-8 (first bad byte at offset {}); --json needs text",
+                    self.offset - self.carry.len() as u64
+                ),
+            ));
+        }
+        if newline {
+            self.offset += 1;
+        }
+        if self.in_line {
+            self.emit(b"\"")?;
+            self.in_line = false;
+        } else if newline && self.keep_empty {
+            self.open_line()?;
+            self.emit(b"\"")?;
+            self.in_line = false;
+        }
+        Ok(())
+    }
+}
+
+impl Write for JsonLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut state = self.state();
+        let mut segments = buf.split(|&b| b == b'\n').peekable();
+        while let Some(segment) = segments.next() {
+            let last = segments.peek().is_none();
+            if std::mem::take(&mut state.pending_cr) {
+                if segment.is_empty() && !last {
+                    // "\r\n": the \r goes with the newline.
+                    state.offset += 1;
+                } else {
+                    state.text(b"\r")?;
+                }
+            }
+            let (body, cr) = match segment.split_last() {
+                Some((b'\r', body)) => (body, true),
+                _ => (segment, false),
+            };
+            state.text(body)?;
+            if last {
+                state.pending_cr = cr;
+            } else {
+                // A \r right before the newline is dropped, as `str::lines` does.
+                if cr {
+                    state.offset += 1;
+                }
+                state.end_line(true)?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.state().out {
+            Ok(out) => out.flush(),
+            Err(_) => Ok(()),
+        }
+    }
 }
 
 /// `notes timeout DURATION [--signal SIG] [--kill-after DURATION] -- CMD [ARGS...]`: exits
@@ -43,6 +317,7 @@ pub(crate) fn timeout(args: &TimeoutArgs) -> anyhow::Result<()> {
         .signal(args.signal)
         .kill_after(never_if_zero(args.kill_after))
         .foreground(args.foreground)
+        .kill_leftovers(args.kill_leftovers)
         .forward(&forward)
         .capture(false);
     let outcome = match notes_proc::run_with_timeout(&mut command(&args.command), &limit) {
@@ -116,11 +391,13 @@ fn forward_signals(forward: &notes_proc::Forward) -> anyhow::Result<()> {
 }
 
 /// `notes spawn [--output FILE] -- CMD [ARGS...]`: starts it detached, prints its pid.
+///
+/// Without `--output`, each of the command's output streams is notes' own if that is a
+/// terminal, else /dev/null: a detached command that inherited a pipe would hold it open, and
+/// `pid=$(notes spawn -- CMD)` would wait for it to end.
 pub(crate) fn spawn(args: &SpawnArgs, out: &mut Out) -> anyhow::Result<()> {
     let mut cmd = command(&args.command);
-    // A detached process has no terminal to read from.
-    cmd.stdin(Stdio::null());
-    if let Some(path) = &args.output {
+    let (stdout, stderr) = if let Some(path) = &args.output {
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -129,9 +406,22 @@ pub(crate) fn spawn(args: &SpawnArgs, out: &mut Out) -> anyhow::Result<()> {
         let copy = file
             .try_clone()
             .with_context(|| format!("cannot open {} for the output", path.display()))?;
-        cmd.stdout(file).stderr(copy);
-    }
-    let child = notes_proc::spawn_detached(&mut cmd)?;
+        (Stdio::from(file), Stdio::from(copy))
+    } else {
+        let pass_on_if_terminal = |terminal: bool| {
+            if terminal {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            }
+        };
+        (
+            pass_on_if_terminal(std::io::stdout().is_terminal()),
+            pass_on_if_terminal(std::io::stderr().is_terminal()),
+        )
+    };
+    // A detached process has no terminal to read from.
+    let child = notes_proc::spawn_detached(&mut cmd, Stdio::null(), stdout, stderr)?;
     if out.json {
         return out.json(&serde_json::json!({ "pid": child.pid() }));
     }
@@ -148,4 +438,79 @@ fn command(argv: &[OsString]) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args);
     cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::{JsonLines, SkipEmptyLines};
+
+    /// Feeds `input` to a fresh writer in two chunks cut at `cut`.
+    fn skip_empty(input: &[u8], cut: usize) -> Vec<u8> {
+        let mut out = SkipEmptyLines::new(Vec::new());
+        out.write_all(&input[..cut]).unwrap();
+        out.write_all(&input[cut..]).unwrap();
+        out.out
+    }
+
+    #[test]
+    fn empty_lines_are_skipped_wherever_the_chunks_are_cut() {
+        let input = b"\n\na\r\n\n\nb\n\n\0\x1b[0m\n\nc";
+        for cut in 0..=input.len() {
+            assert_eq!(
+                skip_empty(input, cut),
+                b"a\r\nb\n\0\x1b[0m\nc",
+                "cut at {cut}"
+            );
+        }
+    }
+
+    fn json(input: &[u8], cut: usize, keep_empty: bool) -> Result<Vec<String>, String> {
+        let path = std::env::temp_dir().join(format!(
+            "notes-json-lines-{}-{cut}-{keep_empty}",
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&path).unwrap();
+        let lines = JsonLines::new(Ok(file), keep_empty);
+        let mut writer = lines.clone();
+        let written = writer
+            .write_all(&input[..cut])
+            .and_then(|()| writer.write_all(&input[cut..]))
+            .map_err(|err| err.to_string())
+            .and_then(|()| lines.finish().map_err(|err| err.to_string()));
+        let text = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        written?;
+        Ok(serde_json::from_slice(&text).unwrap())
+    }
+
+    #[test]
+    fn json_lines_match_str_lines_wherever_the_chunks_are_cut() {
+        let input = "a\n\nb\r\nc\u{e9}\u{1F600}\r\r\n\"q\"\\\n\r";
+        let all: Vec<&str> = input.lines().collect();
+        let non_empty: Vec<&str> = all.iter().copied().filter(|l| !l.is_empty()).collect();
+        for cut in 0..=input.len() {
+            assert_eq!(
+                json(input.as_bytes(), cut, true).unwrap(),
+                all,
+                "cut at {cut}"
+            );
+            assert_eq!(
+                json(input.as_bytes(), cut, false).unwrap(),
+                non_empty,
+                "cut at {cut}"
+            );
+        }
+        let bad = b"ok\nx\xff";
+        for cut in 0..=bad.len() {
+            let err = json(bad, cut, false).unwrap_err();
+            assert!(
+                err.contains("first bad byte at offset 4"),
+                "cut at {cut}: {err}"
+            );
+        }
+        // A sequence cut short at the end is an error too.
+        assert!(json(b"\xc3", 0, false).unwrap_err().contains("offset 0"));
+    }
 }

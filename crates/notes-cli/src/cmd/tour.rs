@@ -242,11 +242,14 @@ const SECTIONS: &[Section] = &[
             let file = std::fs::File::create(&log)
                 .with_context(|| format!("cannot create {}", log.display()))?;
             let mut cmd = Command::new(exe);
-            cmd.args(["tour", "--list"])
-                .stdin(std::process::Stdio::null())
-                .stdout(file);
+            cmd.args(["tour", "--list"]);
             writeln!(ctx.out, "Starting new process...")?;
-            let mut child = notes_proc::spawn_detached(&mut cmd)?;
+            let mut child = notes_proc::spawn_detached(
+                &mut cmd,
+                std::process::Stdio::null(),
+                file.into(),
+                std::process::Stdio::inherit(),
+            )?;
             writeln!(ctx.out, "This process runs in parallel...")?;
             writeln!(
                 ctx.out,

@@ -242,10 +242,11 @@ fn foreground_keeps_the_command_in_the_callers_process_group() {
     let out = notes(&["timeout", "--foreground", "5s", "--", "sh", "-c", script]);
     assert!(out.status.success());
     assert_eq!(pgid(&String::from_utf8(out.stdout).unwrap()), ours);
-    // Without it the command leads a group of its own (and cannot read the terminal).
+    // Without it the command is in a group of its own (the helper's: it cannot read the
+    // terminal).
     let out = notes(&["timeout", "5s", "--", "sh", "-c", "cat /proc/$$/stat"]);
     let stat = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(pgid(&stat), stat.split(' ').next().unwrap());
+    assert_ne!(pgid(&stat), ours);
 }
 
 #[test]
@@ -260,4 +261,401 @@ fn a_missing_program_is_named_once() {
             "error: cannot run \"notes-no-such-program\": program \"notes-no-such-program\" not found\n"
         );
     }
+}
+
+/// A file in the temporary directory for one test, removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("notes-cli-proc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        Self(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+
+    /// Waits (20 s at most: a loaded machine) until `ready` accepts the file's text.
+    fn wait_for(&self, ready: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&self.0).unwrap_or_default();
+            if ready(&text) || start.elapsed() > Duration::from_secs(20) {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The pids written to the file, one a line, once there are `count` of them.
+    fn pids(&self, count: usize) -> Vec<u32> {
+        let text = self.wait_for(|text| text.lines().count() >= count);
+        let pids: Vec<u32> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        assert_eq!(pids.len(), count, "{text:?}");
+        pids
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[cfg(target_os = "linux")]
+/// Kills `pid` (a process this test started, through a shell) if it is still there.
+fn kill_ours(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+#[cfg(target_os = "linux")]
+/// A marker for the environment of the processes one test starts: unlike a pid (this machine
+/// has pid_max 32768, and other tests fork thousands of processes), it cannot name another
+/// process.
+fn mark(test: &str) -> (String, String) {
+    (
+        format!("NOTES_TEST_{}", test.to_uppercase().replace('-', "_")),
+        std::process::id().to_string(),
+    )
+}
+
+#[cfg(target_os = "linux")]
+/// `notes ARGS` with the marker in its (and so its command's) environment.
+fn notes_marked(args: &[&str], (key, value): &(String, String)) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env(key, value)
+        .output()
+        .expect("run notes")
+}
+
+#[cfg(target_os = "linux")]
+/// Checks that no process with the marker is alive (allowing killed ones 5 s to finish
+/// dying); kills the survivors (ours: they have the marker) before failing.
+fn assert_none_marked((key, value): &(String, String), what: &str) {
+    let mark = format!("{key}={value}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut left = marked(&mark);
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        left = marked(&mark);
+    }
+    for &pid in &left {
+        kill_ours(pid);
+    }
+    assert!(left.is_empty(), "{what}: {left:?} survived");
+}
+
+/// Issue 18, defect 1: a background job writes on after the command exits, under `notes
+/// timeout` and `notes run`, as under GNU timeout (it was SIGKILLed with the group).
+#[test]
+fn background_jobs_run_on_after_a_normal_exit() {
+    for subcommand in [&["timeout", "10"][..], &["run", "--"]] {
+        let log = TempFile::new(&format!("bg-{}", subcommand[0]));
+        let script = format!(
+            "(for i in 1 2 3 4 5 6 7 8 9 10; do echo $i >> {0}; sleep 0.03; done; echo done >> {0}) >/dev/null 2>&1 & sleep 0.05",
+            log.path()
+        );
+        let mut args = subcommand.to_vec();
+        args.extend(["sh", "-c", &script]);
+        let out = notes(&args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        let text = log.wait_for(|text| text.contains("done"));
+        assert_eq!(
+            text.lines().count(),
+            11,
+            "{args:?} killed the job: {text:?}"
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn kill_leftovers_kills_what_the_command_leaves_running() {
+    for subcommand in [
+        &["timeout", "--kill-leftovers", "10"][..],
+        &["run", "--kill-leftovers", "--"],
+    ] {
+        let pids = TempFile::new(&format!("leftover-{}", subcommand[0]));
+        let script = format!(
+            "sleep 30 >/dev/null 2>&1 & echo $! >> {0}; setsid sh -c 'echo $$ >> {0}; exec sleep 30' >/dev/null 2>&1 &
+             for i in $(seq 2000); do [ $(wc -l < {0}) -ge 2 ] && break; sleep 0.01; done",
+            pids.path()
+        );
+        let mut args = subcommand.to_vec();
+        args.extend(["sh", "-c", &script]);
+        let mark = mark(&format!("leftover-{}", subcommand[0]));
+        let out = notes_marked(&args, &mark);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        pids.pids(2);
+        assert_none_marked(&mark, &format!("{args:?}"));
+    }
+}
+
+#[cfg(target_os = "linux")]
+/// Issue 18, defect 2: descendants that left the process group (setsid), at any depth, are
+/// killed at the deadline too, TERM-ignoring ones at --kill-after.
+#[test]
+fn the_deadline_kills_descendants_that_left_the_process_group() {
+    let pids = TempFile::new("setsid");
+    let script = format!(
+        "setsid sh -c 'echo $$ >> {0}; exec sleep 301' >/dev/null 2>&1 &
+         (setsid sh -c 'trap \"\" TERM; echo $$ >> {0}; while :; do sleep 1; done' >/dev/null 2>&1 &) &
+         (sh -c 'sleep 302 >/dev/null 2>&1 & echo $! >> {0}' &)
+         sleep 300",
+        pids.path()
+    );
+    let start = Instant::now();
+    let mark = mark("setsid");
+    let out = notes_marked(&["timeout", "-k", "200ms", "1", "sh", "-c", &script], &mark);
+    assert_eq!(out.status.code(), Some(124), "{out:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+    pids.pids(3);
+    assert_none_marked(&mark, "setsid escapes");
+}
+
+/// Issue 18, defect 3: `kill -9` of `notes timeout` takes its command (and what the command
+/// started, in its group or not) down with it.
+#[cfg(target_os = "linux")]
+#[test]
+fn killing_timeout_with_sigkill_kills_its_command() {
+    for subcommand in [&["timeout", "100"][..], &["run", "--"]] {
+        let pids = TempFile::new(&format!("kill9-{}", subcommand[0]));
+        let script = format!(
+            "setsid sh -c 'echo $$ >> {0}; exec sleep 303' >/dev/null 2>&1 & echo $$ >> {0}; exec sleep 304",
+            pids.path()
+        );
+        let mut args = subcommand.to_vec();
+        args.extend(["sh", "-c", &script]);
+        let mark = mark(&format!("kill9-{}", subcommand[0]));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+            .args(&args)
+            .env(&mark.0, &mark.1)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        pids.pids(2);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_none_marked(&mark, &format!("kill -9 of notes {args:?}"));
+    }
+}
+
+/// Issue 18, defect 4: `notes run` passes the bytes on exactly (NUL and ESC included, no
+/// newline added), on both streams.
+#[test]
+fn run_passes_output_on_byte_for_byte() {
+    let out = notes(&["run", "--", "printf", "a\\0b\\033[31mx"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(out.stdout, b"a\0b\x1b[31mx");
+    let out = notes(&[
+        "run",
+        "--keep-empty",
+        "--",
+        "sh",
+        "-c",
+        "printf 'a\\n\\n\\033[0m\\n'; printf 'e\\0\\033' >&2",
+    ]);
+    assert_eq!(out.stdout, b"a\n\n\x1b[0m\n");
+    assert_eq!(out.stderr, b"e\0\x1b");
+    // Without --keep-empty only the empty lines are left out.
+    let out = notes(&[
+        "run",
+        "--",
+        "sh",
+        "-c",
+        "printf '\\n\\na\\r\\n\\n\\nb\\n\\n'",
+    ]);
+    assert_eq!(out.stdout, b"a\r\nb\n");
+}
+
+#[test]
+fn run_json_streams_the_lines_as_an_array() {
+    let out = notes(&["--json", "run", "--", "printf", "a\\n\\nb\\r\\nc\\303\\251"]);
+    assert!(out.status.success(), "{out:?}");
+    let lines: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lines, ["a", "b", "cé"]);
+    let out = notes(&[
+        "--json",
+        "run",
+        "--keep-empty",
+        "--",
+        "printf",
+        "a\\n\\nb\\n",
+    ]);
+    let lines: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lines, ["a", "", "b"]);
+    assert_eq!(notes(&["--json", "run", "--", "true"]).stdout, b"[]\n");
+    let out = notes(&["--json", "run", "--", "printf", "ok\\377"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not UTF-8 (first bad byte at offset 2)"),
+        "{out:?}"
+    );
+}
+
+/// Issue 18, defect 4: memory does not grow with the output (it held all of it: 2.98 GB for
+/// 500 MB). Measured as the peak RSS of `notes` by Python's `resource` module.
+#[cfg(target_os = "linux")]
+#[test]
+fn run_streams_in_memory_independent_of_the_output_size() {
+    let script = "import resource, subprocess, sys\n\
+        subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n\
+        print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            script,
+            env!("CARGO_BIN_EXE_notes"),
+            "run",
+            "--",
+            "sh",
+            "-c",
+        ])
+        .arg("yes abcdefghij | head -c 300000000")
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{out:?}");
+    let peak_kb: u64 = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // 300 MB went through; notes' own footprint is a few MB (a debug build: more).
+    assert!(peak_kb < 60_000, "peak RSS {peak_kb} kB");
+}
+
+/// `notes run … | head -1` ends quietly, and so does the command (SIGPIPE, as in a shell).
+#[test]
+fn run_into_a_closed_pipe_ends_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["run", "--", "yes"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0; 4];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    assert_eq!(&first, b"y\ny\n");
+    drop(stdout);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("notes run went on writing into a closed pipe");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{status:?} {stderr}");
+    assert_eq!(stderr, "");
+}
+
+#[cfg(target_os = "linux")]
+/// Issue 18, defect 5: `pid=$(notes spawn -- sleep 3)` returns at once (the detached child
+/// held the capture pipe).
+#[test]
+fn a_captured_spawn_returns_at_once() {
+    let start = Instant::now();
+    let out = notes(&["spawn", "--", "sleep", "5"]);
+    let took = start.elapsed();
+    assert!(out.status.success(), "{out:?}");
+    let pid: u32 = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let running = !gone_now(pid);
+    kill_ours(pid);
+    assert!(took < Duration::from_secs(4), "{took:?}");
+    assert!(running, "the spawned sleep is not running");
+}
+
+#[cfg(target_os = "linux")]
+fn gone_now(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+        state.is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
+    })
+}
+
+/// The pids of living processes whose environment holds `mark` (ours: the test set it).
+#[cfg(target_os = "linux")]
+fn marked(mark: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ.split(|&b| b == 0).any(|var| var == mark.as_bytes()) && !gone_now(pid) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// An attacker's command: a loop that keeps starting setsid'd, TERM-ignoring sleepers as
+/// fast as it can, through double forks, when the deadline comes. None may survive.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_command_that_keeps_escaping_leaves_no_survivor() {
+    let mark = mark("storm");
+    let start = Instant::now();
+    let out = notes_marked(
+        &[
+            "timeout",
+            "-k",
+            "100ms",
+            "300ms",
+            "sh",
+            "-c",
+            "while :; do (setsid sh -c 'trap \"\" TERM; exec sleep 300' >/dev/null 2>&1 &); done",
+        ],
+        &mark,
+    );
+    assert_eq!(out.status.code(), Some(124), "{out:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_none_marked(&mark, "a command that keeps escaping");
+}
+
+/// A command that kills its helper with SIGKILL (no cleanup there): the command dies with it
+/// (PR_SET_PDEATHSIG) and `notes timeout` kills what is left of its process group.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_command_that_kills_its_helper_still_dies_with_its_group() {
+    let pids = TempFile::new("helper-killed");
+    let script = format!(
+        "sleep 305 >/dev/null 2>&1 & echo $! >> {0}; echo $$ >> {0}; kill -9 $PPID; exec sleep 306",
+        pids.path()
+    );
+    let mark = mark("helper-killed");
+    let out = notes_marked(&["timeout", "100", "sh", "-c", &script], &mark);
+    assert_eq!(out.status.code(), Some(137), "{out:?}");
+    pids.pids(2);
+    assert_none_marked(&mark, "after the helper was killed");
 }

@@ -24,7 +24,7 @@ pub(crate) fn is_gone(pid: u32) -> bool {
 }
 
 #[cfg(target_os = "linux")]
-fn is_gone_now(pid: u32) -> bool {
+pub(crate) fn is_gone_now(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
         Ok(stat) => {

@@ -138,14 +138,112 @@ fn a_timeout_kills_the_whole_tree_on_time_and_keeps_partial_output() {
     }
 }
 
+/// A file in the temporary directory that is removed when dropped.
+#[cfg(target_os = "linux")]
+struct TempFile(std::path::PathBuf);
+
+#[cfg(target_os = "linux")]
+impl TempFile {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("notes-proc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        Self(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+
+    /// Waits (10 s at most) until the file holds a line `done`, and returns its text.
+    fn wait_for_done(&self) -> String {
+        let start = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&self.0).unwrap_or_default();
+            if text.lines().any(|line| line == "done") || start.elapsed() > Duration::from_secs(10)
+            {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Kills `pid`, a process this test started (through a shell), if it is still there.
+#[cfg(target_os = "linux")]
+fn kill_ours(pid: u32) {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}
+
+/// The background writer of issue 18: the command exits after a moment, its background job
+/// writes on. Neither GNU timeout nor Python's subprocess kills it, and neither do we.
+#[cfg(target_os = "linux")]
+fn background_writer(log: &TempFile) -> Command {
+    sh(&format!(
+        "(for i in 1 2 3 4 5 6 7 8 9 10; do echo $i >> {0}; sleep 0.02; done; echo done >> {0}) >/dev/null 2>&1 & sleep 0.05",
+        log.path()
+    ))
+}
+
 #[cfg(target_os = "linux")]
 #[test]
-fn background_children_do_not_outlive_a_command_that_exits() {
+fn background_jobs_run_on_after_a_normal_exit() {
+    let log = TempFile::new("bg-run");
     let start = Instant::now();
-    let lines = run(&mut sh("sleep 30 & echo $!")).unwrap();
+    run(&mut background_writer(&log)).unwrap();
     assert!(start.elapsed() < Duration::from_secs(5));
-    let pid: u32 = lines[0].parse().unwrap();
-    assert!(crate::is_gone(pid), "pid {pid} survived");
+    assert_eq!(
+        log.wait_for_done().lines().count(),
+        11,
+        "run killed the job"
+    );
+
+    let log = TempFile::new("bg-timeout");
+    let limit = Limit::new(Duration::from_secs(20)).signal(Signal::Term);
+    let outcome = run_with_timeout(&mut background_writer(&log), &limit).unwrap();
+    assert!(!outcome.timed_out);
+    assert_eq!(
+        log.wait_for_done().lines().count(),
+        11,
+        "run_with_timeout killed the job"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn kill_leftovers_kills_what_a_command_leaves_running() {
+    let limit = Limit::new(Duration::from_secs(20)).kill_leftovers(true);
+    let outcome = run_with_timeout(&mut sh("sleep 30 & echo $!"), &limit).unwrap();
+    assert!(!outcome.timed_out);
+    let pid: u32 = String::from_utf8(outcome.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let gone = crate::is_gone(pid);
+    kill_ours(pid);
+    assert!(gone, "pid {pid} survived");
+
+    // Without it the background job runs on (and is this test's to kill).
+    let limit = Limit::new(Duration::from_secs(20));
+    let outcome = run_with_timeout(&mut sh("sleep 30 & echo $!"), &limit).unwrap();
+    let pid: u32 = String::from_utf8(outcome.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let gone = crate::is_gone_now(pid);
+    kill_ours(pid);
+    assert!(!gone, "pid {pid} was killed");
 }
 
 #[test]
@@ -283,4 +381,102 @@ fn foreground_runs_in_our_process_group_and_signals_only_the_command() {
     };
     let ours = pgid(&std::fs::read_to_string("/proc/self/stat").unwrap());
     assert_eq!(pgid(&String::from_utf8(outcome.stdout).unwrap()), ours);
+}
+
+/// Collects what a writer got, shared with the test.
+#[derive(Clone, Default)]
+struct Collect(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Collect {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Collect {
+    fn bytes(&self) -> Vec<u8> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn run_streaming_passes_every_byte_on_and_keeps_only_a_stderr_tail() {
+    let (out, err) = (Collect::default(), Collect::default());
+    let limit = Limit::new(Duration::from_secs(30));
+    let outcome = notes_proc::run_streaming(
+        &mut sh("printf 'a\\0b\\033[31mx'; head -c 200000 /dev/zero >&2; printf 'end' >&2; exit 4"),
+        &limit,
+        out.clone(),
+        err.clone(),
+    )
+    .unwrap();
+    assert_eq!(outcome.status, Status::Code(4));
+    assert_eq!(out.bytes(), b"a\0b\x1b[31mx");
+    let stderr = err.bytes();
+    assert_eq!(stderr.len(), 200_003);
+    assert!(stderr.ends_with(b"end"));
+    // The outcome keeps the last 64 KiB of stderr, and says that it is not all.
+    assert!(outcome.stdout.is_empty());
+    assert_eq!(outcome.stderr.len(), 64 * 1024);
+    assert!(outcome.stderr.ends_with(b"end"));
+    assert!(outcome.truncated);
+}
+
+#[test]
+fn run_streaming_reports_a_failed_writer_and_the_command_gets_sigpipe() {
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let limit = Limit::new(Duration::from_secs(30));
+    let start = std::time::Instant::now();
+    let err = notes_proc::run_streaming(&mut Command::new("yes"), &limit, Full, std::io::sink())
+        .unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(20));
+    match err {
+        Error::Io { source, .. } => assert_eq!(source.kind(), std::io::ErrorKind::BrokenPipe),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_failure_says_how_much_stderr_it_leaves_out() {
+    let err = run(&mut sh(
+        "for i in 1 2 3 4 5; do echo line $i >&2; done; exit 1",
+    ))
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "command \"sh -c 'for i in 1 2 3 4 5; do echo line $i >&2; done; exit 1'\" failed: exit status 1: line 3; line 4; line 5 (14 earlier bytes of stderr not shown)"
+    );
+    // A megabyte of stderr: only a bounded tail is kept, and the count is exact.
+    let err = run(&mut sh(
+        "head -c 1000000 /dev/zero | tr '\\0' x >&2; exit 1",
+    ))
+    .unwrap_err();
+    match &err {
+        Error::Failed {
+            stderr_tail,
+            stderr_omitted,
+            ..
+        } => {
+            assert_eq!(stderr_tail.len(), 403);
+            assert_eq!(*stderr_omitted, 1_000_000 - 400);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .ends_with(" (999600 earlier bytes of stderr not shown)")
+    );
 }

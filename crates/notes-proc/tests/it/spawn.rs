@@ -1,12 +1,16 @@
-use std::process::Command;
-#[cfg(target_os = "linux")]
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use notes_proc::{Status, spawn_detached};
 
 #[test]
 fn a_detached_process_runs_on_and_reports_its_status() {
-    let mut child = spawn_detached(Command::new("sh").args(["-c", "exit 7"])).unwrap();
+    let mut child = spawn_detached(
+        Command::new("sh").args(["-c", "exit 7"]),
+        Stdio::null(),
+        Stdio::null(),
+        Stdio::null(),
+    )
+    .unwrap();
     assert!(child.pid() > 0);
     assert_eq!(child.wait().unwrap(), Status::Code(7));
 }
@@ -15,10 +19,10 @@ fn a_detached_process_runs_on_and_reports_its_status() {
 #[test]
 fn a_detached_process_leads_its_own_session_and_can_be_killed() {
     let mut child = spawn_detached(
-        Command::new("sleep")
-            .arg("30")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
+        Command::new("sleep").arg("30"),
+        Stdio::null(),
+        Stdio::null(),
+        Stdio::null(),
     )
     .unwrap();
     let pid = child.pid();
@@ -39,6 +43,12 @@ fn a_detached_process_leads_its_own_session_and_can_be_killed() {
 
 #[test]
 fn a_missing_program_fails_to_spawn_clearly() {
-    let err = spawn_detached(&mut Command::new("notes-no-such-program")).unwrap_err();
+    let err = spawn_detached(
+        &mut Command::new("notes-no-such-program"),
+        Stdio::null(),
+        Stdio::null(),
+        Stdio::null(),
+    )
+    .unwrap_err();
     assert!(matches!(err, notes_proc::Error::NotFound { .. }), "{err:?}");
 }
