@@ -1,6 +1,9 @@
-use std::io;
+//! The one error type of `notes-proc`, and the parse of signal names into it.
 
-use crate::Status;
+use std::io;
+use std::str::FromStr;
+
+use crate::{Signal, Status};
 
 /// What can go wrong in `notes-proc`. Every variant that concerns a command names its command
 /// line, as the notes' `RuntimeError("Error running command ...")` does.
@@ -116,3 +119,17 @@ fn omitted_suffix(omitted: u64) -> String {
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl FromStr for Signal {
+    type Err = Error;
+
+    /// Parses `TERM`, `SIGTERM`, `term` or (on Unix) `15`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownSignal`] for any other text.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Signal::from_name(text).ok_or_else(|| Error::UnknownSignal {
+            text: text.to_owned(),
+        })
+    }
+}

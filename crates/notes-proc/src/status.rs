@@ -1,9 +1,7 @@
 //! How a process ended, and the signals used to end one.
 
 use std::fmt;
-use std::str::FromStr;
 
-use crate::Error;
 
 /// How a process ended: an exit code, or (on Unix) the signal that killed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -124,35 +122,34 @@ impl fmt::Display for Signal {
     }
 }
 
-impl FromStr for Signal {
-    type Err = Error;
-
-    /// Parses `TERM`, `SIGTERM`, `term` or (on Unix) `15`.
+impl Signal {
+    /// The signal named `text`: `TERM`, `SIGTERM`, `term` or (on Unix) `15`; `None` for any
+    /// other text. (`FromStr`, in `error.rs`, turns `None` into [`Error::UnknownSignal`].)
     ///
-    /// # Errors
-    /// [`Error::UnknownSignal`] for any other text.
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
+    /// [`Error::UnknownSignal`]: crate::Error::UnknownSignal
+    pub(crate) fn from_name(text: &str) -> Option<Self> {
         let upper = text.trim().to_ascii_uppercase();
         let name = upper.strip_prefix("SIG").unwrap_or(&upper);
         if let Some((signal, _)) = NAMES.iter().find(|(_, n)| *n == name) {
-            return Ok(*signal);
+            return Some(*signal);
         }
         #[cfg(unix)]
         if let Ok(number) = name.parse::<i32>()
             && let Ok(sig) = nix::sys::signal::Signal::try_from(number)
             && let Some((signal, _)) = NAMES.iter().find(|(s, _)| s.to_nix() == sig)
         {
-            return Ok(*signal);
+            return Some(*signal);
         }
-        Err(Error::UnknownSignal {
-            text: text.to_owned(),
-        })
+        None
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr;
+
     use super::*;
+    use crate::Error;
 
     #[test]
     fn signals_parse_by_name_prefix_case_and_number() {
