@@ -1,19 +1,12 @@
 //! `call_with_timeout`: run a Rust function in a child process and kill it at a deadline, as
 //! the notes' `multiprocessing.Process` + `join(timeout)` + `terminate()` snippet does.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::{Error, Result};
-
-static INITIALIZED: AtomicBool = AtomicBool::new(false);
-/// Whether [`init`] ran while this process had one thread, as "first thing in `main`" has it:
-/// then a new start of this executable reaches it before anything else runs (in a test
-/// harness, which runs tests on threads of their own, it does not).
-static INITIALIZED_IN_MAIN: AtomicBool = AtomicBool::new(false);
+use crate::{Error, Result, startup};
 
 /// Prepares this program to serve [`call_with_timeout`]: call it first thing in `main`.
 ///
@@ -43,18 +36,7 @@ pub fn init() {
             let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
         })
         .init();
-    INITIALIZED.store(true, Ordering::SeqCst);
-    // The helper blocks the signals it waits for on its one thread: a thread started before
-    // `init()` (an async runtime's, a test harness's) would take them instead.
-    #[cfg(target_os = "linux")]
-    if std::fs::read_dir("/proc/self/task").is_ok_and(|tasks| tasks.count() == 1) {
-        INITIALIZED_IN_MAIN.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Whether [`init`] has run in this process, on its main thread.
-pub(crate) fn initialized_in_main() -> bool {
-    INITIALIZED_IN_MAIN.load(Ordering::SeqCst)
+    startup::mark_initialized();
 }
 
 /// Calls `f(args)` in a child process and returns `Ok(Some(result))`, or kills the child at
@@ -100,7 +82,7 @@ where
     A: Serialize + DeserializeOwned,
     R: Serialize + DeserializeOwned,
 {
-    if !INITIALIZED.load(Ordering::SeqCst) {
+    if !startup::initialized() {
         return Err(Error::NotInitialized);
     }
     let deadline = Instant::now().checked_add(timeout);

@@ -11,6 +11,7 @@ mod reaper;
 #[path = "reaper_none.rs"]
 mod reaper;
 mod run;
+mod startup;
 mod status;
 
 pub use call::{call_with_timeout, init};

@@ -47,7 +47,7 @@ const KILL_FOR: Duration = Duration::from_secs(10);
 /// [`init`](crate::init) before starting any thread (so that starting it again reaches
 /// [`serve_if_asked`] first, with one thread to take the signals), with /proc.
 pub(crate) fn available() -> bool {
-    crate::call::initialized_in_main() && std::path::Path::new("/proc/self/exe").exists()
+    crate::startup::initialized_in_main() && std::path::Path::new("/proc/self/exe").exists()
 }
 
 /// The command's raw wait status from an `S` message.
