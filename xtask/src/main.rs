@@ -2,6 +2,7 @@
 // xtask is a developer tool whose job is to print progress; the no-print rule is for libraries.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod bump;
 mod ci;
 mod e2e;
@@ -27,6 +28,9 @@ USAGE:
 COMMANDS:
     ci                      Every check CI runs (fmt, clippy, tests, docs, tidy, docs examples, workflows)
     tidy                    Dependency rules (a DAG with notes-cli on top) and crate metadata
+    bench [--quick] [--no-install] [JOB...]
+                            Every peer comparison the workspace claims, as one table on this machine
+                            (jobs: primes, permutations, bwt, matmul, find, echo, profiler, timeout)
     versions                Each crate's local version and what the registry has (like `pip show`)
     bump <major|minor|patch|X.Y.Z[-pre]> [--allow-dirty]
                             Set the shared version, every sibling requirement, and date the CHANGELOG
@@ -121,6 +125,15 @@ fn dispatch(command: &str, rest: &[String]) -> anyhow::Result<()> {
         "tidy" => {
             let args = Args::parse(rest, &["--root"])?;
             tidy_command(&args.root())
+        }
+        "bench" => {
+            let args = Args::parse(rest, &["--root", "--quick", "--no-install"])?;
+            bench::run(
+                &args.root(),
+                &args.positional,
+                args.has("--quick"),
+                !args.has("--no-install"),
+            )
         }
         "versions" => {
             let args = Args::parse(rest, &["--root", "--registry"])?;

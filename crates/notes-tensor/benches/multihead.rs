@@ -13,6 +13,9 @@
 // A benchmark's output is its table on stdout.
 #![allow(clippy::print_stdout)]
 
+#[path = "../../../xtask/bench-report.rs"]
+mod report;
+
 use std::hint::black_box;
 use std::process::Command;
 use std::time::Instant;
@@ -185,6 +188,13 @@ fn big<T: Gen>() {
         let (ours, theirs) = (median(ours), median(theirs));
         let (g_ours, g_np) = (flops / ours / 1e9, flops / theirs / 1e9);
         let peak = T::PEAK * peak_f32() * threads as f64;
+        // Issue 21: at least numpy's speed with 1 and with 2 threads.
+        report::line(
+            &format!("matmul {} b=64 m=16 d=512 n=64, {threads} thread(s)", T::NAME),
+            &format!("numpy (OpenBLAS, {threads} thread(s))"),
+            ours / theirs,
+            1.0,
+        );
         println!(
             "| {} | {threads} | {g_ours:.1} | {g_np:.1} | {:.2}x | {} | {} |",
             T::NAME,
@@ -278,6 +288,8 @@ fn tiny() {
             ("heads_first (3, 4, 5) @ (5,)", median(hf), median(hf_np)),
             ("batched (2, 3) @ (5, 3, 4)", median(bt), median(bt_np)),
         ] {
+            // The notes' tiny shapes: at least 10 times numpy's speed per call.
+            report::line(&format!("matmul {name} {dtype}"), "numpy", ours / theirs, 0.1);
             println!(
                 "| {name} | {dtype} | {:.0} ns | {:.0} ns | {:.1}x |",
                 ours * 1e9,

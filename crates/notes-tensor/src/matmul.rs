@@ -248,6 +248,7 @@ fn gemm_head<T: Copy + 'static>(
     // above), `out` is a unique mutable view so it overlaps neither input, and with
     // `read_dst = false` gemm writes `beta · x·w_i` (beta = 1) without reading `out`. gemm is only
     // called with T = f32 or f64, which it implements.
+    #[allow(unsafe_code)]
     unsafe {
         gemm::gemm(
             b,
@@ -566,10 +567,12 @@ fn head<T: IntOps>(a_packed: &[T], b: ArrayView2<'_, T>, out: ArrayViewMut2<'_, 
             && std::arch::is_x86_feature_detected!("avx512vl")
         {
             // SAFETY: the CPU has the features head_avx512 is compiled for (checked just above).
+            #[allow(unsafe_code)]
             return unsafe { head_avx512(a_packed, b, out) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
+            #[allow(unsafe_code)]
             return unsafe { head_avx2(a_packed, b, out) };
         }
     }
@@ -589,6 +592,7 @@ fn small_int<T: IntOps>(x: &[T], w: &[T], out: &mut [T], dims: (usize, usize, us
             && std::arch::is_x86_feature_detected!("avx512vl")
         {
             // SAFETY: the CPU has the features small_int_avx512 is compiled for (checked above).
+            #[allow(unsafe_code)]
             return unsafe { small_int_avx512(x, w, out, dims) };
         }
     }
