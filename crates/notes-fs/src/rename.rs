@@ -448,6 +448,8 @@ impl RenamePlan {
         // Created with the first entry: a plan whose renames were all refused writes none.
         let mut writer: Option<journal::Writer> = None;
         let mut batch = Vec::with_capacity(JOURNAL_BATCH);
+        // Directories already warned about: one warning each, not one per entry below them.
+        let mut warned = std::collections::HashSet::new();
         for chunk in order.chunks(JOURNAL_BATCH) {
             // Check and record the batch, make the records durable, then rename.
             batch.clear();
@@ -464,10 +466,7 @@ impl RenamePlan {
                 let entry = match cursor.entry(from, id) {
                     Ok(entry) => entry,
                     Err(Refused::Changed(path)) => {
-                        applied.warnings.push(Warning {
-                            path,
-                            problem: Problem::Changed,
-                        });
+                        warn_changed(&mut applied.warnings, &mut warned, path);
                         continue;
                     }
                     Err(Refused::Io(_, source)) => {
@@ -506,10 +505,7 @@ impl RenamePlan {
                 let entry = match cursor.entry(from, id) {
                     Ok(entry) => entry,
                     Err(Refused::Changed(path)) => {
-                        applied.warnings.push(Warning {
-                            path,
-                            problem: Problem::Changed,
-                        });
+                        warn_changed(&mut applied.warnings, &mut warned, path);
                         continue;
                     }
                     Err(Refused::Io(_, source)) => {
@@ -526,6 +522,21 @@ impl RenamePlan {
             }
         }
         Ok(applied)
+    }
+}
+
+/// Adds a [`Problem::Changed`] warning for `path` unless one was given already (`warned`):
+/// a directory swapped for a link is one warning, however many entries were below it.
+fn warn_changed(
+    warnings: &mut Vec<Warning>,
+    warned: &mut std::collections::HashSet<PathBuf>,
+    path: PathBuf,
+) {
+    if warned.insert(path.clone()) {
+        warnings.push(Warning {
+            path,
+            problem: Problem::Changed,
+        });
     }
 }
 

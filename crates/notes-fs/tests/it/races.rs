@@ -74,7 +74,10 @@ fn rename_never_follows_a_directory_swapped_for_a_link() {
     assert_eq!(applied.renamed, 0);
     assert!(outside.join("f0 x.tmp").exists());
     assert!(!outside.join("f0_x.tmp").exists());
-    assert!(!applied.warnings.is_empty());
+    // One warning for the directory that changed, not one per entry below it (as delete).
+    assert_eq!(applied.warnings.len(), 1, "{:?}", applied.warnings);
+    assert!(matches!(applied.warnings[0].problem, Problem::Changed));
+    assert_eq!(applied.warnings[0].path, root.join("sub"));
 }
 
 /// A file replaced since the plan (another file under the same name) is not deleted.
