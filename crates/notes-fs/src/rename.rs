@@ -246,6 +246,7 @@ impl RenamePlan {
     /// Walks `root` and plans every rename that `options` asks for, with its conflicts.
     #[tracing::instrument(level = "debug", skip_all)]
     pub fn new(root: &Path, options: &RenameOptions) -> Result<Self> {
+        crate::delete::refuse_file_system_root(root)?;
         let mut warnings = Vec::new();
         let (entries, dirs) = walk_all(root, &mut warnings)?;
         let mut renames = Vec::new();
