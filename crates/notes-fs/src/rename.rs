@@ -565,12 +565,15 @@ pub struct Undone {
 ///
 /// It never overwrites: if both the old and the new path exist, or neither does, it stops with
 /// [`Error::Undo`], which names the path and says how many names were restored before.
+/// Below the tree the journal records, directories are opened without following links, so a
+/// directory swapped for a link since the apply stops the undo (naming it) instead of leading
+/// it outside the tree.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn undo(journal: &Path) -> Result<Undone> {
     let journal::Journal {
         pairs,
         torn: torn_line,
-        ..
+        root,
     } = journal::read(journal)?;
     let mut done = Undone {
         restored: 0,
@@ -597,7 +600,13 @@ pub fn undo(journal: &Path) -> Result<Undone> {
                 "the journal names two directories for one rename".into(),
             ));
         }
-        let dir = match at::Dir::open(dir) {
+        // Below the tree the journal records, no link is followed: a directory swapped for
+        // a link since the apply cannot lead the undo outside (older journals have no root).
+        let opened = match &root {
+            Some(root) => at::Dir::open_beneath(root, dir),
+            None => at::Dir::open(dir),
+        };
+        let dir = match opened {
             Ok(dir) => dir,
             Err(err) => {
                 return Err(why(
