@@ -52,14 +52,20 @@ fn main() -> ExitCode {
     output::set_quiet(cli.global.quiet);
     let profiler = logging::init(&cli.global);
     let profile_path = cli.global.profile.clone();
+    let force_profile = cli.global.force_profile;
+    // An existing profile is refused before the command runs, not after its work is done.
+    if let Some(path) = &profile_path
+        && let Err(err) = files::refuse_existing(path, force_profile)
+    {
+        return report(&err);
+    }
     let result = cmd::run(cli);
     // Like `python -m cProfile -o FILE`, the profile is written even when the command failed.
     let saved = match (profiler, profile_path) {
         (Some(profiler), Some(path)) => {
             profiler.stop();
-            profiler
-                .stats()
-                .save(&path)
+            let bytes = profiler.stats().to_bytes();
+            files::write_bytes(&path, force_profile, &bytes)
                 .context("cannot save the profile (--profile)")
         }
         _ => Ok(()),

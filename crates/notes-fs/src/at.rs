@@ -272,6 +272,64 @@ impl Dir {
         }
     }
 
+    /// Opens directory `path` below `root` (the tree a journal records): `root` is followed if
+    /// it is a link (the user named it), every directory below it is opened relative to its
+    /// parent's handle without following links, as a plan's apply does. A directory on the way
+    /// that is now a link (to elsewhere, say) or not a directory is refused
+    /// ([`io::ErrorKind::InvalidInput`], naming it), so an undo never acts outside the tree.
+    pub(crate) fn open_beneath(root: &Path, path: &Path) -> io::Result<Self> {
+        let refused = |what: &Path, why: &str| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} {why}", crate::Escaped(what)),
+            )
+        };
+        let rel = path
+            .strip_prefix(root)
+            .map_err(|_| refused(path, "is not inside the journal's tree"))?;
+        #[cfg(unix)]
+        {
+            let mut dir = Self::open(root)?;
+            let mut at = root.to_path_buf();
+            for component in rel.components() {
+                let std::path::Component::Normal(name) = component else {
+                    return Err(refused(
+                        path,
+                        "is not a plain path below the journal's tree",
+                    ));
+                };
+                at.push(name);
+                dir.fd = match open_dir_beneath(&dir.fd, name) {
+                    Ok(fd) => fd,
+                    Err(
+                        rustix::io::Errno::LOOP
+                        | rustix::io::Errno::NOTDIR
+                        | rustix::io::Errno::XDEV,
+                    ) => {
+                        return Err(refused(
+                            &at,
+                            "is now a link or not a directory: refused, so nothing outside the tree is renamed",
+                        ));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+            }
+            Ok(dir)
+        }
+        #[cfg(not(unix))]
+        {
+            // Best effort elsewhere: each directory on the way is checked, then opened by path.
+            let mut at = root.to_path_buf();
+            for component in rel.components() {
+                at.push(component);
+                if fs::symlink_metadata(&at)?.file_type().is_symlink() {
+                    return Err(refused(&at, "is now a link: refused"));
+                }
+            }
+            Self::open(path)
+        }
+    }
+
     /// The entry `name` of the directory (which need not exist).
     pub(crate) fn entry(&self, name: &std::ffi::OsStr) -> Entry<'_> {
         Entry {

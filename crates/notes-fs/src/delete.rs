@@ -96,6 +96,7 @@ impl DeletePlan {
         if rule.keep_ext.is_empty() && rule.patterns.is_empty() {
             return Err(Error::NoDeleteRule);
         }
+        refuse_file_system_root(root)?;
         for ext in &rule.keep_ext {
             if let Some(why) = unmatchable_extension(ext) {
                 return Err(Error::EmptyRule {
@@ -310,6 +311,17 @@ fn trash_checked(root: &Path, path: &Path, id: Id) -> io::Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// [`Error::FileSystemRoot`] when `root` is, or leads to, the root of the file system (a root
+/// that cannot be resolved is left to the walk, which names the error).
+pub(crate) fn refuse_file_system_root(root: &Path) -> Result<()> {
+    match fs::canonicalize(root) {
+        Ok(real) if real.parent().is_none() => Err(Error::FileSystemRoot {
+            path: root.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Why no file can have extension `ext` (given with or without its dot), if none can: it is

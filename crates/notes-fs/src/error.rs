@@ -133,6 +133,17 @@ pub enum Error {
     /// A delete plan was asked for with neither extensions to keep nor patterns to delete.
     #[error("nothing selects the files to delete: give extensions to keep or patterns to delete")]
     NoDeleteRule,
+    /// A bulk delete or rename was asked for at the root of the file system (`/`, or a link
+    /// to it): refused, as `rm -r` refuses `/` (`--preserve-root`), since a typo or an empty
+    /// variable in front of a slash must not reach every file of the machine.
+    #[error(
+        "{} is the root of the file system: refused (name a directory below it)",
+        crate::Escaped(path)
+    )]
+    FileSystemRoot {
+        /// The root as given.
+        path: PathBuf,
+    },
     /// A delete rule holds an extension to keep that no file can have (empty or dots only,
     /// as an unset shell variable gives, or with a `.` or `/` inside), or an empty pattern.
     /// Such a rule would keep nothing and so delete everything: it is refused, so a typo never

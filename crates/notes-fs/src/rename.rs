@@ -246,6 +246,7 @@ impl RenamePlan {
     /// Walks `root` and plans every rename that `options` asks for, with its conflicts.
     #[tracing::instrument(level = "debug", skip_all)]
     pub fn new(root: &Path, options: &RenameOptions) -> Result<Self> {
+        crate::delete::refuse_file_system_root(root)?;
         let mut warnings = Vec::new();
         let (entries, dirs) = walk_all(root, &mut warnings)?;
         let mut renames = Vec::new();
@@ -448,6 +449,8 @@ impl RenamePlan {
         // Created with the first entry: a plan whose renames were all refused writes none.
         let mut writer: Option<journal::Writer> = None;
         let mut batch = Vec::with_capacity(JOURNAL_BATCH);
+        // Directories already warned about: one warning each, not one per entry below them.
+        let mut warned = std::collections::HashSet::new();
         for chunk in order.chunks(JOURNAL_BATCH) {
             // Check and record the batch, make the records durable, then rename.
             batch.clear();
@@ -464,10 +467,7 @@ impl RenamePlan {
                 let entry = match cursor.entry(from, id) {
                     Ok(entry) => entry,
                     Err(Refused::Changed(path)) => {
-                        applied.warnings.push(Warning {
-                            path,
-                            problem: Problem::Changed,
-                        });
+                        warn_changed(&mut applied.warnings, &mut warned, path);
                         continue;
                     }
                     Err(Refused::Io(_, source)) => {
@@ -506,10 +506,7 @@ impl RenamePlan {
                 let entry = match cursor.entry(from, id) {
                     Ok(entry) => entry,
                     Err(Refused::Changed(path)) => {
-                        applied.warnings.push(Warning {
-                            path,
-                            problem: Problem::Changed,
-                        });
+                        warn_changed(&mut applied.warnings, &mut warned, path);
                         continue;
                     }
                     Err(Refused::Io(_, source)) => {
@@ -526,6 +523,21 @@ impl RenamePlan {
             }
         }
         Ok(applied)
+    }
+}
+
+/// Adds a [`Problem::Changed`] warning for `path` unless one was given already (`warned`):
+/// a directory swapped for a link is one warning, however many entries were below it.
+fn warn_changed(
+    warnings: &mut Vec<Warning>,
+    warned: &mut std::collections::HashSet<PathBuf>,
+    path: PathBuf,
+) {
+    if warned.insert(path.clone()) {
+        warnings.push(Warning {
+            path,
+            problem: Problem::Changed,
+        });
     }
 }
 
@@ -553,12 +565,15 @@ pub struct Undone {
 ///
 /// It never overwrites: if both the old and the new path exist, or neither does, it stops with
 /// [`Error::Undo`], which names the path and says how many names were restored before.
+/// Below the tree the journal records, directories are opened without following links, so a
+/// directory swapped for a link since the apply stops the undo (naming it) instead of leading
+/// it outside the tree.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn undo(journal: &Path) -> Result<Undone> {
     let journal::Journal {
         pairs,
         torn: torn_line,
-        ..
+        root,
     } = journal::read(journal)?;
     let mut done = Undone {
         restored: 0,
@@ -585,7 +600,13 @@ pub fn undo(journal: &Path) -> Result<Undone> {
                 "the journal names two directories for one rename".into(),
             ));
         }
-        let dir = match at::Dir::open(dir) {
+        // Below the tree the journal records, no link is followed: a directory swapped for
+        // a link since the apply cannot lead the undo outside (older journals have no root).
+        let opened = match &root {
+            Some(root) => at::Dir::open_beneath(root, dir),
+            None => at::Dir::open(dir),
+        };
+        let dir = match opened {
             Ok(dir) => dir,
             Err(err) => {
                 return Err(why(

@@ -59,6 +59,11 @@ pub(crate) struct GlobalArgs {
     /// Profile this run of `notes` and write the stats to FILE (read it with `notes prof show FILE`).
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) profile: Option<std::path::PathBuf>,
+
+    /// Replace an existing --profile FILE (given before the subcommand, as `notes --profile
+    /// FILE --force tour`; the subcommands that write files have their own --force).
+    #[arg(long = "force", id = "force_profile", requires = "profile")]
+    pub(crate) force_profile: bool,
 }
 
 /// What a subcommand prints: data (which `--json` turns into JSON) or text for people.

@@ -587,3 +587,24 @@ fn extract_stops_at_its_input_limit() {
     );
     assert_eq!(text(&out.stdout), "b\n");
 }
+
+/// `notes delete / ...` and `notes rename / ...` (a typo, or `"$UNSET"/`) are refused before
+/// anything is walked, as `rm -r /` is.
+#[test]
+fn delete_and_rename_refuse_the_root_of_the_file_system() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["delete", "/", "-g", "*.no-such-extension", "--apply"][..],
+        &["delete", "/", "-k", "pdf"],
+        &["rename", "/", "--apply"],
+    ] {
+        let out = notes_in(dir.path(), args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        assert_eq!(
+            text(&out.stderr),
+            "error: / is the root of the file system: refused (name a directory below it)\n",
+            "{args:?}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: {out:?}");
+    }
+}

@@ -692,3 +692,34 @@ fn unicode_names_ties_and_colliding_callers_print_as_pstats_does() {
         same_as_pstats(dir.path(), "odd.prof", code, args);
     }
 }
+
+/// `--profile FILE` writes a file like every other output: an existing one is refused with the
+/// same message before the command runs, and `notes --profile FILE --force` replaces it.
+#[test]
+fn an_existing_profile_is_not_replaced_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("run.prof"), "precious").unwrap();
+    let refused = notes(dir.path(), &["--profile", "run.prof", "stamp", "x"]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert_eq!(
+        text(&refused.stderr),
+        "error: run.prof already exists; pass --force to replace it\n"
+    );
+    // The command did not run: it printed nothing.
+    assert!(refused.stdout.is_empty(), "{refused:?}");
+    assert_eq!(
+        std::fs::read(dir.path().join("run.prof")).unwrap(),
+        b"precious"
+    );
+    let forced = notes(
+        dir.path(),
+        &["--profile", "run.prof", "--force", "stamp", "x"],
+    );
+    assert!(forced.status.success(), "{forced:?}");
+    let bytes = std::fs::read(dir.path().join("run.prof")).unwrap();
+    assert_eq!(
+        bytes.first(),
+        Some(&b'{'),
+        "a pstats file (a marshalled dict)"
+    );
+}

@@ -97,3 +97,31 @@ fn paths_the_system_cannot_take_are_conflicts() {
         plan.conflicts()
     );
 }
+
+/// `notes delete / ...` or `notes rename / ...` (a typo, `$UNSET/`): the root of the file
+/// system is refused before anything is walked, also through a link to it, as `rm -r /` is.
+#[cfg(unix)]
+#[test]
+fn the_root_of_the_file_system_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("to-root");
+    std::os::unix::fs::symlink("/", &link).unwrap();
+    let rule = notes_fs::DeleteRule {
+        patterns: vec!["*.no-such-extension".into()],
+        ..Default::default()
+    };
+    for root in [std::path::Path::new("/"), std::path::Path::new("//"), &link] {
+        let err = notes_fs::DeletePlan::new(root, &rule).unwrap_err();
+        assert!(
+            matches!(err, notes_fs::Error::FileSystemRoot { .. }),
+            "{root:?}: {err}"
+        );
+        let err = notes_fs::RenamePlan::new(root, &Default::default()).unwrap_err();
+        assert!(
+            matches!(err, notes_fs::Error::FileSystemRoot { .. }),
+            "{root:?}: {err}"
+        );
+    }
+    // A directory below it is planned as usual.
+    assert!(notes_fs::DeletePlan::new(dir.path(), &rule).is_ok());
+}

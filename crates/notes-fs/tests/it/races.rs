@@ -74,7 +74,10 @@ fn rename_never_follows_a_directory_swapped_for_a_link() {
     assert_eq!(applied.renamed, 0);
     assert!(outside.join("f0 x.tmp").exists());
     assert!(!outside.join("f0_x.tmp").exists());
-    assert!(!applied.warnings.is_empty());
+    // One warning for the directory that changed, not one per entry below it (as delete).
+    assert_eq!(applied.warnings.len(), 1, "{:?}", applied.warnings);
+    assert!(matches!(applied.warnings[0].problem, Problem::Changed));
+    assert_eq!(applied.warnings[0].path, root.join("sub"));
 }
 
 /// A file replaced since the plan (another file under the same name) is not deleted.
@@ -130,4 +133,46 @@ fn delete_under_a_concurrent_swap_stays_inside() {
     );
     // Every file is either deleted or still inside, and the counts agree.
     assert_eq!(done.deleted + files(&root).len(), 3000);
+}
+
+/// Between the apply and its undo, `root/sub` becomes a link to `outside`, which holds files
+/// under the new names: the undo stops at the link, naming it, and renames nothing outside.
+#[test]
+fn undo_never_follows_a_directory_swapped_for_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, outside) = two_trees(dir.path(), 3);
+    let journal = dir.path().join("journal");
+    let plan = RenamePlan::new(&root, &Default::default()).unwrap();
+    assert_eq!(plan.apply(&journal, false).unwrap().renamed, 3);
+    for i in 0..3 {
+        fs::rename(
+            outside.join(format!("f{i} x.tmp")),
+            outside.join(format!("f{i}_x.tmp")),
+        )
+        .unwrap();
+    }
+    fs::rename(root.join("sub"), dir.path().join("moved")).unwrap();
+    symlink(&outside, root.join("sub")).unwrap();
+    let err = notes_fs::undo(&journal).unwrap_err();
+    let why = std::error::Error::source(&err).map(|e| e.to_string());
+    assert!(
+        why.as_deref()
+            .is_some_and(|why| why.contains("sub is now a link or not a directory")),
+        "{err}: {why:?}"
+    );
+    for i in 0..3 {
+        assert!(
+            outside.join(format!("f{i}_x.tmp")).exists(),
+            "renamed outside"
+        );
+        assert!(
+            !outside.join(format!("f{i} x.tmp")).exists(),
+            "renamed outside"
+        );
+    }
+    // Put back, the undo restores every name.
+    fs::remove_file(root.join("sub")).unwrap();
+    fs::rename(dir.path().join("moved"), root.join("sub")).unwrap();
+    assert_eq!(notes_fs::undo(&journal).unwrap().restored, 3);
+    assert!(root.join("sub/f0 x.tmp").exists());
 }
