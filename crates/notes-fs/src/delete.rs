@@ -330,6 +330,9 @@ pub fn unmatchable_extension(ext: &str) -> Option<&'static str> {
     let bare = ext.strip_prefix('.').unwrap_or(ext);
     if bare.trim_matches('.').is_empty() {
         Some("is empty or only dots")
+    } else if bare.trim().is_empty() {
+        // `-k " "` (a quoted, unset variable with a space) keeps nothing real either.
+        Some("is only white space")
     } else if bare.contains('.') {
         Some("contains a dot inside (an extension is what follows the last dot)")
     } else if bare.contains('/') || (cfg!(windows) && bare.contains('\\')) {

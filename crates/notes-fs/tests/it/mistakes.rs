@@ -19,6 +19,8 @@ fn empty_or_dots_only_extensions_and_empty_globs_are_refused() {
     };
     refused(&[""], &[]);
     refused(&["."], &[]);
+    refused(&[" "], &[]);
+    refused(&["\t"], &[]);
     refused(&["..."], &[]);
     refused(&["pdf", ""], &[]);
     refused(&["tar.gz"], &[]);
