@@ -137,6 +137,20 @@ struct FileArgs {
     /// The largest file accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = notes_ipc::DEFAULT_MAX_LEN)]
     max_len: usize,
+
+    /// The most memory decoding and printing may take, in bytes [default: 16 x --max-len].
+    #[arg(long, value_name = "BYTES")]
+    max_memory: Option<usize>,
+}
+
+impl FileArgs {
+    fn limits(&self) -> Limits {
+        let limits = Limits::default().with_max_len(self.max_len);
+        match self.max_memory {
+            Some(max) => limits.with_max_memory(max),
+            None => limits,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -163,18 +177,21 @@ struct FromJsonArgs {
 pub(crate) fn pickle(args: &PickleArgs, out: &mut Out) -> anyhow::Result<()> {
     match &args.command {
         PickleCommand::Show(args) => {
-            let value = load(args)?;
+            let (value, limits) = load(args)?;
             if out.json {
-                return out.json(&pickle::Json(&value));
+                return out.json(&json(&value, &limits, &args.file)?);
             }
-            writeln!(out, "{}", pickle::repr(&value))?;
+            let text = pickle::repr_with(&value, &array_repr, &limits)
+                .with_context(|| format!("cannot print {}", args.file.display()))?;
+            writeln!(out, "{text}")?;
         }
         PickleCommand::ToJson(args) => {
-            let value = load(&args.input)?;
+            let (value, limits) = load(&args.input)?;
+            let json = json(&value, &limits, &args.input.file)?;
             match &args.output {
-                None => out.json(&pickle::Json(&value))?,
+                None => out.json(&json)?,
                 Some(path) => {
-                    let mut text = serde_json::to_string_pretty(&pickle::Json(&value))?;
+                    let mut text = serde_json::to_string_pretty(&json)?;
                     text.push('\n');
                     notes_fs::write_text(path, &text)?;
                 }
@@ -182,9 +199,7 @@ pub(crate) fn pickle(args: &PickleArgs, out: &mut Out) -> anyhow::Result<()> {
         }
         PickleCommand::FromJson(args) => {
             let text = notes_fs::read_text(&args.file)?;
-            let json: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("cannot parse {} as JSON", args.file.display()))?;
-            let value = pickle::from_json(&json)
+            let value = pickle::from_json(&text, &Limits::default())
                 .with_context(|| format!("cannot convert {}", args.file.display()))?;
             pickle::save_value(&args.output, &value)?;
         }
@@ -192,7 +207,25 @@ pub(crate) fn pickle(args: &PickleArgs, out: &mut Out) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load(args: &FileArgs) -> anyhow::Result<pickle::Value> {
-    let limits = Limits::default().with_max_len(args.max_len);
-    Ok(pickle::load(Path::new(&args.file), &limits)?)
+fn json<'a>(
+    value: &'a pickle::Value,
+    limits: &Limits,
+    file: &Path,
+) -> anyhow::Result<pickle::Json<'a>> {
+    pickle::Json::new(value, limits).with_context(|| format!("cannot convert {}", file.display()))
+}
+
+/// A numpy array from a pickle, printed by notes-tensor (through its `.npy` form, which
+/// notes-tensor reads); dtypes notes-tensor has no type for (float16, complex) get
+/// notes-ipc's summary.
+fn array_repr(array: &pickle::Array) -> String {
+    match notes_tensor::AnyArray::from_npy_bytes(array.npy_bytes(), Path::new("<pickle>")) {
+        Ok(any) => any.format(&notes_tensor::PrintOptions::default()),
+        Err(_) => pickle::array_summary(array),
+    }
+}
+
+fn load(args: &FileArgs) -> anyhow::Result<(pickle::Value, Limits)> {
+    let limits = args.limits();
+    Ok((pickle::load(Path::new(&args.file), &limits)?, limits))
 }

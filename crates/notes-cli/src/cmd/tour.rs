@@ -202,7 +202,7 @@ const SECTIONS: &[Section] = &[
             writeln!(
                 ctx.out,
                 "In exit: .temp.pkl holds {}",
-                notes_ipc::pickle::repr(&saved)
+                notes_ipc::pickle::repr(&saved)?
             )?;
             Ok(())
         },
@@ -480,7 +480,7 @@ const SECTIONS: &[Section] = &[
                 ctx.out,
                 "{} {}",
                 super::algo::python_list(&x.iter().map(|&i| i.into()).collect::<Vec<_>>()),
-                notes_ipc::pickle::repr(&y)
+                notes_ipc::pickle::repr(&y)?
             )?;
             Ok(())
         },

@@ -1,5 +1,6 @@
-//! The opcode scanner: one pass over a pickle, the way `pickletools.dis` walks it, that
-//! refuses what is unsafe or unbounded before `serde-pickle` decodes anything.
+//! The opcode scanner for [`from_slice_as`](super::from_slice_as): one pass over a pickle,
+//! the way `pickletools.dis` walks it, that refuses what is unsafe or unbounded before
+//! `serde-pickle` decodes anything into a Rust type.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -252,17 +253,17 @@ impl Scan<'_> {
                 max: self.limits.max_depth,
             });
         }
-        let max_nodes = self.limits.max_len as u64;
-        if meta.nodes > max_nodes {
-            return self.fail(format_args!(
-                "the data expands to more than {max_nodes} values (shared references included)"
-            ));
-        }
-        let max_bytes = (self.limits.max_len as u64).saturating_mul(4);
-        if meta.bytes > max_bytes {
-            return self.fail(format_args!(
-                "the data expands to more than {max_bytes} bytes of strings (shared references included)"
-            ));
+        // serde-pickle copies each shared value where it is used: bound what that produces.
+        let cost = meta
+            .nodes
+            .saturating_mul(std::mem::size_of::<serde_pickle::Value>() as u64)
+            .saturating_add(meta.bytes);
+        if cost > self.limits.max_memory as u64 {
+            return Err(Error::TooLarge {
+                what: "the decoded pickle (shared references expanded)",
+                max: self.limits.max_memory,
+                offset: self.at,
+            });
         }
         Ok(())
     }
