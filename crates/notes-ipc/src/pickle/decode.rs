@@ -87,7 +87,10 @@ fn lookup(module: &str, name: &str) -> Option<Result<Global, Value>> {
         (_, "bytearray") if builtin => Global::ByteArray,
         (_, "bytes") if builtin => Global::Bytes,
         (_, "list") if builtin => Global::List,
+        // Protocols 0 to 2 write Python 3's `int` and `str` under their Python 2 names.
         (_, "int") if builtin => Global::Int,
+        ("__builtin__", "long") => Global::Int,
+        ("__builtin__", "unicode") => Global::Class("str"),
         (_, "complex") if builtin => Global::Complex,
         (_, "dict") if builtin => Global::Class("dict"),
         (_, "float") if builtin => Global::Class("float"),

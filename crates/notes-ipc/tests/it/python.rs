@@ -10,7 +10,7 @@ use notes_ipc::{Limits, echo, frame, pickle};
 use crate::{Running, TIMEOUT};
 
 /// `python3 -c SCRIPT ARGS...`, or `None` when there is no python3 (an error in CI).
-fn python(script: &str, args: &[&str]) -> Option<Output> {
+pub(crate) fn python(script: &str, args: &[&str]) -> Option<Output> {
     let run = Command::new("python3")
         .arg("-c")
         .arg(script)
@@ -34,7 +34,7 @@ fn python(script: &str, args: &[&str]) -> Option<Output> {
     }
 }
 
-fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
