@@ -162,3 +162,93 @@ fn ctrl_c_reports_the_bytes_of_a_client_still_connected() {
         "Served 1 connection(s), 5 bytes echoed, 0 ended with an error\n"
     );
 }
+
+/// Runs python3 with `script`, or returns `false` when it (or numpy) is missing outside CI.
+fn python(script: &str, args: &[&str]) -> bool {
+    match Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .status()
+    {
+        Ok(status) if status.success() => true,
+        _ if std::env::var_os("CI").is_none() => {
+            eprintln!("skipping: python3 with numpy is not available");
+            false
+        }
+        other => panic!("python3 with numpy is required in CI: {other:?}"),
+    }
+}
+
+#[test]
+fn pickle_show_prints_typed_values_as_python_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typed.pkl");
+    let script = "import pickle, sys, datetime, decimal, collections as c\n\
+        v = {'when': datetime.datetime(2024, 10, 19, 8, 35, 12, 975783), 'price': decimal.Decimal('1.10'),\n\
+        \x20    'n': c.Counter('abracadabra'), 'q': c.deque([1, 2, 3]), 'z': 1+2j, 'o': c.OrderedDict(b=1, a=2),\n\
+        \x20    'd': c.defaultdict(list, {'a': [1]}), 3: None}\n\
+        pickle.dump(v, open(sys.argv[1], 'wb'))\n\
+        open(sys.argv[1] + '.repr', 'w').write(repr(v) + '\\n')";
+    if !python(script, &[path.to_str().unwrap()]) {
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["pickle", "show"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = std::fs::read_to_string(dir.path().join("typed.pkl.repr")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+}
+
+#[test]
+fn a_100_mb_array_is_shown_summarised_in_about_twice_its_size() {
+    if !std::path::Path::new("/usr/bin/time").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "/usr/bin/time is required in CI"
+        );
+        eprintln!("skipping: no /usr/bin/time to measure the peak memory");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.pkl");
+    let script = "import pickle, sys, numpy as np\n\
+        pickle.dump({'w': np.arange(12_500_000, dtype=np.float64)}, open(sys.argv[1], 'wb'))";
+    if !python(script, &[path.to_str().unwrap()]) {
+        return;
+    }
+    let size = std::fs::metadata(&path).unwrap().len();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(env!("CARGO_BIN_EXE_notes"))
+        .args(["pickle", "show", "--max-len", "200000000"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("..."),
+        "not summarised: {}",
+        &text[..text.len().min(300)]
+    );
+    assert!(text.len() < 1000, "{} bytes printed", text.len());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let peak_kib: u64 = stderr.trim().lines().last().unwrap().parse().unwrap();
+    // Twice the file, plus 16 MiB for the program itself.
+    assert!(
+        peak_kib * 1024 <= 2 * size + (16 << 20),
+        "peak {peak_kib} KiB for a file of {size} bytes"
+    );
+}
