@@ -1,7 +1,7 @@
 //! `notes echo serve|send`, as the issue and the notes' echo-client.py show them, and
 //! `notes pickle show`.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::process::{Command, Stdio};
 
 /// Starts `notes echo serve --once` on an ephemeral port, sends `message` with `notes echo
@@ -173,7 +173,10 @@ fn python(script: &str, args: &[&str]) -> bool {
     {
         Ok(status) if status.success() => true,
         _ if std::env::var_os("CI").is_none() => {
-            eprintln!("skipping: python3 with numpy is not available");
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipping: python3 with numpy is not available"
+            );
             false
         }
         other => panic!("python3 with numpy is required in CI: {other:?}"),
@@ -214,7 +217,10 @@ fn a_100_mb_array_is_shown_summarised_in_about_twice_its_size() {
             std::env::var_os("CI").is_none(),
             "/usr/bin/time is required in CI"
         );
-        eprintln!("skipping: no /usr/bin/time to measure the peak memory");
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping: no /usr/bin/time to measure the peak memory"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
