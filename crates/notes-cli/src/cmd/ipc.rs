@@ -91,6 +91,16 @@ fn serve(args: &ServeArgs, out: &mut Out) -> anyhow::Result<()> {
     if args.framed {
         config.mode = echo::Mode::Framed;
     }
+    if !crate::output::is_quiet() {
+        // What the notes' echo-server.py prints for each connection.
+        config.on_connect = Some(echo::ConnectHook(std::sync::Arc::new(|peer| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "Connected by {}",
+                echo::python_addr(peer)
+            );
+        })));
+    }
     let server = echo::Server::bind(args.addr.as_str(), config)?;
     let handle = server.shutdown_handle();
     ctrlc::set_handler(move || handle.shutdown()).context("cannot install the Ctrl-C handler")?;

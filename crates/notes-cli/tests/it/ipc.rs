@@ -258,3 +258,42 @@ fn a_100_mb_array_is_shown_summarised_in_about_twice_its_size() {
         "peak {peak_kib} KiB for a file of {size} bytes"
     );
 }
+
+/// `notes [-q] echo serve --once`'s stderr after one client.
+fn serve_stderr(quiet: bool) -> String {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(quiet.then_some("-q"))
+        .args(["echo", "serve", "--addr", "127.0.0.1:0", "--once"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first
+        .trim()
+        .strip_prefix("Listening on ")
+        .unwrap()
+        .to_owned();
+    let client = std::net::TcpStream::connect(&addr).unwrap();
+    let port = client.local_addr().unwrap().port();
+    drop(client);
+    let out = server.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !quiet {
+        assert!(
+            stderr.contains(&format!("Connected by ('127.0.0.1', {port})\n")),
+            "{stderr}"
+        );
+    }
+    stderr
+}
+
+#[test]
+fn serve_says_who_connected_like_echo_server_py() {
+    serve_stderr(false);
+    assert!(!serve_stderr(true).contains("Connected by"));
+}
