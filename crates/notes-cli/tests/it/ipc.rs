@@ -42,9 +42,9 @@ fn echo_with(server_args: &[&str], message: &str) -> String {
 }
 
 #[test]
-fn the_copying_server_echoes_the_same() {
+fn the_splicing_server_echoes_the_same() {
     assert_eq!(
-        echo_with(&["--no-splice"], "Hello, world"),
+        echo_with(&["--splice"], "Hello, world"),
         "Received b'Hello, world'\n"
     );
 }
