@@ -73,15 +73,16 @@ pub enum Error {
     Pickle(String),
     /// Decoding or converting untrusted data would take more memory than allowed.
     #[error(
-        "{what} would take more than {max} bytes of memory (at byte {offset}); raise the limit (--max-memory) if the data is trusted"
+        "{what} would take more than {max} bytes of memory{}; raise the limit (--max-memory) if the data is trusted",
+        offset.map(|at| format!(" (at byte {at})")).unwrap_or_default()
     )]
     TooLarge {
         /// What was being made: "the decoded pickle", ...
         what: &'static str,
         /// The budget in force ([`Limits::max_memory`](crate::Limits::max_memory)).
         max: usize,
-        /// Byte offset of the input where the budget ran out (0 when converting a value).
-        offset: usize,
+        /// Byte offset of the input where the budget ran out (`None` when converting a value).
+        offset: Option<usize>,
     },
     /// A pickle refers to a Python global (a class or function); loading it in Python would run code.
     #[error(

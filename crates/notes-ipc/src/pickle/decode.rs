@@ -184,6 +184,20 @@ enum Key {
     Other(String),
 }
 
+impl Key {
+    /// About the memory a key takes, charged to the budget (each dict or set holds a copy).
+    fn size(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + match self {
+                Self::Big(s) | Self::Other(s) => s.len(),
+                Self::Str(s) => s.len(),
+                Self::Bytes(b) => b.len(),
+                Self::Tuple(items) => items.iter().map(Self::size).sum(),
+                _ => 0,
+            }
+    }
+}
+
 enum Cached {
     Todo,
     Busy,
@@ -250,7 +264,7 @@ impl Machine<'_> {
             return Err(Error::TooLarge {
                 what: "the decoded pickle",
                 max: self.limits.max_memory,
-                offset: self.at,
+                offset: Some(self.at),
             });
         }
         Ok(())
@@ -521,6 +535,9 @@ impl Machine<'_> {
                     keys.sort();
                     Key::Other(keys.join(","))
                 }
+                Node::Done(Value::Array(_)) => {
+                    return self.fail("a numpy array used as a dict key (arrays are unhashable)");
+                }
                 Node::Done(value) => Key::Other(format!("{value:?}")),
                 _ => return self.fail("an unhashable value (list, dict, set) used as a dict key"),
             },
@@ -536,7 +553,7 @@ impl Machine<'_> {
         let mut iter = pairs.into_iter();
         while let (Some(k), Some(v)) = (iter.next(), iter.next()) {
             let key = self.key(&k, 0)?;
-            self.spend(SLOT_COST + std::mem::size_of::<Key>())?;
+            self.spend(SLOT_COST + key.size())?;
             let Node::Dict { items, index, .. } = &mut self.nodes[id] else {
                 return self.fail("SETITEM on a value that is not a dict");
             };
@@ -574,7 +591,7 @@ impl Machine<'_> {
         self.deepen(id, &new)?;
         for item in new {
             let key = self.key(&item, 0)?;
-            self.spend(std::mem::size_of::<Key>())?;
+            self.spend(key.size())?;
             let Node::Set {
                 frozen: false,
                 items,
@@ -604,16 +621,20 @@ impl Machine<'_> {
         Ok(slot)
     }
 
-    /// The items of a tuple (or list) argument.
-    fn seq_items(&self, slot: &Slot, what: &str) -> Result<Vec<Slot>> {
-        match slot {
+    /// A copy of the items of a tuple (or list) argument, charged to the budget: a memo
+    /// reference can hand the same large list to any number of calls.
+    fn seq_items(&mut self, slot: &Slot, what: &str) -> Result<Vec<Slot>> {
+        let items = match slot {
             Slot::Node(id) => match &self.nodes[*id] {
-                Node::Tuple(items) | Node::List(items) => Ok(items.clone()),
-                Node::Set { items, .. } => Ok(items.clone()),
-                _ => self.fail(format_args!("{what}: expected a tuple or list")),
+                Node::Tuple(items) | Node::List(items) | Node::Set { items, .. } => items,
+                _ => return self.fail(format_args!("{what}: expected a tuple or list")),
             },
-            _ => self.fail(format_args!("{what}: expected a tuple or list")),
-        }
+            _ => return self.fail(format_args!("{what}: expected a tuple or list")),
+        };
+        let cost = items.len().saturating_mul(SLOT_COST);
+        let items = items.clone();
+        self.spend(cost)?;
+        Ok(items)
     }
 
     fn bytes_of<'s>(&'s self, slot: &'s Slot) -> Option<Cow<'s, [u8]>> {
@@ -667,7 +688,7 @@ impl Machine<'_> {
         }
     }
 
-    fn shape_of(&self, slot: &Slot) -> Result<Vec<usize>> {
+    fn shape_of(&mut self, slot: &Slot) -> Result<Vec<usize>> {
         let dims = self.seq_items(slot, "an array's shape")?;
         dims.iter()
             .map(|d| match Self::int_of(d) {
@@ -707,8 +728,14 @@ impl Machine<'_> {
             return self.fail("REDUCE on something that is not an allowed reconstructor");
         };
         let args = match &args_slot {
+            // No allowed reconstructor takes more than 4 arguments: refuse a long tuple
+            // before copying it.
             Slot::Node(id) => match &self.nodes[*id] {
-                Node::Tuple(items) => items.clone(),
+                Node::Tuple(items) if items.len() <= 4 => items.clone(),
+                Node::Tuple(_) => {
+                    return self
+                        .fail("REDUCE with more arguments than any allowed reconstructor takes");
+                }
                 _ => return self.fail("REDUCE's arguments are not a tuple"),
             },
             _ => return self.fail("REDUCE's arguments are not a tuple"),

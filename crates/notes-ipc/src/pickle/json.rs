@@ -317,6 +317,7 @@ impl Parser<'_> {
             b'{' => {
                 self.pos += 1;
                 let mut items: Vec<(String, Node)> = Vec::new();
+                let mut seen = std::collections::HashSet::new();
                 self.ws();
                 if bytes.get(self.pos) == Some(&b'}') {
                     self.pos += 1;
@@ -328,7 +329,7 @@ impl Parser<'_> {
                         return self.fail("expected a string key");
                     }
                     let key = self.string()?;
-                    if items.iter().any(|(k, _)| *k == key) {
+                    if !seen.insert(key.clone()) {
                         return self.fail(&format!("duplicate key {key:?}"));
                     }
                     self.ws();
@@ -544,11 +545,12 @@ fn pairs(node: &Node, what: &str) -> Result<Vec<(Value, Value)>> {
         ));
     };
     let mut out: Vec<(Value, Value)> = Vec::with_capacity(items.len());
+    let mut seen = std::collections::HashSet::new();
     for item in items {
         match item {
             Node::Array(kv) if kv.len() == 2 => {
                 let key = convert(&kv[0])?;
-                if out.iter().any(|(k, _)| *k == key) {
+                if !seen.insert(identity(&key)) {
                     return bad(format_args!("{what} has a duplicate key"));
                 }
                 out.push((key, convert(&kv[1])?));
@@ -783,10 +785,9 @@ fn marker_value(key: &str, inner: &Node) -> Result<Value> {
         "$tuple" => Value::Tuple(Arc::new(list(inner, key)?)),
         "$set" | "$frozenset" => {
             let items = list(inner, key)?;
-            for (i, item) in items.iter().enumerate() {
-                if items[..i].contains(item) {
-                    return bad(format_args!("{key} has a duplicate item"));
-                }
+            let mut seen = std::collections::HashSet::new();
+            if !items.iter().all(|item| seen.insert(identity(item))) {
+                return bad(format_args!("{key} has a duplicate item"));
             }
             if key == "$set" {
                 Value::Set(Arc::new(items))
@@ -908,6 +909,11 @@ fn marker_value(key: &str, inner: &Node) -> Result<Value> {
             ));
         }
     })
+}
+
+/// What tells two keys apart, in linear time (a JSON file can hold a million of them).
+fn identity(value: &Value) -> String {
+    format!("{value:?}")
 }
 
 fn clone_str(node: &Node) -> Result<Node> {

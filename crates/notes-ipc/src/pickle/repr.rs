@@ -78,7 +78,17 @@ pub(crate) fn check_expansion(value: &Value, limits: &Limits) -> Result<()> {
             Value::Str(s) | Value::Decimal(s) => s.len() as u64,
             Value::Bytes(b) | Value::ByteArray(b) => b.len() as u64 * 4,
             Value::BigInt(_) => 4300,
-            Value::Array(a) | Value::Scalar(a) => a.data().len() as u64,
+            // The items, and the nested lists that print them: a (10**18, 0) array holds no
+            // data but would print 10**18 empty rows.
+            Value::Array(a) | Value::Scalar(a) => {
+                let mut rows = 1u64;
+                let mut lists = 0u64;
+                for &dim in a.shape() {
+                    lists = lists.saturating_add(rows);
+                    rows = rows.saturating_mul(dim as u64);
+                }
+                (a.data().len() as u64).saturating_add(lists.saturating_mul(2))
+            }
             Value::List(v)
             | Value::Tuple(v)
             | Value::Set(v)
@@ -105,7 +115,7 @@ pub(crate) fn check_expansion(value: &Value, limits: &Limits) -> Result<()> {
         return Err(Error::TooLarge {
             what: "the value once its shared parts are expanded",
             max: limits.max_memory,
-            offset: 0,
+            offset: None,
         });
     }
     Ok(())

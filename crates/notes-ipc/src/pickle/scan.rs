@@ -262,7 +262,7 @@ impl Scan<'_> {
             return Err(Error::TooLarge {
                 what: "the decoded pickle (shared references expanded)",
                 max: self.limits.max_memory,
-                offset: self.at,
+                offset: Some(self.at),
             });
         }
         Ok(())

@@ -349,3 +349,40 @@ fn bombs_are_bounded() {
     let small = [b"\x80\x04](".to_vec(), vec![b'N'; 1000], b"e.".to_vec()].concat();
     assert!(load(&small).is_ok());
 }
+
+#[test]
+fn an_array_of_no_data_but_endless_rows_is_not_printed() {
+    let script = "import pickle, sys, numpy as np\nsys.stdout.write(pickle.dumps(np.empty((10**18, 0)), protocol=4).hex())";
+    let Some(out) = python(script, &[]) else {
+        return;
+    };
+    let value = load(&unhex(stdout(&out).trim())).expect("read");
+    assert!(matches!(pickle::repr(&value), Err(Error::TooLarge { .. })));
+    assert!(pickle::Json::new(&value, &Limits::default()).is_err());
+}
+
+#[test]
+fn copies_through_the_memo_are_charged() {
+    // One list of 100,000 items, then `set(list)` called 100 times through the memo: each
+    // call copies the list, so the budget runs out instead of the memory.
+    let mut bytes = b"\x80\x04](".to_vec();
+    bytes.extend(std::iter::repeat_n(b"K\x01".as_slice(), 100_000).flatten());
+    bytes.extend_from_slice(b"e\x94\x85\x94\x8c\x08builtins\x8c\x03set\x93\x94]");
+    for _ in 0..100 {
+        bytes.extend_from_slice(b"h\x02h\x01Ra");
+    }
+    bytes.push(b'.');
+    let small = Limits::default().with_max_memory(64 << 20);
+    let err = pickle::from_slice(&bytes, &small).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+    // An array is unhashable, as in numpy.
+    let script = "import pickle, sys, numpy as np\nsys.stdout.write(pickle.dumps(np.zeros(2), protocol=4).hex())";
+    if let Some(out) = python(script, &[]) {
+        let array = unhex(stdout(&out).trim());
+        let mut dict = b"\x80\x04}".to_vec();
+        dict.extend_from_slice(&array[11..array.len() - 1]);
+        dict.extend_from_slice(b"Ns.");
+        let err = load(&dict).unwrap_err().to_string();
+        assert!(err.contains("unhashable"), "{err}");
+    }
+}
