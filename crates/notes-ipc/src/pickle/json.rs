@@ -550,9 +550,7 @@ fn pairs(node: &Node, what: &str) -> Result<Vec<(Value, Value)>> {
         match item {
             Node::Array(kv) if kv.len() == 2 => {
                 let key = convert(&kv[0])?;
-                if !seen.insert(identity(&key)) {
-                    return bad(format_args!("{what} has a duplicate key"));
-                }
+                new_key(&key, &mut seen, what)?;
                 out.push((key, convert(&kv[1])?));
             }
             _ => {
@@ -786,8 +784,8 @@ fn marker_value(key: &str, inner: &Node) -> Result<Value> {
         "$set" | "$frozenset" => {
             let items = list(inner, key)?;
             let mut seen = std::collections::HashSet::new();
-            if !items.iter().all(|item| seen.insert(identity(item))) {
-                return bad(format_args!("{key} has a duplicate item"));
+            for item in &items {
+                new_key(item, &mut seen, key)?;
             }
             if key == "$set" {
                 Value::Set(Arc::new(items))
@@ -911,9 +909,55 @@ fn marker_value(key: &str, inner: &Node) -> Result<Value> {
     })
 }
 
-/// What tells two keys apart, in linear time (a JSON file can hold a million of them).
-fn identity(value: &Value) -> String {
-    format!("{value:?}")
+/// What tells two dict keys (or set items) apart as Python's `==` does for hashable values,
+/// the way the pickle reader merges them (`1`, `1.0` and `True` are one key), in linear
+/// time; `None` for an unhashable value (a list, dict, set, bytearray or array), which
+/// Python cannot use as a key.
+fn identity(value: &Value) -> Option<String> {
+    Some(match value {
+        Value::Bool(b) => format!("i{}", i64::from(*b)),
+        Value::Int(i) => format!("i{i}"),
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e18 => format!("i{}", *f as i64),
+        Value::Float(f) => format!("f{}", f.to_bits()),
+        Value::BigInt(i) => format!("I{i}"),
+        Value::Str(s) => format!("s{s}"),
+        Value::Bytes(b) => format!("b{}", hex(b)),
+        Value::Tuple(items) => {
+            let keys: Option<Vec<String>> = items.iter().map(identity).collect();
+            format!("t{}", keys?.join("\u{0}"))
+        }
+        Value::FrozenSet(items) => {
+            let mut keys: Vec<String> = items.iter().map(identity).collect::<Option<_>>()?;
+            keys.sort();
+            format!("F{}", keys.join("\u{0}"))
+        }
+        Value::List(_)
+        | Value::Dict(_)
+        | Value::Set(_)
+        | Value::ByteArray(_)
+        | Value::Array(_)
+        | Value::OrderedDict(_)
+        | Value::Counter(_)
+        | Value::DefaultDict(..)
+        | Value::Deque(..) => return None,
+        other => format!("o{other:?}"),
+    })
+}
+
+/// Checks that `value` can be a dict key or set item and is not one already in `seen`.
+fn new_key(value: &Value, seen: &mut std::collections::HashSet<String>, what: &str) -> Result<()> {
+    match identity(value) {
+        None => bad(format_args!(
+            "{what} holds an unhashable key or item (a list, dict, set, bytearray or array)"
+        )),
+        Some(id) => {
+            if seen.insert(id) {
+                Ok(())
+            } else {
+                bad(format_args!("{what} has a duplicate key or item"))
+            }
+        }
+    }
 }
 
 fn clone_str(node: &Node) -> Result<Node> {

@@ -313,6 +313,13 @@ fn json_conversions_are_exact_or_errors() {
             .to_string()
             .contains("duplicate")
     );
+    // Keys Python could not use, or would merge (1 and True are one key), are errors.
+    let err = pickle::from_json(r#"{"$Counter": [[["c", 2], 1]]}"#, &limits).unwrap_err();
+    assert!(err.to_string().contains("unhashable"), "{err}");
+    let err = pickle::from_json(r#"{"$dict": [[1, "a"], [true, "b"]]}"#, &limits).unwrap_err();
+    assert!(err.to_string().contains("duplicate"), "{err}");
+    let err = pickle::from_json(r#"{"$set": [1, 1.0]}"#, &limits).unwrap_err();
+    assert!(err.to_string().contains("duplicate"), "{err}");
     // A float32 array cannot hold 0.1 exactly: an error, not a rounded value.
     let err = pickle::from_json(
         r#"{"$ndarray": {"dtype": "<f4", "shape": [1], "values": [0.1]}}"#,
