@@ -463,14 +463,47 @@ pub fn from_json(text: &str, limits: &Limits) -> Result<Value> {
     let mut parser = Parser {
         text,
         pos: 0,
-        max_depth: limits.max_depth,
+        // A marker takes up to three JSON levels for one Python level (`{"$dict": [[k, v]]}`)
+        // and an array's values up to 64 more; the Python depth is checked after.
+        max_depth: limits.max_depth.saturating_mul(3).saturating_add(4).max(72),
     };
     let node = parser.value(0)?;
     parser.ws();
     if parser.pos != text.len() {
         return parser.fail("trailing characters after the JSON value");
     }
-    convert(&node)
+    let value = convert(&node)?;
+    if nesting(&value, 0, limits.max_depth) > limits.max_depth {
+        return Err(Error::TooDeep {
+            max: limits.max_depth,
+        });
+    }
+    Ok(value)
+}
+
+/// The levels of containers in `value` (as the pickle reader counts them), stopping
+/// once past `max`.
+fn nesting(value: &Value, depth: usize, max: usize) -> usize {
+    if depth > max {
+        return depth;
+    }
+    let deepest = |items: &mut dyn Iterator<Item = &Value>| {
+        items
+            .map(|item| nesting(item, depth + 1, max))
+            .max()
+            .unwrap_or(depth)
+    };
+    match value {
+        Value::List(v)
+        | Value::Tuple(v)
+        | Value::Set(v)
+        | Value::FrozenSet(v)
+        | Value::Deque(v, _) => deepest(&mut v.iter()),
+        Value::Dict(v) | Value::OrderedDict(v) | Value::Counter(v) | Value::DefaultDict(_, v) => {
+            deepest(&mut v.iter().flat_map(|(k, v)| [k, v]))
+        }
+        _ => depth,
+    }
 }
 
 fn bad<T>(what: impl std::fmt::Display) -> Result<T> {

@@ -393,3 +393,21 @@ fn copies_through_the_memo_are_charged() {
         assert!(err.contains("unhashable"), "{err}");
     }
 }
+
+#[test]
+fn deep_values_convert_to_json_and_back() {
+    // 120 nested tuples: within the 128 levels of the reader, and 240 levels as JSON markers.
+    let mut bytes = b"\x80\x04N".to_vec();
+    bytes.extend(std::iter::repeat_n(0x85u8, 120));
+    bytes.push(b'.');
+    let value = load(&bytes).expect("120 levels");
+    let json =
+        serde_json::to_string(&pickle::Json::new(&value, &Limits::default()).unwrap()).unwrap();
+    let back = pickle::from_json(&json, &Limits::default()).expect("the JSON reads back");
+    assert_eq!(back, value);
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    assert!(matches!(
+        pickle::from_json(&deep, &Limits::default()),
+        Err(Error::TooDeep { .. })
+    ));
+}
