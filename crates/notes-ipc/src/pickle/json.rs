@@ -634,8 +634,9 @@ fn parse_time(text: &str, tzname: Option<Arc<str>>, fold: bool) -> Option<Time> 
         return None;
     }
     let tz = match offset {
+        // `datetime.timezone` takes offsets strictly within 24 hours.
         Some(off) => Some(Arc::new(TimeZone {
-            offset: parse_offset(off)?,
+            offset: parse_offset(off).filter(|d| d.total_microseconds().abs() < 86_400_000_000)?,
             name: tzname,
         })),
         None if tzname.is_some() => return None,
