@@ -8,7 +8,7 @@ use notes_ipc::{Limits, pickle};
 fuzz_target!(|data: &[u8]| {
     let limits = Limits::default().with_max_len(1 << 20);
     if let Ok(value) = pickle::from_slice(data, &limits) {
-        let Ok(shown) = pickle::repr(&value) else {
+        let Ok(shown) = pickle::repr_with(&value, &pickle::array_summary, &limits) else {
             // Too large once expanded: JSON is refused the same way.
             assert!(pickle::Json::new(&value, &limits).is_err());
             return;

@@ -310,11 +310,12 @@ impl DType {
 
     /// Parses numpy's `dtype.str` (`<f8`, `>i4`, `|b1`).
     pub fn from_str_code(code: &str) -> Option<Self> {
-        let (order, rest) = code.split_at(code.len().min(1));
-        let mut dtype = Self::from_code(rest)?;
+        let mut chars = code.chars();
+        let order = chars.next()?;
+        let mut dtype = Self::from_code(chars.as_str())?;
         match order {
-            "<" | "|" | "=" => {}
-            ">" => dtype.big_endian = dtype.size > 1,
+            '<' | '|' | '=' => {}
+            '>' => dtype.big_endian = dtype.size > 1,
             _ => return None,
         }
         Some(dtype)

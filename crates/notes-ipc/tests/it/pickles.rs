@@ -323,6 +323,12 @@ fn json_conversions_are_exact_or_errors() {
     // An offset of a day or more is no `datetime.timezone` (found by fuzzing).
     assert!(pickle::from_json(r#"{"$time": "01:03:03.200804+84:00"}"#, &limits).is_err());
     assert!(pickle::from_json(r#"{"$datetime": "2024-01-01T00:00:00-24:00"}"#, &limits).is_err());
+    // A dtype whose first character is not ASCII is an error, not a panic (found by fuzzing).
+    let err = pickle::from_json(
+        r#"{"$ndarray": {"dtype": "ęf4", "shape": [0], "values": []}}"#,
+        &limits,
+    );
+    assert!(err.unwrap_err().to_string().contains("dtype"));
     // A float32 array cannot hold 0.1 exactly: an error, not a rounded value.
     let err = pickle::from_json(
         r#"{"$ndarray": {"dtype": "<f4", "shape": [1], "values": [0.1]}}"#,
