@@ -102,6 +102,11 @@ pub(crate) fn set_quiet(quiet: bool) {
     QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Whether `-q` was given.
+pub(crate) fn is_quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Prints `warning: <text>` on stderr (yellow when colour is on), unless `-q` was given. A
 /// closed stderr must not stop the command, so write errors are ignored.
 pub(crate) fn warn(warning: &impl std::fmt::Display) {

@@ -38,7 +38,7 @@ fn main() {
         throughput_section(&rust_raw, &rust_copy, python.as_ref(), rounds);
     }
     if wanted("round-trip") {
-        round_trip_section(&rust_raw, &rust_framed, python.as_ref(), rounds);
+        round_trip_section(&rust_raw, &rust_copy, &rust_framed, python.as_ref(), rounds);
     }
     if wanted("messages") {
         messages_section(&rust_framed, rounds);
@@ -103,8 +103,8 @@ fn throughput_section(
         "{:34} {:>8}   {:>9} {:>9} {:>6}",
         "", "", "CPU s/GB", "CPU s/GB", "used"
     );
-    rust.print("rust echo, raw, splice (default)");
-    copy.print("rust echo, raw, read/write");
+    rust.print("rust echo, raw, splice");
+    copy.print("rust echo, raw, read/write (default)");
     iperf.print("iperf3 -l 1M, one way");
     bidir.print("iperf3 -l 1M --bidir, per way");
     py.print("python echo-server.py (recv 1024)");
@@ -124,31 +124,46 @@ fn throughput_section(
 
 fn round_trip_section(
     rust_raw: &Server,
+    rust_copy: &Server,
     rust_framed: &Server,
     python: Option<&Server>,
     rounds: usize,
 ) {
-    // 2. 64-byte round trips: a framed message vs a raw write/read, p50 in µs.
+    // 2. 64-byte round trips: a framed message vs a raw write/read, p50 in µs. The
+    // interleaved pair measures framed against raw on the same wake-up pattern; the
+    // `alone` rows run each server in a loop of its own, as the Python server is, so that
+    // those compare like with like (an interleaved loop keeps two server threads waking
+    // in turn, which costs each round trip a cross-core wake-up the lone loop avoids).
     let mut framed = Vec::new();
     let mut raw = Vec::new();
+    let mut alone = Vec::new();
+    let mut copy_alone = Vec::new();
     let mut py_rt = Vec::new();
     for _ in 0..rounds {
         let (f, r) = round_trips(rust_framed.addr, rust_raw.addr, 2000);
         framed.push(f);
         raw.push(r);
+        alone.push(raw_round_trip(rust_raw.addr, 2000));
+        copy_alone.push(raw_round_trip(rust_copy.addr, 2000));
         if let Some(server) = python {
             py_rt.push(raw_round_trip(server.addr, 2000));
         }
     }
     let (framed, raw, py_rt) = (median(framed), median(raw), median(py_rt));
+    let (alone, copy_alone) = (median(alone), median(copy_alone));
     println!("\n## 64-byte round trip, p50 µs, median of {rounds}");
     println!("framed (notes_ipc::frame)        {framed:8.1}");
     println!(
         "raw write/read, rust server      {raw:8.1}   framed/raw = {:.2}",
         framed / raw
     );
+    println!("raw, rust splice server, alone   {alone:8.1}");
+    println!("raw, rust read/write, alone      {copy_alone:8.1}");
     if !py_rt.is_nan() {
-        println!("raw write/read, python server    {py_rt:8.1}");
+        println!(
+            "raw write/read, python server    {py_rt:8.1}   rust splice alone/python = {:.2}",
+            alone / py_rt
+        );
     }
 }
 

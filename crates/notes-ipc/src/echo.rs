@@ -1,8 +1,8 @@
 //! The notes' echo server and client on std sockets: a threaded server with a connection
 //! limit, timeouts and graceful shutdown, and a client that behaves like `echo-client.py`.
 //!
-//! On Linux the raw echo uses `splice(2)` (socket → pipe → socket), so the server copies
-//! nothing through user space; see [`ServerConfig::zero_copy`].
+//! On Linux the raw echo can use `splice(2)` (socket → pipe → socket), so the server copies
+//! nothing through user space; see [`ServerConfig::zero_copy`] for why it is off by default.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown as NetShutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -21,11 +21,13 @@ const POLL: Duration = Duration::from_millis(100);
 #[non_exhaustive]
 pub enum Mode {
     /// Every byte received, as it arrives: `echo-server.py`'s `recv`/`sendall` loop
-    /// (with `splice(2)` on Linux, see [`ServerConfig::zero_copy`]).
+    /// (optionally with `splice(2)` on Linux, see [`ServerConfig::zero_copy`]).
     #[default]
     Raw,
-    /// Whole frames (see [`frame`](crate::frame)), each returned in one write once complete;
-    /// a frame over [`Limits::max_len`] closes the connection. Python's
+    /// Frames (see [`frame`](crate::frame)), echoed as they arrive: a frame is passed
+    /// through in pieces, never held whole, so memory stays at one 64 KiB buffer per
+    /// connection whatever the frame sizes. A frame header over [`Limits::max_len`]
+    /// closes the connection before any of that frame is echoed. Python's
     /// `multiprocessing.connection.Client` gets its own objects back.
     Framed,
 }
@@ -45,9 +47,52 @@ pub struct ServerConfig {
     /// Serve one connection, then return (like `echo-server.py`).
     pub once: bool,
     /// In [`Mode::Raw`] on Linux, move the bytes socket → pipe → socket with `splice(2)`,
-    /// never copying them through user space (default on). Off, or on other systems, or
-    /// when the kernel refuses to splice, the server copies through a 256 KiB buffer.
+    /// never copying them through user space. Off by default: measured side by side, the
+    /// copy through a 256 KiB buffer was as fast on AMD EPYC (1025 against 1043 MB/s, a
+    /// tie within the noise of a loaded machine) and 1.55 times faster on an Intel Xeon
+    /// (2178 against 1404 MB/s), because on loopback the cost is the TCP path both ways,
+    /// not the server's copies, and splice adds a pipe and two system calls per chunk (see
+    /// docs/benchmarks.md). On other systems, or when the kernel refuses to splice, the
+    /// server copies whatever this says.
     pub zero_copy: bool,
+    /// The slowloris defence: when every slot is taken and a new client is waiting, the
+    /// server closes the connection with the lowest average rate (bytes echoed per second
+    /// since it connected) among those older than [`EVICTION_GRACE`] and slower than this
+    /// many bytes per second (default 1024), one at a time, until the new client has a slot.
+    /// Clients that keep a full server busy above the rate are never closed for it (the
+    /// new client then waits for a slot, as in the listen backlog). 0 turns eviction off.
+    pub min_rate: u64,
+    /// Called with each client's address when it is accepted (the CLI prints
+    /// `Connected by ('127.0.0.1', 54321)` from it, as `echo-server.py` does).
+    pub on_connect: Option<ConnectHook>,
+}
+
+/// How long a new connection is safe from eviction (see [`ServerConfig::min_rate`]).
+pub const EVICTION_GRACE: Duration = Duration::from_secs(2);
+
+/// A callback for [`ServerConfig::on_connect`].
+#[derive(Clone)]
+pub struct ConnectHook(pub Arc<dyn Fn(SocketAddr) + Send + Sync>);
+
+impl std::fmt::Debug for ConnectHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConnectHook(..)")
+    }
+}
+
+/// A socket address as Python's `socket.accept()` returns it: `('127.0.0.1', 54321)`, or
+/// `('::1', 54321, 0, 0)` for IPv6.
+pub fn python_addr(addr: SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(v4) => format!("('{}', {})", v4.ip(), v4.port()),
+        SocketAddr::V6(v6) => format!(
+            "('{}', {}, {}, {})",
+            v6.ip(),
+            v6.port(),
+            v6.flowinfo(),
+            v6.scope_id()
+        ),
+    }
 }
 
 impl Default for ServerConfig {
@@ -58,7 +103,9 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(30),
             limits: Limits::default(),
             once: false,
-            zero_copy: true,
+            zero_copy: false,
+            min_rate: 1024,
+            on_connect: None,
         }
     }
 }
@@ -147,15 +194,12 @@ impl Server {
     pub fn serve(self) -> Result<Report> {
         let slots = Arc::new((Mutex::new(0usize), Condvar::new()));
         let stats = Arc::new(Stats::default());
+        let conns: Arc<Mutex<Vec<Arc<Conn>>>> = Arc::default();
         let max_conn = self.config.max_conn.max(1);
         while !self.stop.load(Ordering::SeqCst) {
-            if !wait_for_slot(&slots, max_conn, &self.stop) {
-                break;
-            }
             let (stream, peer) = match self.listener.accept() {
                 Ok(pair) => pair,
                 Err(err) => {
-                    release(&slots);
                     // Out of file descriptors and the like: back off instead of spinning.
                     tracing::warn!("accept failed: {err}");
                     std::thread::sleep(POLL);
@@ -163,27 +207,41 @@ impl Server {
                 }
             };
             if self.stop.load(Ordering::SeqCst) {
-                release(&slots);
                 break;
+            }
+            if let Some(hook) = &self.config.on_connect {
+                (hook.0)(peer);
             }
             tracing::info!("Connected by {peer}");
+            // A client is waiting now: a slot, freed by eviction if need be.
+            if !wait_for_slot(&slots, max_conn, &self.stop, &conns, self.config.min_rate) {
+                break;
+            }
             stats.connections.fetch_add(1, Ordering::Relaxed);
+            let conn = Arc::new(Conn {
+                started: Instant::now(),
+                bytes: AtomicU64::new(0),
+                evict: AtomicBool::new(false),
+            });
+            lock(&conns).push(Arc::clone(&conn));
             if self.config.once {
-                serve_conn(stream, peer, &self.config, &self.stop, &stats);
+                serve_conn(stream, peer, &self.config, &self.stop, &conn, &stats);
                 release(&slots);
                 break;
             }
-            let (config, stop, stats2, slots2) = (
+            let (config, stop, stats2, slots2, conns2) = (
                 self.config.clone(),
                 Arc::clone(&self.stop),
                 Arc::clone(&stats),
                 Arc::clone(&slots),
+                Arc::clone(&conns),
             );
             let spawned = std::thread::Builder::new()
                 .name(format!("echo {peer}"))
                 .stack_size(256 * 1024)
                 .spawn(move || {
-                    serve_conn(stream, peer, &config, &stop, &stats2);
+                    serve_conn(stream, peer, &config, &stop, &conn, &stats2);
+                    lock(&conns2).retain(|c| !Arc::ptr_eq(c, &conn));
                     release(&slots2);
                 });
             if let Err(err) = spawned {
@@ -216,13 +274,73 @@ struct Stats {
     bytes: AtomicU64,
 }
 
-/// Takes a connection slot, waiting while all are taken; false when shut down meanwhile.
-fn wait_for_slot(slots: &(Mutex<usize>, Condvar), max: usize, stop: &AtomicBool) -> bool {
+/// One connection as the eviction policy sees it.
+#[derive(Debug)]
+struct Conn {
+    started: Instant,
+    /// Bytes echoed so far (updated by the connection's thread).
+    bytes: AtomicU64,
+    /// Set to close the connection at its next poll.
+    evict: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Marks the slowest connection under `min_rate` bytes per second (and older than the
+/// grace period) for eviction; false when there is none.
+fn evict_slowest(conns: &Mutex<Vec<Arc<Conn>>>, min_rate: u64) -> bool {
+    let conns = lock(conns);
+    let slowest = conns
+        .iter()
+        .filter(|c| !c.evict.load(Ordering::Relaxed))
+        .filter_map(|c| {
+            let age = c.started.elapsed();
+            (age >= EVICTION_GRACE).then(|| {
+                (
+                    c.bytes.load(Ordering::Relaxed) as f64 / age.as_secs_f64(),
+                    c,
+                )
+            })
+        })
+        .filter(|(rate, _)| *rate < min_rate as f64)
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    match slowest {
+        Some((rate, conn)) => {
+            tracing::debug!("evicting a connection at {rate:.1} B/s for a waiting client");
+            conn.evict.store(true, Ordering::Relaxed);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Takes a connection slot for a client that is waiting; while all are taken, evicts the
+/// slowest connection below `min_rate` every 200 ms (see [`ServerConfig::min_rate`]).
+/// False when shut down meanwhile.
+fn wait_for_slot(
+    slots: &(Mutex<usize>, Condvar),
+    max: usize,
+    stop: &AtomicBool,
+    conns: &Mutex<Vec<Arc<Conn>>>,
+    min_rate: u64,
+) -> bool {
     let (count, cvar) = slots;
-    let mut open = count.lock().unwrap_or_else(|p| p.into_inner());
+    let mut open = lock(count);
+    let mut last_eviction: Option<Instant> = None;
     while *open >= max {
         if stop.load(Ordering::SeqCst) {
             return false;
+        }
+        if min_rate > 0 && last_eviction.is_none_or(|at| at.elapsed() >= Duration::from_millis(200))
+        {
+            drop(open);
+            if evict_slowest(conns, min_rate) {
+                last_eviction = Some(Instant::now());
+            }
+            open = lock(count);
+            continue;
         }
         open = cvar
             .wait_timeout(open, POLL)
@@ -245,8 +363,11 @@ fn serve_conn(
     peer: SocketAddr,
     config: &ServerConfig,
     stop: &AtomicBool,
+    conn: &Conn,
     stats: &Stats,
 ) {
+    let watch = Watch { stop, conn };
+    let stop = &watch;
     // Counted however the connection ends, so that bytes echoed before an error or the
     // shutdown are not lost from the report.
     let mut bytes = 0u64;
@@ -273,13 +394,20 @@ fn serve_conn(
     let _ = stream.shutdown(NetShutdown::Both);
 }
 
+/// What a connection's loops look at when a read times out: the server's shutdown flag and
+/// the connection's own eviction flag.
+struct Watch<'a> {
+    stop: &'a AtomicBool,
+    conn: &'a Conn,
+}
+
 /// One read with the idle/shutdown bookkeeping: `Ok(None)` means "nothing yet, go on".
 fn read_some(
     stream: &mut TcpStream,
     buf: &mut [u8],
     idle: &mut Instant,
     config: &ServerConfig,
-    stop: &AtomicBool,
+    stop: &Watch<'_>,
 ) -> io::Result<Option<usize>> {
     match stream.read(buf) {
         Ok(n) => {
@@ -317,7 +445,7 @@ fn quiet(
     err: io::Error,
     idle: &Instant,
     config: &ServerConfig,
-    stop: &AtomicBool,
+    watch: &Watch<'_>,
 ) -> io::Result<()> {
     if !matches!(
         err.kind(),
@@ -325,8 +453,14 @@ fn quiet(
     ) {
         return Err(err);
     }
-    if stop.load(Ordering::SeqCst) {
+    if watch.stop.load(Ordering::SeqCst) {
         return Err(io::Error::new(io::ErrorKind::Interrupted, ShuttingDown));
+    }
+    if watch.conn.evict.load(Ordering::Relaxed) {
+        return Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "closed below the minimum rate while the server was full",
+        ));
     }
     if idle.elapsed() >= config.idle_timeout {
         return Err(io::Error::new(io::ErrorKind::TimedOut, "idle timeout"));
@@ -341,7 +475,7 @@ fn echo_raw(
     stream: &mut TcpStream,
     total: &mut u64,
     config: &ServerConfig,
-    stop: &AtomicBool,
+    stop: &Watch<'_>,
 ) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     if let Some(pipe) = config.zero_copy.then(splice::Pipe::new).flatten()
@@ -356,7 +490,7 @@ fn echo_copy(
     stream: &mut TcpStream,
     total: &mut u64,
     config: &ServerConfig,
-    stop: &AtomicBool,
+    stop: &Watch<'_>,
 ) -> io::Result<()> {
     let mut buf = vec![0u8; 256 * 1024];
     let mut idle = Instant::now();
@@ -367,6 +501,7 @@ fn echo_copy(
             Some(n) => {
                 stream.write_all(&buf[..n])?;
                 *total += n as u64;
+                stop.conn.bytes.store(*total, Ordering::Relaxed);
             }
         }
     }
@@ -379,13 +514,13 @@ mod splice {
     use std::io::{self, Read, Write};
     use std::net::TcpStream;
     use std::os::fd::OwnedFd;
-    use std::sync::atomic::AtomicBool;
+    use std::sync::atomic::Ordering;
     use std::time::Instant;
 
     use rustix::io::Errno;
     use rustix::pipe::{self, PipeFlags, SpliceFlags};
 
-    use super::{ServerConfig, quiet};
+    use super::{ServerConfig, Watch, quiet};
 
     /// What a pipe grows to once a connection fills its default 64 KiB: bulk transfers then
     /// take 1 MiB per pair of system calls. Connections that never fill the default
@@ -420,7 +555,7 @@ mod splice {
         pipe: &Pipe,
         total: &mut u64,
         config: &ServerConfig,
-        stop: &AtomicBool,
+        stop: &Watch<'_>,
     ) -> io::Result<bool> {
         let mut capacity = pipe::fcntl_getpipe_size(&pipe.read).unwrap_or(64 * 1024);
         let mut grown = false;
@@ -449,6 +584,7 @@ mod splice {
             }
             drain(stream, pipe, n)?;
             *total += n as u64;
+            stop.conn.bytes.store(*total, Ordering::Relaxed);
             if n == capacity && !grown {
                 grown = true;
                 // Refused over the user's allowance: the pipe keeps its size, which still works.
@@ -483,26 +619,57 @@ mod splice {
     }
 }
 
-/// Framed mode: echoes each complete frame, adding its bytes to `total`.
+/// Framed mode: passes frames through as they arrive (see [`Mode::Framed`]), adding
+/// their bytes to `total`. Only an incomplete header (at most 3 bytes) is held back, so
+/// that a header over the limit closes the connection before any of its frame is echoed.
 fn echo_framed(
     stream: &mut TcpStream,
     total: &mut u64,
     config: &ServerConfig,
-    stop: &AtomicBool,
+    stop: &Watch<'_>,
 ) -> io::Result<()> {
     let max = config.limits.max_len;
-    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut buf = vec![0u8; 64 * 1024];
+    // Bytes at the front of `buf` kept from the last read: part of a header.
+    let mut kept = 0;
+    // Body bytes of the current frame still to come.
+    let mut body = 0usize;
     let mut idle = Instant::now();
     loop {
-        // Echo every complete frame at the front of the buffer.
-        let mut start = 0;
-        let mut need = HEADER_LEN;
-        while buf.len() - start >= HEADER_LEN {
-            let header: [u8; 4] = buf[start..start + HEADER_LEN]
-                .try_into()
-                .unwrap_or_default();
+        let n = match read_some(stream, &mut buf[kept..], &mut idle, config, stop)? {
+            None => continue,
+            Some(0) if kept == 0 && body == 0 => return Ok(()),
+            Some(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the client left inside a frame ({} bytes of it missing)",
+                        if body > 0 { body } else { HEADER_LEN - kept }
+                    ),
+                ));
+            }
+            Some(n) => kept + n,
+        };
+        // Walk the frames in buf[..n]: everything up to `pass` is echoed.
+        let mut at = 0;
+        loop {
+            if body > 0 {
+                let take = body.min(n - at);
+                at += take;
+                body -= take;
+                if at == n {
+                    break;
+                }
+            }
+            if n - at < HEADER_LEN {
+                break;
+            }
+            let header: [u8; HEADER_LEN] = buf[at..at + HEADER_LEN].try_into().unwrap_or_default();
             let len = u32::from_be_bytes(header) as usize;
             if len > max {
+                // Echo the frames before this one, then refuse it.
+                stream.write_all(&buf[..at])?;
+                *total += at as u64;
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     Error::FrameTooLarge {
@@ -511,41 +678,14 @@ fn echo_framed(
                     },
                 ));
             }
-            let end = start + HEADER_LEN + len;
-            if buf.len() < end {
-                need = end - start;
-                break;
-            }
-            stream.write_all(&buf[start..end])?;
-            *total += (end - start) as u64;
-            start = end;
-            need = HEADER_LEN;
+            at += HEADER_LEN;
+            body = len;
         }
-        buf.drain(..start);
-        // Read at least what the pending frame still needs, in chunks of at least 64 KiB.
-        let have = buf.len();
-        let want = need.saturating_sub(have).max(64 * 1024);
-        buf.resize(have + want, 0);
-        let got = read_some(stream, &mut buf[have..], &mut idle, config, stop);
-        let n = match got {
-            Ok(Some(n)) => n,
-            Ok(None) => 0,
-            Err(err) => {
-                buf.truncate(have);
-                return Err(err);
-            }
-        };
-        buf.truncate(have + n);
-        if matches!(got, Ok(Some(0))) {
-            return if have == 0 {
-                Ok(())
-            } else {
-                Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("the client left inside a frame ({have} bytes pending)"),
-                ))
-            };
-        }
+        stream.write_all(&buf[..at])?;
+        *total += at as u64;
+        stop.conn.bytes.store(*total, Ordering::Relaxed);
+        buf.copy_within(at..n, 0);
+        kept = n - at;
     }
 }
 
@@ -671,13 +811,16 @@ mod tests {
         let pipe = splice::Pipe::new().expect("a pipe");
         let mut total = 0;
         let config = ServerConfig::default();
-        let spliced = splice::echo(
-            &mut stream,
-            &pipe,
-            &mut total,
-            &config,
-            &AtomicBool::new(false),
-        );
+        let conn = Conn {
+            started: Instant::now(),
+            bytes: AtomicU64::new(0),
+            evict: AtomicBool::new(false),
+        };
+        let watch = Watch {
+            stop: &AtomicBool::new(false),
+            conn: &conn,
+        };
+        let spliced = splice::echo(&mut stream, &pipe, &mut total, &config, &watch);
         assert!(spliced.expect("echo"), "splice was refused");
         assert_eq!(total, len as u64);
         stream.shutdown(NetShutdown::Write).expect("close");

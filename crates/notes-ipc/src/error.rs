@@ -71,6 +71,19 @@ pub enum Error {
     /// A pickle is malformed, uses an unsupported opcode, or is too large once expanded.
     #[error("not a valid pickle: {0}")]
     Pickle(String),
+    /// Decoding or converting untrusted data would take more memory than allowed.
+    #[error(
+        "{what} would take more than {max} bytes of memory{}; raise the limit (--max-memory) if the data is trusted",
+        offset.map(|at| format!(" (at byte {at})")).unwrap_or_default()
+    )]
+    TooLarge {
+        /// What was being made: "the decoded pickle", ...
+        what: &'static str,
+        /// The budget in force ([`Limits::max_memory`](crate::Limits::max_memory)).
+        max: usize,
+        /// Byte offset of the input where the budget ran out (`None` when converting a value).
+        offset: Option<usize>,
+    },
     /// A pickle refers to a Python global (a class or function); loading it in Python would run code.
     #[error(
         "the pickle refers to the Python global `{name}` (at byte {offset}); refusing to load code or class instances"

@@ -30,21 +30,42 @@ pub struct Limits {
     /// The deepest nesting accepted (default [`DEFAULT_MAX_DEPTH`]): sequences, maps, enums,
     /// options and newtypes each count one level.
     pub max_depth: usize,
+    /// The most memory that decoding a pickle, or printing or converting what it holds,
+    /// may take, in bytes (default [`DEFAULT_MEMORY_FACTOR`] times `max_len`): each value
+    /// is charged before it is made, shared parts once while decoding and each time they
+    /// appear when printed or converted.
+    pub max_memory: usize,
 }
+
+/// The default [`Limits::max_memory`] is this many times [`Limits::max_len`]: a pickle of
+/// small items takes about 16 times its size once decoded (a 2-byte `int` becomes a 40-byte
+/// slot and a 32-byte value).
+pub const DEFAULT_MEMORY_FACTOR: usize = 16;
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_len: DEFAULT_MAX_LEN,
             max_depth: DEFAULT_MAX_DEPTH,
+            max_memory: DEFAULT_MAX_LEN * DEFAULT_MEMORY_FACTOR,
         }
     }
 }
 
 impl Limits {
-    /// The default limits with another maximum length.
+    /// These limits with another maximum length, and the memory budget that goes with it
+    /// ([`DEFAULT_MEMORY_FACTOR`] times `max_len`).
     pub fn with_max_len(self, max_len: usize) -> Self {
-        Self { max_len, ..self }
+        Self {
+            max_len,
+            max_memory: max_len.saturating_mul(DEFAULT_MEMORY_FACTOR),
+            ..self
+        }
+    }
+
+    /// These limits with another memory budget ([`Limits::max_memory`]).
+    pub fn with_max_memory(self, max_memory: usize) -> Self {
+        Self { max_memory, ..self }
     }
 
     /// The default limits with another maximum depth.

@@ -186,7 +186,11 @@ fn deadline(script: &'static str) {
         let mut walls = c.walls.clone();
         median(&mut walls).saturating_sub(LIMIT).as_secs_f64()
     };
-    let tree = if script == SETSID_SCRIPT { "setsid grandchild" } else { "one group" };
+    let tree = if script == SETSID_SCRIPT {
+        "setsid grandchild"
+    } else {
+        "one group"
+    };
     report::line(
         &format!("timeout: median overshoot, {tree}"),
         "a budget of 10 ms",
@@ -195,7 +199,10 @@ fn deadline(script: &'static str) {
     );
     for peer in &contenders[1..] {
         report::line(
-            &format!("timeout: survivors in {DEADLINE_ROUNDS} rounds, {tree} (notes: {})", ours.survivors),
+            &format!(
+                "timeout: survivors in {DEADLINE_ROUNDS} rounds, {tree} (notes: {})",
+                ours.survivors
+            ),
             &format!("{} ({} survivors)", peer.name, peer.survivors),
             ours.survivors as f64,
             0.0,

@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-
 /// How a process ended: an exit code, or (on Unix) the signal that killed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {

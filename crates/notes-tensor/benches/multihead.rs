@@ -190,7 +190,10 @@ fn big<T: Gen>() {
         let peak = T::PEAK * peak_f32() * threads as f64;
         // Issue 21: at least numpy's speed with 1 and with 2 threads.
         report::line(
-            &format!("matmul {} b=64 m=16 d=512 n=64, {threads} thread(s)", T::NAME),
+            &format!(
+                "matmul {} b=64 m=16 d=512 n=64, {threads} thread(s)",
+                T::NAME
+            ),
             &format!("numpy (OpenBLAS, {threads} thread(s))"),
             ours / theirs,
             1.0,
@@ -289,7 +292,12 @@ fn tiny() {
             ("batched (2, 3) @ (5, 3, 4)", median(bt), median(bt_np)),
         ] {
             // The notes' tiny shapes: at least 10 times numpy's speed per call.
-            report::line(&format!("matmul {name} {dtype}"), "numpy", ours / theirs, 0.1);
+            report::line(
+                &format!("matmul {name} {dtype}"),
+                "numpy",
+                ours / theirs,
+                0.1,
+            );
             println!(
                 "| {name} | {dtype} | {:.0} ns | {:.0} ns | {:.1}x |",
                 ours * 1e9,

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use notes_ipc::Limits;
 
 /// The notes' default address (`echo-server.py`'s HOST and PORT).
 pub(crate) const DEFAULT_ADDR: &str = "127.0.0.1:65432";
@@ -49,8 +50,13 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub(crate) idle_timeout: u64,
 
-    /// Copy bytes through a buffer instead of splice(2) (raw mode on Linux splices by default).
-    #[arg(long)]
+    /// Move bytes with splice(2) instead of copying them through a buffer (raw mode, Linux;
+    /// off by default: the copy measured as fast or faster).
+    #[arg(long, conflicts_with = "no_splice")]
+    pub(crate) splice: bool,
+
+    /// Copy bytes through a buffer (the default; kept for scripts that ask for it).
+    #[arg(long, hide = true)]
     pub(crate) no_splice: bool,
 }
 
@@ -93,6 +99,20 @@ pub(crate) struct FileArgs {
     /// The largest file accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = notes_ipc::DEFAULT_MAX_LEN)]
     pub(crate) max_len: usize,
+
+    /// The most memory decoding and printing may take, in bytes [default: 16 x --max-len].
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) max_memory: Option<usize>,
+}
+
+impl FileArgs {
+    pub(crate) fn limits(&self) -> Limits {
+        let limits = Limits::default().with_max_len(self.max_len);
+        match self.max_memory {
+            Some(max) => limits.with_max_memory(max),
+            None => limits,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

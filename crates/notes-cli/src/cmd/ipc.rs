@@ -24,11 +24,21 @@ fn serve(args: &ServeArgs, out: &mut Out) -> anyhow::Result<()> {
     let mut config = echo::ServerConfig::default();
     config.max_conn = args.max_conn as usize;
     config.once = args.once;
-    config.zero_copy = !args.no_splice;
+    config.zero_copy = args.splice && !args.no_splice;
     config.idle_timeout = Duration::from_secs(args.idle_timeout.max(1));
     config.limits = Limits::default().with_max_len(args.max_frame);
     if args.framed {
         config.mode = echo::Mode::Framed;
+    }
+    if !crate::output::is_quiet() {
+        // What the notes' echo-server.py prints for each connection.
+        config.on_connect = Some(echo::ConnectHook(std::sync::Arc::new(|peer| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "Connected by {}",
+                echo::python_addr(peer)
+            );
+        })));
     }
     let server = echo::Server::bind(args.addr.as_str(), config)?;
     let handle = server.shutdown_handle();
@@ -55,18 +65,21 @@ fn send(args: &SendArgs, out: &mut Out) -> anyhow::Result<()> {
 pub(crate) fn pickle(args: &PickleArgs, out: &mut Out) -> anyhow::Result<()> {
     match &args.command {
         PickleCommand::Show(args) => {
-            let value = load(args)?;
+            let (value, limits) = load(args)?;
             if out.json {
-                return out.json(&pickle::Json(&value));
+                return out.json(&json(&value, &limits, &args.file)?);
             }
-            writeln!(out, "{}", pickle::repr(&value))?;
+            let text = pickle::repr_with(&value, &array_repr, &limits)
+                .with_context(|| format!("cannot print {}", args.file.display()))?;
+            writeln!(out, "{text}")?;
         }
         PickleCommand::ToJson(args) => {
-            let value = load(&args.input)?;
+            let (value, limits) = load(&args.input)?;
+            let json = json(&value, &limits, &args.input.file)?;
             match &args.output {
-                None => out.json(&pickle::Json(&value))?,
+                None => out.json(&json)?,
                 Some(path) => {
-                    let mut text = serde_json::to_string_pretty(&pickle::Json(&value))?;
+                    let mut text = serde_json::to_string_pretty(&json)?;
                     text.push('\n');
                     crate::files::write_bytes(path, args.force, text.as_bytes())?;
                 }
@@ -74,9 +87,7 @@ pub(crate) fn pickle(args: &PickleArgs, out: &mut Out) -> anyhow::Result<()> {
         }
         PickleCommand::FromJson(args) => {
             let text = notes_fs::read_text(&args.file)?;
-            let json: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("cannot parse {} as JSON", args.file.display()))?;
-            let value = pickle::from_json(&json)
+            let value = pickle::from_json(&text, &Limits::default())
                 .with_context(|| format!("cannot convert {}", args.file.display()))?;
             let bytes = pickle::value_to_vec(&value)?;
             crate::files::write_bytes(&args.output, args.force, &bytes)?;
@@ -85,7 +96,46 @@ pub(crate) fn pickle(args: &PickleArgs, out: &mut Out) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load(args: &FileArgs) -> anyhow::Result<pickle::Value> {
-    let limits = Limits::default().with_max_len(args.max_len);
-    Ok(pickle::load(Path::new(&args.file), &limits)?)
+fn json<'a>(
+    value: &'a pickle::Value,
+    limits: &Limits,
+    file: &Path,
+) -> anyhow::Result<pickle::Json<'a>> {
+    pickle::Json::new(value, limits).with_context(|| format!("cannot convert {}", file.display()))
+}
+
+/// A numpy array from a pickle, as numpy's `repr(a)` prints it (notes-tensor's repr, through
+/// the array's `.npy` form, which notes-tensor reads); dtypes notes-tensor has no type for
+/// (float16, complex) get notes-ipc's summary.
+fn array_repr(array: &pickle::Array) -> String {
+    match notes_tensor::AnyArray::from_npy_bytes(array.npy_bytes(), Path::new("<pickle>")) {
+        Ok(any) => {
+            let repr = any.repr(&notes_tensor::PrintOptions::default());
+            let dtype = array.dtype();
+            if dtype.size > 1 && dtype.big_endian != cfg!(target_endian = "big") {
+                non_native_dtype(repr, &dtype.str_code())
+            } else {
+                repr
+            }
+        }
+        Err(_) => pickle::array_summary(array),
+    }
+}
+
+/// notes-tensor's arrays are native-endian, so their repr names the native dtype; numpy names
+/// a non-native one by its code (`dtype='>i4'`), always. Rewrites the repr's dtype to that.
+fn non_native_dtype(repr: String, code: &str) -> String {
+    let Some(body) = repr.strip_suffix(')') else {
+        return repr;
+    };
+    let body = match body.rfind(", dtype=") {
+        Some(at) if !body[at..].contains(['[', ']']) => &body[..at],
+        _ => body,
+    };
+    format!("{body}, dtype='{code}')")
+}
+
+fn load(args: &FileArgs) -> anyhow::Result<(pickle::Value, Limits)> {
+    let limits = args.limits();
+    Ok((pickle::load(Path::new(&args.file), &limits)?, limits))
 }

@@ -168,6 +168,9 @@ const SECTIONS: &[Section] = &[
         title: "Custom context managers using `__enter__` and `__exit__`",
         command: "notes_ipc::Checkpoint::pickle(\".temp.pkl\", data): saved when dropped, panics included",
         run: |ctx| {
+            if let Some(path) = std::env::var_os(CHECKPOINT_CHILD) {
+                return checkpoint_child(Path::new(&path), ctx);
+            }
             let path = ctx.dir.join(".temp.pkl");
             writeln!(ctx.out, "In enter")?;
             // The body panics like the note's `raise RuntimeError()`; the default hook would
@@ -190,9 +193,9 @@ const SECTIONS: &[Section] = &[
             writeln!(
                 ctx.out,
                 "In exit: .temp.pkl holds {}",
-                notes_ipc::pickle::repr(&saved)
+                notes_ipc::pickle::repr(&saved)?
             )?;
-            Ok(())
+            interrupted_checkpoint(ctx, &path)
         },
     },
     Section {
@@ -471,7 +474,7 @@ const SECTIONS: &[Section] = &[
                 ctx.out,
                 "{} {}",
                 repr::python_list(&x.iter().map(|&i| i.into()).collect::<Vec<_>>()),
-                notes_ipc::pickle::repr(&y)
+                notes_ipc::pickle::repr(&y)?
             )?;
             Ok(())
         },
@@ -524,6 +527,71 @@ fn count_slowly(x: u64) -> u64 {
 
 /// The tour's sample tree in `dir/name`: names with spaces, a `.git` directory, a `.PDF`, a
 /// `.pdf.bak`, and two names that both become `a_b.txt`. Each file holds its own name.
+/// Set (to a file) in the child `notes tour context-manager` that [`interrupted_checkpoint`]
+/// starts and interrupts.
+const CHECKPOINT_CHILD: &str = "NOTES_TOUR_CHECKPOINT_CHILD";
+
+/// The Ctrl-C case of the context-manager note: a child process collects data in a
+/// `Checkpoint` with `on_signals()`, gets SIGINT, and leaves the file behind.
+fn interrupted_checkpoint(ctx: &mut Ctx<'_>, path: &Path) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let exe = std::env::current_exe().context("cannot locate the notes executable")?;
+    let mut child = Command::new(exe)
+        .args(["tour", "context-manager"])
+        .env(CHECKPOINT_CHILD, path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("cannot start the child notes process")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let ready = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line == "ready");
+    if ready {
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .context("cannot run kill")?;
+        anyhow::ensure!(sent.success(), "kill -INT failed");
+    }
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            anyhow::bail!("the child process did not stop on SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let saved = notes_ipc::pickle::load(path, &notes_ipc::Limits::default())?;
+    writeln!(
+        ctx.out,
+        "With on_signals(), Ctrl-C (SIGINT) saved .temp.pkl: {}, exit status {}",
+        notes_ipc::pickle::repr(&saved)?,
+        status
+            .code()
+            .map_or_else(|| format!("{status}"), |code| code.to_string())
+    )?;
+    Ok(())
+}
+
+/// The child of [`interrupted_checkpoint`]: collects `[1, 2, 3, 4]`, says `ready`, and
+/// waits (at most 10 s) for the signal that saves it.
+fn checkpoint_child(path: &Path, ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
+    let mut data = notes_ipc::Checkpoint::pickle(path, Vec::<i64>::new()).on_signals()?;
+    for i in 1..=4 {
+        data.update(|items| items.push(i))?;
+    }
+    writeln!(ctx.out, "ready")?;
+    ctx.out.flush()?;
+    std::thread::sleep(Duration::from_secs(10));
+    anyhow::bail!("no signal came within 10 s")
+}
+
 fn sample_tree(dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
     let root = dir.join(name);
     for file in [

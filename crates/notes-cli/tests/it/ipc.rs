@@ -1,7 +1,7 @@
 //! `notes echo serve|send`, as the issue and the notes' echo-client.py show them, and
 //! `notes pickle show`.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::process::{Command, Stdio};
 
 /// Starts `notes echo serve --once` on an ephemeral port, sends `message` with `notes echo
@@ -42,9 +42,9 @@ fn echo_with(server_args: &[&str], message: &str) -> String {
 }
 
 #[test]
-fn the_copying_server_echoes_the_same() {
+fn the_splicing_server_echoes_the_same() {
     assert_eq!(
-        echo_with(&["--no-splice"], "Hello, world"),
+        echo_with(&["--splice"], "Hello, world"),
         "Received b'Hello, world'\n"
     );
 }
@@ -161,4 +161,174 @@ fn ctrl_c_reports_the_bytes_of_a_client_still_connected() {
         rest,
         "Served 1 connection(s), 5 bytes echoed, 0 ended with an error\n"
     );
+}
+
+/// Runs python3 with `script`, or returns `false` when it (or numpy) is missing outside CI.
+fn python(script: &str, args: &[&str]) -> bool {
+    match Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .status()
+    {
+        Ok(status) if status.success() => true,
+        _ if std::env::var_os("CI").is_none() => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipping: python3 with numpy is not available"
+            );
+            false
+        }
+        other => panic!("python3 with numpy is required in CI: {other:?}"),
+    }
+}
+
+#[test]
+fn pickle_show_prints_typed_values_as_python_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typed.pkl");
+    let script = "import pickle, sys, datetime, decimal, collections as c\n\
+        v = {'when': datetime.datetime(2024, 10, 19, 8, 35, 12, 975783), 'price': decimal.Decimal('1.10'),\n\
+        \x20    'n': c.Counter('abracadabra'), 'q': c.deque([1, 2, 3]), 'z': 1+2j, 'o': c.OrderedDict(b=1, a=2),\n\
+        \x20    'd': c.defaultdict(list, {'a': [1]}), 3: None}\n\
+        pickle.dump(v, open(sys.argv[1], 'wb'))\n\
+        open(sys.argv[1] + '.repr', 'w').write(repr(v) + '\\n')";
+    if !python(script, &[path.to_str().unwrap()]) {
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(["pickle", "show"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = std::fs::read_to_string(dir.path().join("typed.pkl.repr")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+}
+
+#[test]
+fn numpy_arrays_inside_pickles_print_as_numpy_repr_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "import pickle, sys, numpy as np\n\
+        v = {'a': np.array([0.5, 0.25]), 'b': np.array([[1, 2], [3, 4]], dtype=np.float32),\n\
+        \x20    'e': np.zeros((0, 3), dtype=np.int64), 'f': np.asfortranarray(np.arange(6).reshape(2, 3)),\n\
+        \x20    'big': np.arange(2000, dtype=np.float64) / 7, 'flags': np.array([True, False]),\n\
+        \x20    'be': np.arange(3, dtype='>i4'), 'u': np.array([1, 2], dtype=np.uint8)}\n\
+        for p in range(2, 6):\n\
+        \x20   pickle.dump(v, open(f'{sys.argv[1]}/{p}.pkl', 'wb'), protocol=p)\n\
+        open(sys.argv[1] + '/repr', 'w').write(repr(v) + '\\n')";
+    if !python(script, &[dir.path().to_str().unwrap()]) {
+        return;
+    }
+    let expected = std::fs::read_to_string(dir.path().join("repr")).unwrap();
+    for protocol in 2..=5 {
+        let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+            .args(["pickle", "show"])
+            .arg(dir.path().join(format!("{protocol}.pkl")))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "protocol {protocol}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expected,
+            "protocol {protocol}"
+        );
+    }
+}
+
+#[test]
+fn a_100_mb_array_is_shown_summarised_in_about_twice_its_size() {
+    if !std::path::Path::new("/usr/bin/time").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "/usr/bin/time is required in CI"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping: no /usr/bin/time to measure the peak memory"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.pkl");
+    let script = "import pickle, sys, numpy as np\n\
+        pickle.dump({'w': np.arange(12_500_000, dtype=np.float64)}, open(sys.argv[1], 'wb'))";
+    if !python(script, &[path.to_str().unwrap()]) {
+        return;
+    }
+    let size = std::fs::metadata(&path).unwrap().len();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(env!("CARGO_BIN_EXE_notes"))
+        .args(["pickle", "show", "--max-len", "200000000"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("..."),
+        "not summarised: {}",
+        &text[..text.len().min(300)]
+    );
+    assert!(text.len() < 1000, "{} bytes printed", text.len());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let peak_kib: u64 = stderr.trim().lines().last().unwrap().parse().unwrap();
+    // About twice the file (the issue's bound): twice, plus 24 MiB for the program itself and
+    // numpy's repr of the summary (the run measured 2.13 times the file with the repr).
+    assert!(
+        peak_kib * 1024 <= 2 * size + (24 << 20),
+        "peak {peak_kib} KiB for a file of {size} bytes"
+    );
+}
+
+/// `notes [-q] echo serve --once`'s stderr after one client.
+fn serve_stderr(quiet: bool) -> String {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(quiet.then_some("-q"))
+        .args(["echo", "serve", "--addr", "127.0.0.1:0", "--once"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first
+        .trim()
+        .strip_prefix("Listening on ")
+        .unwrap()
+        .to_owned();
+    let client = std::net::TcpStream::connect(&addr).unwrap();
+    let port = client.local_addr().unwrap().port();
+    drop(client);
+    let out = server.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !quiet {
+        assert!(
+            stderr.contains(&format!("Connected by ('127.0.0.1', {port})\n")),
+            "{stderr}"
+        );
+    }
+    stderr
+}
+
+#[test]
+fn serve_says_who_connected_like_echo_server_py() {
+    serve_stderr(false);
+    assert!(!serve_stderr(true).contains("Connected by"));
 }

@@ -1,4 +1,5 @@
-//! The pickle loader: whatever loads must also render and write back.
+//! The pickle loader: whatever loads must also print, convert to JSON and back, and write
+//! back as a pickle that reads as the same value.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -7,10 +8,17 @@ use notes_ipc::{Limits, pickle};
 fuzz_target!(|data: &[u8]| {
     let limits = Limits::default().with_max_len(1 << 20);
     if let Ok(value) = pickle::from_slice(data, &limits) {
-        let _ = pickle::repr(&value);
-        let _ = serde_json::to_string(&pickle::Json(&value));
+        let Ok(shown) = pickle::repr_with(&value, &pickle::array_summary, &limits) else {
+            // Too large once expanded: JSON is refused the same way.
+            assert!(pickle::Json::new(&value, &limits).is_err());
+            return;
+        };
+        let json = serde_json::to_string(&pickle::Json::new(&value, &limits).expect("json"))
+            .expect("a loaded value converts to JSON");
+        let back = pickle::from_json(&json, &Limits::default()).expect("the JSON reads back");
+        assert_eq!(pickle::repr(&back).expect("repr"), shown, "JSON round trip");
         let bytes = pickle::value_to_vec(&value).expect("a loaded value writes back");
-        // Shared references are written out in full, so read back with the larger default limit.
-        pickle::from_slice(&bytes, &Limits::default()).expect("what was written reads back");
+        let again = pickle::from_slice(&bytes, &Limits::default()).expect("what was written reads back");
+        assert_eq!(pickle::repr(&again).expect("repr"), shown, "pickle round trip");
     }
 });

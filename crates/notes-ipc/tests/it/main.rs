@@ -1,6 +1,8 @@
 //! Integration tests of notes-ipc: the echo server under load and abuse, Python interop,
 //! and "never panics" properties.
 
+mod checkpoint;
+mod pickles;
 mod props;
 mod python;
 mod server;

@@ -38,10 +38,14 @@ proptest! {
         }
         bytes.push(b'.');
         if let Ok(value) = pickle::from_slice(&bytes, &limits()) {
-            // Whatever loads renders and writes back.
-            let _ = pickle::repr(&value);
-            let _ = serde_json::to_string(&pickle::Json(&value));
-            let _ = pickle::value_to_vec(&value);
+            // Whatever loads prints, and converts to JSON and to a pickle and back exactly.
+            if let Ok(shown) = pickle::repr(&value) {
+                let json = serde_json::to_string(&pickle::Json::new(&value, &limits()).unwrap()).unwrap();
+                let back = pickle::from_json(&json, &limits()).unwrap();
+                prop_assert_eq!(pickle::repr(&back).unwrap(), shown.clone());
+                let again = pickle::from_slice(&pickle::value_to_vec(&value).unwrap(), &limits()).unwrap();
+                prop_assert_eq!(pickle::repr(&again).unwrap(), shown);
+            }
         }
     }
 

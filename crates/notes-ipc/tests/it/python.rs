@@ -10,7 +10,7 @@ use notes_ipc::{Limits, echo, frame, pickle};
 use crate::{Running, TIMEOUT};
 
 /// `python3 -c SCRIPT ARGS...`, or `None` when there is no python3 (an error in CI).
-fn python(script: &str, args: &[&str]) -> Option<Output> {
+pub(crate) fn python(script: &str, args: &[&str]) -> Option<Output> {
     let run = Command::new("python3")
         .arg("-c")
         .arg(script)
@@ -34,14 +34,14 @@ fn python(script: &str, args: &[&str]) -> Option<Output> {
     }
 }
 
-fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Dicts whose keys Python inserts in sorted order, so its repr and ours agree exactly.
+/// Plain data; dicts print in insertion order, as Python prints them.
 const DATA: &str = r#"[
     [1, 2, 3, 5],
-    {"a": (1, "two", 3.5), "b": b"\x00\xffbytes", "c": None, "d": [True, False], "e": 2**100, "f": -7},
+    {"z": (1, "two", 3.5), "b": b"\x00\xffbytes", "c": None, "d": [True, False], "e": 2**100, "f": -7},
     ("tuple",), (), [], {}, "quote's", 1e16, 0.0001, 1e-05, -2**63, frozenset({1}), bytearray(b"ba"),
     b"", bytearray(), set(), frozenset(),
 ]"#;
@@ -56,11 +56,7 @@ fn rust_reads_what_python_pickled_in_every_protocol() {
     };
     let text = stdout(&out);
     let mut lines: Vec<&str> = text.lines().collect();
-    let expected = lines
-        .pop()
-        .expect("repr line")
-        .replace("bytearray(b'ba')", "b'ba'")
-        .replace("bytearray(b'')", "b''");
+    let expected = lines.pop().expect("repr line").to_string();
     assert_eq!(lines.len(), 6);
     for (protocol, hex) in lines.iter().enumerate() {
         let bytes: Vec<u8> = (0..hex.len())
@@ -69,7 +65,11 @@ fn rust_reads_what_python_pickled_in_every_protocol() {
             .collect();
         let value = pickle::from_slice(&bytes, &Limits::default())
             .unwrap_or_else(|err| panic!("protocol {protocol}: {err}"));
-        assert_eq!(pickle::repr(&value), expected, "protocol {protocol}");
+        assert_eq!(
+            pickle::repr(&value).expect("repr"),
+            expected,
+            "protocol {protocol}"
+        );
     }
 }
 
@@ -126,17 +126,18 @@ fn a_multiprocessing_client_talks_to_a_rust_framed_server() {
         stream.set_write_timeout(Some(TIMEOUT)).expect("timeout");
         let mut served = 0;
         while let Some(value) = frame::recv_pickle(&mut stream, &Limits::default()).expect("recv") {
-            let pickle::Value::List(mut items) = value else {
+            let pickle::Value::List(items) = value else {
                 panic!("a list, got {value:?}")
             };
+            let mut items = items.to_vec();
             let sum: i64 = items
                 .iter()
-                .map(|v| if let pickle::Value::I64(i) = v { *i } else { 0 })
+                .map(|v| if let pickle::Value::Int(i) = v { *i } else { 0 })
                 .sum();
-            items.push(pickle::Value::I64(sum));
+            items.push(pickle::Value::Int(sum));
             frame::write_frame(
                 &mut stream,
-                &pickle::value_to_vec(&pickle::Value::List(items)).expect("pickle"),
+                &pickle::value_to_vec(&pickle::Value::List(items.into())).expect("pickle"),
             )
             .expect("send");
             served += 1;

@@ -265,3 +265,122 @@ fn send_says_when_the_server_never_replies() {
         "cannot read the reply: 3 of 12 bytes came back, then nothing within 200ms"
     );
 }
+
+/// Slowloris: every slot held by a client that sends one byte every half second (each byte
+/// resets the idle timer). A new client must still be served within seconds.
+fn slowloris_against(mode: echo::Mode) {
+    const SLOTS: usize = 20;
+    let server = Running::start(mode, SLOTS);
+    let addr = server.addr;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let slow: Vec<_> = (0..SLOTS)
+        .map(|_| {
+            let stop = std::sync::Arc::clone(&stop);
+            thread::spawn(move || {
+                let mut s = std::net::TcpStream::connect(addr).expect("connect");
+                // A frame header announcing 1000 bytes, then its body one byte at a time.
+                let _ = s.write_all(&1000u32.to_be_bytes());
+                for _ in 0..60 {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) || s.write_all(b"x").is_err()
+                    {
+                        break;
+                    }
+                    thread::sleep(Duration::from_millis(500));
+                }
+            })
+        })
+        .collect();
+    // Let them take every slot and pass the eviction grace period.
+    thread::sleep(Duration::from_millis(500));
+    let start = Instant::now();
+    let mut message = (5u32).to_be_bytes().to_vec();
+    message.extend_from_slice(b"hello");
+    let reply = echo::send(addr, &message, Duration::from_secs(8)).expect("a new client is served");
+    let waited = start.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(reply, message);
+    assert!(
+        waited < Duration::from_secs(5),
+        "the new client waited {waited:?}"
+    );
+    for client in slow {
+        client.join().expect("slow client");
+    }
+    server.stop();
+}
+
+#[test]
+fn a_server_full_of_slowloris_clients_still_serves_a_new_one_raw() {
+    slowloris_against(echo::Mode::Raw);
+}
+
+#[test]
+fn a_server_full_of_slowloris_clients_still_serves_a_new_one_framed() {
+    slowloris_against(echo::Mode::Framed);
+}
+
+#[test]
+fn busy_clients_above_the_minimum_rate_are_not_evicted() {
+    let server = Running::start(echo::Mode::Raw, 1);
+    let addr = server.addr;
+    let mut busy = std::net::TcpStream::connect(addr).expect("connect");
+    busy.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    // Occupy the only slot at well over 1 KiB/s while another client waits.
+    let waiting = thread::spawn(move || echo::send(addr, b"later", TIMEOUT));
+    let mut back = vec![0u8; 64 * 1024];
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) {
+        busy.write_all(&back).expect("busy write");
+        busy.read_exact(&mut back).expect("busy read");
+    }
+    drop(busy);
+    assert_eq!(
+        waiting.join().expect("waiting").expect("served after"),
+        b"later"
+    );
+    assert_eq!(server.stop().failed, 0);
+}
+
+/// The resident memory of this process, in bytes (Linux).
+fn rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[test]
+fn framed_mode_streams_frames_instead_of_holding_them() {
+    let server = Running::start(echo::Mode::Framed, 64);
+    let mut s = std::net::TcpStream::connect(server.addr).expect("connect");
+    s.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    // The first KiB of a 16 MiB frame comes back before the rest is sent.
+    s.write_all(&(16u32 << 20).to_be_bytes()).expect("header");
+    s.write_all(&[7u8; 1024]).expect("body");
+    let mut back = [0u8; 4 + 1024];
+    s.read_exact(&mut back).expect("the frame's start echoed");
+    assert_eq!(&back[..4], &(16u32 << 20).to_be_bytes());
+    assert!(back[4..].iter().all(|&b| b == 7));
+    // 40 clients stalled inside 16 MiB frames hold a buffer each, not a frame each.
+    let before = rss();
+    let stalled: Vec<_> = (0..40)
+        .map(|_| {
+            let mut c = std::net::TcpStream::connect(server.addr).expect("connect");
+            c.write_all(&(16u32 << 20).to_be_bytes()).expect("header");
+            c.write_all(&[1u8; 60_000]).expect("body");
+            c
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(500));
+    if let (Some(before), Some(after)) = (before, rss()) {
+        let grown = after.saturating_sub(before);
+        assert!(
+            grown < 64 << 20,
+            "40 stalled frames took {} MiB",
+            grown >> 20
+        );
+    }
+    drop(stalled);
+    drop(s);
+    server.stop();
+}
