@@ -11,36 +11,118 @@ use crate::cli::UsageError;
 use crate::files::write_atomically;
 use crate::output::Out;
 
+/// `notes flatten` reads at most this many bytes of JSON from stdin or a file unless
+/// `--max-input` says otherwise.
+pub(crate) const DEFAULT_MAX_INPUT: u64 = 64 << 20;
+
 /// Arguments of `notes flatten`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").args(["input", "file"]).required(true)))]
 pub(crate) struct FlattenArgs {
     /// A JSON list, or `-` to read JSON from stdin.
     #[arg(
         value_name = "JSON",
         help = "A JSON list such as '[[0, 1, [2]], 3]', or `-` to read JSON from stdin"
     )]
-    input: String,
+    input: Option<String>,
+
+    /// Read the JSON from this file.
+    #[arg(short = 'i', long = "input", value_name = "FILE")]
+    file: Option<PathBuf>,
+
+    /// Refuse stdin or a file larger than this: 64Mi (default), 1G, 500k, ... (k, M, G are
+    /// powers of 1000; Ki, Mi, Gi of 1024).
+    #[arg(long, value_name = "SIZE", value_parser = byte_count)]
+    max_input: Option<u64>,
 }
 
-/// `notes flatten JSON`: prints the leaves as a list, `[0, 1, 2, 3]`.
+/// `notes flatten JSON | - | -i FILE`: prints the leaves as a list, `[0, 1, 2, 3]`.
+///
+/// Memory is the input plus one leaf: the text is checked, then its leaves are parsed and
+/// printed one at a time (nesting costs nothing), and stdin or a file beyond `--max-input`
+/// is refused before it is read.
 #[tracing::instrument(skip_all)]
 pub(crate) fn flatten(args: &FlattenArgs, out: &mut Out) -> anyhow::Result<()> {
-    let (text, source) = if args.input == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read JSON from stdin")?;
-        (text, "stdin")
-    } else {
-        (args.input.clone(), "the argument")
+    let limit = args.max_input.unwrap_or(DEFAULT_MAX_INPUT);
+    let (text, source) = match (&args.input, &args.file) {
+        (Some(_), Some(_)) => {
+            return Err(UsageError("give JSON, `-` or -i FILE, not two of them".into()).into());
+        }
+        (Some(dash), None) if dash == "-" => {
+            let text = read_limited(std::io::stdin().lock(), limit, None, "stdin")?;
+            (text, "stdin".to_owned())
+        }
+        (Some(json), None) => (json.clone(), "the argument".to_owned()),
+        (None, Some(path)) => {
+            let name = path.display().to_string();
+            let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
+            // A regular file's size is known: refuse it before reading a byte.
+            let size = file
+                .metadata()
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .map(|m| m.len());
+            let text = read_limited(file, limit, size, &name)?;
+            (text, name)
+        }
+        (None, None) => return Err(UsageError("give JSON, `-` or -i FILE".into()).into()),
     };
-    let nested = notes_algo::parse_json(&text).with_context(|| format!("cannot parse {source}"))?;
-    let leaves = nested.flatten();
+    let leaves =
+        notes_algo::json_leaves(&text).with_context(|| format!("cannot parse {source}"))?;
     if out.json {
-        return out.json(&leaves);
+        return out.json(&Streamed(std::cell::RefCell::new(leaves)));
     }
-    writeln!(out, "{}", python_list(&leaves))?;
+    write!(out, "[")?;
+    for (i, leaf) in leaves.enumerate() {
+        if i > 0 {
+            write!(out, ", ")?;
+        }
+        write!(out, "{leaf}")?;
+    }
+    writeln!(out, "]")?;
     Ok(())
+}
+
+/// A sequence serialized as it is drawn from its iterator (serde's `Serialize` takes `&self`).
+struct Streamed<I>(std::cell::RefCell<I>);
+
+impl<I: Iterator<Item = Value>> serde::Serialize for Streamed<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.borrow_mut().by_ref())
+    }
+}
+
+/// Reads all of `reader` as UTF-8 text, refusing more than `limit` bytes (checked against
+/// `size` before reading when it is known, and by reading at most `limit + 1` bytes always).
+fn read_limited(
+    reader: impl Read,
+    limit: u64,
+    size: Option<u64>,
+    name: &str,
+) -> anyhow::Result<String> {
+    let too_large = |what: String| {
+        anyhow::anyhow!(
+            "{name} holds {what} than the input limit of {limit} bytes (--max-input SIZE raises it)"
+        )
+    };
+    if let Some(size) = size.filter(|&size| size > limit) {
+        return Err(too_large(format!("{size} bytes, more")));
+    }
+    let capacity = size.unwrap_or(0).min(limit);
+    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {name}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large("more bytes".to_owned()));
+    }
+    String::from_utf8(bytes).map_err(|err| {
+        anyhow::anyhow!(
+            "{name} is not UTF-8 text: invalid byte at offset {}",
+            err.utf8_error().valid_up_to()
+        )
+    })
 }
 
 /// Formats values the way Python prints a list: `[0, 1, 'a']` is written `[0, 1, "a"]`
@@ -326,6 +408,16 @@ fn block_size(text: &str) -> Result<usize, String> {
     if text.eq_ignore_ascii_case("whole") {
         return Ok(usize::MAX);
     }
+    let value = byte_count(text).map_err(|e| format!("{e}, or `whole`"))?;
+    let value = usize::try_from(value).map_err(|_| format!("{text:?} is too large"))?;
+    if value == 0 {
+        return Err("a block holds at least 1 byte".to_owned());
+    }
+    Ok(value)
+}
+
+/// A number of bytes with an optional k/M/G (powers of 1000) or Ki/Mi/Gi (of 1024) suffix.
+fn byte_count(text: &str) -> Result<u64, String> {
     let units = [
         ("Ki", 1 << 10),
         ("Mi", 1 << 20),
@@ -341,20 +433,15 @@ fn block_size(text: &str) -> Result<usize, String> {
         .iter()
         .find_map(|&(suffix, unit)| text.strip_suffix(suffix).map(|d| (d, unit)))
         .unwrap_or((text, 1u64));
-    let value = notes_algo::parse_u64(digits)
+    notes_algo::parse_u64(digits)
         .map_err(|e| {
             format!(
-                "{e}; a block size is a number of bytes with an optional k, M, G (powers of \
-                 1000) or Ki, Mi, Gi (powers of 1024), like 900k or 4Mi, or `whole`"
+                "{e}; a size is a number of bytes with an optional k, M, G (powers of \
+                 1000) or Ki, Mi, Gi (powers of 1024), like 900k or 4Mi"
             )
         })?
         .checked_mul(unit)
-        .and_then(|v| usize::try_from(v).ok())
-        .ok_or_else(|| format!("{text:?} is too large"))?;
-    if value == 0 {
-        return Err("a block holds at least 1 byte".to_owned());
-    }
-    Ok(value)
+        .ok_or_else(|| format!("{text:?} is too large"))
 }
 
 /// `notes bwt TEXT`, `notes bwt --inverse --index I TEXT`, `notes bwt [--inverse] -i FILE -o OUT`.
