@@ -7,6 +7,7 @@
 
 mod lmo;
 mod miller_rabin;
+mod nth;
 mod pi;
 mod sieve;
 
@@ -179,38 +180,22 @@ pub fn nth_prime_with(k: u64, options: &PrimeOptions) -> Result<u64, Error> {
             .map(|i| top[i])
             .ok_or(Error::NthPrime { k });
     }
-    // Start from Cipolla's estimate p_k ≈ k (ln k + ln ln k − 1 + (ln ln k − 2) / ln k),
-    // count exactly there, then walk the few primes between the estimate and p_k.
-    let kf = k as f64;
-    let (l, ll) = (kf.ln(), kf.ln().ln());
-    let guess = kf * (l + ll - 1.0 + (ll - 2.0) / l);
-    let x = if guess >= u64::MAX as f64 {
+    // As primecount does: x = R⁻¹(k) is within about √x / ln x primes of p_k; count π(x)
+    // exactly and sieve the short gap between x and p_k.
+    let estimate = nth::riemann_r_inverse(k as f64);
+    let x = if estimate >= (u64::MAX - 1) as f64 {
         u64::MAX - 1
     } else {
-        (guess as u64).max(6)
+        estimate as u64
     };
-    let below = count(x, options.method, options.threads); // π(x)
-    if below < k {
-        // p_k > x: the (k − π(x))-th prime after x.
-        let skip = (k - below - 1) as usize;
-        return primes_in(x + 1, u64::MAX)
-            .nth(skip)
-            .ok_or(Error::NthPrime { k });
-    }
-    // p_k ≤ x: the (π(x) − k)-th prime counting down from x, found in growing windows.
-    let back = below - k; // primes in (p_k, x]
-    let mut width = (back + 1).saturating_mul(64).max(1024);
-    loop {
-        let lo = x.saturating_sub(width);
-        let window = list_range(lo, x + 1, options.threads);
-        if window.len() as u64 > back {
-            return Ok(window[window.len() - 1 - back as usize]);
-        }
-        if lo == 0 {
-            return Err(Error::NthPrime { k });
-        }
-        width = width.saturating_mul(4);
-    }
+    let below = count(x, options.method, options.threads);
+    let count_in = |lo: u64, hi: u64| {
+        wheel_primes(lo, hi).count() as u64
+            + run_chunks(lo, hi, options.threads, sieve::count_range)
+                .iter()
+                .sum::<u64>()
+    };
+    nth::walk_to_nth(k, x, below, count_in).ok_or(Error::NthPrime { k })
 }
 
 fn check_threads(threads: Option<usize>) -> Result<(), Error> {
