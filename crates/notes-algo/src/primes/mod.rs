@@ -222,7 +222,7 @@ fn count(n: u64, method: Method, threads: Option<usize>) -> u64 {
         let n_plus = n.saturating_add(1);
         PRIMES_BELOW_2_POW_64 - primes_in(n_plus, u64::MAX).count() as u64
     } else if combinatorial {
-        pi_combinatorial(n)
+        pi_combinatorial(n, threads)
     } else {
         count_sieve_threads(n, threads)
     }
@@ -232,12 +232,13 @@ fn count(n: u64, method: Method, threads: Option<usize>) -> u64 {
 /// 1e11), and Meissel's memory would grow like √n.
 const LMO_FROM: u64 = 10_000_000_000;
 
-/// π(n) by Meissel's formula below [`LMO_FROM`] (at most about 1 MB there), by LMO above.
-fn pi_combinatorial(n: u64) -> u64 {
+/// π(n) by Meissel's formula below [`LMO_FROM`] (at most about 1 MB there, one thread), by
+/// LMO on `threads` threads above.
+fn pi_combinatorial(n: u64, threads: Option<usize>) -> u64 {
     if n < LMO_FROM {
         pi::meissel(n)
     } else {
-        lmo::lmo(n)
+        lmo::lmo(n, threads)
     }
 }
 
@@ -336,7 +337,7 @@ fn primes_from_7_below(x: u64) -> u64 {
     if x <= 7 {
         return 0;
     }
-    pi_combinatorial(x - 1) - 3
+    pi_combinatorial(x - 1, Some(1)) - 3
 }
 
 /// Runs [`sieve::fill_range`] on each `(a, b, slice)`, in parallel when allowed; whether
