@@ -22,9 +22,10 @@ pub enum Method {
     Auto,
     /// Count the sieve's bits: time grows like n, memory stays a few MB.
     Sieve,
-    /// Meissel's formula below 1e10, the Lagarias–Miller–Odlyzko method above: one thread,
-    /// time about n^(2/3) (π(1e12) in about 40 ms, π(1e16) in about 12 s on a 2024 server
-    /// core), memory O(∛n) and at most a few MB for any n (about 2 MB at 1e16).
+    /// Meissel's formula below 1e10 (one thread), the Lagarias–Miller–Odlyzko method above
+    /// on every thread (its special leaves in runs of segments balanced by measured time, P2
+    /// in pieces): time about n^(2/3) (π(1e12) in about 40 ms, π(1e16) in about 12 s on one
+    /// 2024 server core), memory O(∛n) per thread, a few MB for any n.
     Combinatorial,
 }
 
@@ -39,8 +40,8 @@ pub const AUTO_COMBINATORIAL_ABOVE: u64 = 4_000_000;
 pub struct PrimeOptions {
     /// How to count (listing always sieves).
     pub method: Method,
-    /// Threads for the sieve: `None` uses rayon's global pool (one per core), `Some(1)`
-    /// stays on the calling thread. Without the `parallel` feature everything runs on the
+    /// Threads for the sieve and the combinatorial count: `None` uses rayon's global pool
+    /// (one per core), `Some(1)` stays on the calling thread. Without the `parallel` feature everything runs on the
     /// calling thread.
     pub threads: Option<usize>,
 }

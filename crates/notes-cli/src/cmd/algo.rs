@@ -180,23 +180,28 @@ pub(crate) struct PrimesArgs {
     #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     method: MethodArg,
 
-    /// Threads for sieving (default: one per core).
+    /// Threads for sieving and counting (default: one per core).
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u64).range(1..=1024))]
     threads: Option<u64>,
 }
 
 /// Warns on stderr before a count that will take more than a few seconds, with a rough estimate
-/// from this machine's measurements (docs/benchmarks.md): the combinatorial method (LMO) took
-/// 0.62 s of CPU for π(1e14), 3.0 s for 1e15 and 12.3 s for 1e16, about 4.5x per power of ten;
-/// the sieve took 1.2 s for 1e10 and grows linearly.
+/// from this machine's measurements (docs/benchmarks.md): on one thread the combinatorial method
+/// (LMO) took 0.62 s for π(1e14), 3.0 s for 1e15, 12.3 s for 1e16, 56 s for 1e17 and 274 s for
+/// 1e18, about 4.6x per power of ten; the sieve took 0.85 s for 1e10 and grows linearly. Both
+/// run on every thread now; a second thread gained 1.7x to 1.9x on a quiet machine, so each
+/// thread beyond the first counts as 0.8 of one.
 /// Counts within 2^24 of 2^64 are answered at once from the known π(2^64).
-fn warn_if_slow(n: u64, method: MethodArg) {
+fn warn_if_slow(n: u64, method: MethodArg, threads: Option<u64>) {
     let near_top = n >= u64::MAX - (1 << 24);
     let x = n as f64;
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get() as u64));
+    let speedup = 1.0 + 0.8 * threads.saturating_sub(1) as f64;
     let seconds = match method {
-        MethodArg::Sieve => 1.2 * x / 1e10,
-        MethodArg::Auto | MethodArg::Combinatorial => 0.62 * 4.5f64.powf(x.log10() - 14.0),
-    };
+        MethodArg::Sieve => 0.85 * x / 1e10,
+        MethodArg::Auto | MethodArg::Combinatorial => 0.62 * 4.6f64.powf(x.log10() - 14.0),
+    } / speedup;
     if seconds >= 10.0 && !near_top {
         let estimate = if seconds < 120.0 {
             format!("{seconds:.0} seconds")
@@ -222,7 +227,7 @@ pub(crate) fn primes(args: &PrimesArgs, out: &mut Out) -> anyhow::Result<()> {
         options = options.threads(t as usize);
     }
     if let Some(n) = args.count {
-        warn_if_slow(n, args.method);
+        warn_if_slow(n, args.method, args.threads);
         let pi = notes_algo::count_primes_with(n, &options)
             .with_context(|| format!("cannot count the primes up to {n}"))?;
         writeln!(out, "{pi}")?;
@@ -231,7 +236,7 @@ pub(crate) fn primes(args: &PrimesArgs, out: &mut Out) -> anyhow::Result<()> {
         // last 100,000 primes below 2^64 are found by counting down from the top, at once.
         if notes_algo::PRIMES_BELOW_2_POW_64.saturating_sub(k) >= 100_000 {
             let near = (k as f64 * (k as f64).ln().max(1.0)).min(u64::MAX as f64);
-            warn_if_slow(near as u64, args.method);
+            warn_if_slow(near as u64, args.method, args.threads);
         }
         let p = notes_algo::nth_prime_with(k, &options)
             .with_context(|| format!("cannot find prime number {k}"))?;

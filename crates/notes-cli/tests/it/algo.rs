@@ -127,3 +127,18 @@ fn flatten_input_errors_name_their_source() {
         Some(2)
     );
 }
+
+#[test]
+fn primes_nth_and_counts_on_every_thread_count() {
+    for threads in ["1", "2"] {
+        let out = notes(&["primes", "--nth", "1e9", "--threads", threads]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "22801763489\n");
+        let out = notes(&["primes", "--count", "1e12", "--threads", threads]);
+        assert_eq!(text(&out.stdout), "37607912018\n");
+        // Quick enough: no slow-count warning.
+        assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    }
+    let out = notes(&["primes", "--nth", "1e12"]);
+    assert_eq!(text(&out.stdout), "29996224275833\n");
+}
