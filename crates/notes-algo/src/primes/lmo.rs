@@ -933,6 +933,19 @@ mod tests {
     }
 
     #[test]
+    fn threads_agree_with_one_thread_on_random_x() {
+        // x in [1e11, 2e12): about 100 S2 segments and several P2 pieces each.
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..8 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let x = 100_000_000_000 + s % 1_900_000_000_000;
+            assert_eq!(lmo(x, Some(2)), lmo(x, Some(1)), "π({x})");
+        }
+    }
+
+    #[test]
     fn balancer_hands_out_every_segment_once_in_order() {
         let mut b = Balancer::new(1000, 2);
         let mut next = 0;
