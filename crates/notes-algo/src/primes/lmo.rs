@@ -19,6 +19,13 @@
 //! y is capped at [`Y_CAP`] (or ∛x when that is larger: 2.6e6 at 2^64), so a count never needs
 //! more than a few MB. Time grows like x^(2/3) / log x.
 //!
+//! Threads: S2's segments go out in ascending runs, sized by the time per segment the last run
+//! measured (primecount's load balancing); each run counts its leaves from its own start and
+//! returns, per b, its unsieved numbers and the signed count of its leaves, from which the
+//! runs are stitched together exactly in order. P2's quotients are cut into pieces counted the
+//! same way. Each worker holds one segment and the sieve positions and φ counts of the b it
+//! reaches (about 24 bytes a prime up to y).
+//!
 //! This is the algorithm of primecount's `src/lmo/` (Kim Walisch), written from the paper
 //! (Lagarias, Miller, Odlyzko, "Computing π(x): the Meissel–Lehmer method", 1985) and
 //! primecount's documentation.
