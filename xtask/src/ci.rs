@@ -14,9 +14,31 @@ struct Step {
     command: Command,
 }
 
-/// Runs every step in order and stops at the first failure, naming it.
-pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
-    let steps = steps(root);
+/// Runs every step in order and stops at the first failure, naming it; `long` adds the
+/// slow tests.
+pub(crate) fn run(root: &Path, long: bool) -> anyhow::Result<()> {
+    let mut steps = steps(root);
+    if long {
+        // Known π(10^k) up to 10^19 and n-th primes up to 10^15, optimised and on every core.
+        let mut command = crate::cargo();
+        command.args([
+            "test",
+            "--release",
+            "--locked",
+            "-p",
+            "notes-algo",
+            "--features",
+            "long-tests",
+            "--test",
+            "it",
+            "--",
+            "long::",
+        ]);
+        steps.push(Step {
+            name: "long",
+            command,
+        });
+    }
     let total = steps.len();
     let started = Instant::now();
     for (i, mut step) in steps.into_iter().enumerate() {

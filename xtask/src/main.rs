@@ -26,7 +26,8 @@ USAGE:
     cargo xtask <COMMAND> [OPTIONS]
 
 COMMANDS:
-    ci                      Every check CI runs (fmt, clippy, tests, docs, tidy, docs examples, workflows)
+    ci [--long]             Every check CI runs (fmt, clippy, tests, docs, tidy, docs examples, workflows);
+                            --long adds the slow tests (π(10^k) up to 10^19, minutes to an hour)
     tidy                    Dependency rules (a DAG with notes-cli on top) and crate metadata
     bench [--quick] [--no-install] [JOB...]
                             Every peer comparison the workspace claims, as one table on this machine
@@ -119,8 +120,8 @@ fn main() -> ExitCode {
 fn dispatch(command: &str, rest: &[String]) -> anyhow::Result<()> {
     match command {
         "ci" => {
-            let args = Args::parse(rest, &[])?;
-            ci::run(&args.root())
+            let args = Args::parse(rest, &["--long"])?;
+            ci::run(&args.root(), args.has("--long"))
         }
         "tidy" => {
             let args = Args::parse(rest, &["--root"])?;

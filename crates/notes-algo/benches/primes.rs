@@ -223,9 +223,11 @@ fn main() {
         ],
     );
 
-    let comb = PrimeOptions::default()
-        .method(Method::Combinatorial)
-        .threads(1);
+    let comb = |t| {
+        PrimeOptions::default()
+            .method(Method::Combinatorial)
+            .threads(t)
+    };
     let counts: &[(u64, &str, u64)] = &[
         (10_000_000_000u64, "1e10", 455_052_511u64),
         (1_000_000_000_000, "1e12", 37_607_912_018),
@@ -236,21 +238,55 @@ fn main() {
     ];
     let counts = if quick { &counts[..2] } else { counts };
     for &(n, s, pi) in counts {
-        case(
-            &format!("π({s}) by a combinatorial method, 1 thread"),
-            vec![
-                (
-                    "notes count_primes_with(Combinatorial)",
-                    Box::new(move || {
-                        time(|| assert_eq!(notes_algo::count_primes_with(n, &comb).unwrap(), pi))
-                    }),
-                ),
-                (
-                    "primecount -t1 (CLI self-timed)",
-                    Box::new(move || cli_time("primecount", &[s, "-t1", "--time"], pi)),
-                ),
-            ],
-        );
+        for t in [1usize, 2] {
+            let ts = format!("-t{t}");
+            case(
+                &format!("π({s}) by a combinatorial method, {t} thread(s)"),
+                vec![
+                    (
+                        "notes count_primes_with(Combinatorial)",
+                        Box::new(move || {
+                            time(|| {
+                                assert_eq!(notes_algo::count_primes_with(n, &comb(t)).unwrap(), pi)
+                            })
+                        }),
+                    ),
+                    (
+                        "primecount (CLI self-timed)",
+                        Box::new(move || cli_time("primecount", &[s, &ts, "--time"], pi)),
+                    ),
+                ],
+            );
+        }
+    }
+
+    let nths: &[(u64, &str, u64)] = &[
+        (1_000_000_000_000, "1e12", 29_996_224_275_833),
+        (1_000_000_000_000_000, "1e15", 37_124_508_045_065_437),
+    ];
+    let nths = if quick { &nths[..1] } else { nths };
+    for &(k, s, p) in nths {
+        for t in [1usize, 2] {
+            let ts = format!("-t{t}");
+            case(
+                &format!("nth prime, k = {s}, {t} thread(s)"),
+                vec![
+                    (
+                        "notes nth_prime_with(Auto)",
+                        Box::new(move || {
+                            let options = PrimeOptions::default().threads(t);
+                            time(|| assert_eq!(notes_algo::nth_prime_with(k, &options).unwrap(), p))
+                        }),
+                    ),
+                    (
+                        "primecount --nth-prime (CLI self-timed)",
+                        Box::new(move || {
+                            cli_time("primecount", &["--nth-prime", s, &ts, "--time"], p)
+                        }),
+                    ),
+                ],
+            );
+        }
     }
 
     let n = 10_000_000u64;

@@ -1,6 +1,6 @@
 //! π(x) with a chosen method on one thread, timed:
-//! `cargo run --release -p notes-algo --example pi -- 1e12 [auto|sieve|combinatorial] [runs]`
-//! prints π(x) and the fastest of `runs` (default 1) counts.
+//! `cargo run --release -p notes-algo --example pi -- 1e12 [auto|sieve|combinatorial] [runs] [threads]`
+//! prints π(x) and the fastest of `runs` (default 1) counts on `threads` threads (default 1).
 //! Run it under `/usr/bin/time -v` for the peak memory of one count.
 
 // An example binary's job is to print its result.
@@ -32,15 +32,19 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let options = PrimeOptions::default().method(method).threads(1);
-    let runs: u32 = match args.next().map(|r| r.parse()) {
+    let mut positive = |what: &str| match args.next().map(|r| r.parse::<u32>()) {
         None => 1,
         Some(Ok(r)) if r > 0 => r,
         Some(_) => {
-            eprintln!("pi: runs must be a positive integer");
+            eprintln!("pi: {what} must be a positive integer");
             std::process::exit(2);
         }
     };
+    let runs = positive("runs");
+    let threads = positive("threads");
+    let options = PrimeOptions::default()
+        .method(method)
+        .threads(threads as usize);
     let mut best = f64::INFINITY;
     let mut pi = 0;
     for _ in 0..runs {

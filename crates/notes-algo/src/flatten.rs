@@ -128,7 +128,7 @@ impl<'a, T> Iterator for Leaves<'a, T> {
 }
 
 #[cfg(feature = "json")]
-pub use json::{flatten_json, parse_json};
+pub use json::{JsonLeaves, flatten_json, json_leaves, parse_json};
 
 #[cfg(feature = "json")]
 mod json {
@@ -168,6 +168,10 @@ mod json {
     /// (`serde_json` alone stops at 128 levels). Leaves are parsed by `serde_json`. Errors
     /// give the line and column (1-based) of the problem.
     ///
+    /// The tree costs about 80 bytes per list (a `Vec` and its allocation), so deeply nested
+    /// text takes some 80 times its size; [`json_leaves`] flattens in memory independent of
+    /// the nesting.
+    ///
     /// ```
     /// let deep = format!("{}7{}", "[".repeat(100_000), "]".repeat(100_000));
     /// let nested = notes_algo::parse_json(&deep)?;
@@ -177,96 +181,203 @@ mod json {
     /// ```
     #[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
     pub fn parse_json(text: &str) -> Result<Nested<Value>, Error> {
-        let bytes = text.as_bytes();
-        let mut pos = skip_ws(bytes, 0);
+        let mut scanner = Scanner::new(text);
         let mut open: Vec<Vec<Nested<Value>>> = Vec::new();
-        // Whether a value may come next (after `[` or `,`) rather than `,` or `]`, and whether
-        // the last token was a comma (then `]` would be a trailing comma, which JSON forbids).
-        let mut want_value = true;
-        let mut after_comma = false;
-        loop {
-            let Some(&byte) = bytes.get(pos) else {
-                let what = if open.is_empty() {
-                    "a value"
-                } else {
-                    "`,` or `]`"
-                };
-                return Err(json_error(
-                    text,
-                    pos,
-                    format!("unexpected end of input, expected {what}"),
-                ));
-            };
-            let finished = match (byte, want_value) {
-                (b'[', true) => {
+        let mut done = None;
+        while let Some(event) = scanner.next_event()? {
+            let node = match event {
+                Event::Open => {
                     open.push(Vec::new());
-                    pos += 1;
-                    after_comma = false;
-                    None
+                    continue;
                 }
-                (b']', _) if !open.is_empty() && !after_comma => {
-                    let items = open.pop().unwrap_or_default();
-                    pos += 1;
-                    want_value = false;
-                    push(&mut open, Nested::List(List(items)))
+                Event::Close => Nested::List(List(open.pop().unwrap_or_default())),
+                Event::Leaf(value) => Nested::Leaf(value),
+            };
+            match open.last_mut() {
+                Some(list) => list.push(node),
+                None => done = Some(node),
+            }
+        }
+        // The scanner ends only after one complete value.
+        done.ok_or_else(|| json_error(text, text.len(), "expected a value".into()))
+    }
+
+    /// The leaves of JSON text in order (arrays are lists, any other value a leaf), checked
+    /// first and then parsed lazily: memory is one leaf at a time, whatever the nesting (a
+    /// nesting depth is a counter, not a stack), so 20 MB of `[` costs nothing beyond the
+    /// text. The text is read twice: once to check it all, once as the iterator runs.
+    ///
+    /// # Errors
+    /// [`Error::Json`] with the line and column of the first problem; no leaf is yielded
+    /// for malformed text.
+    ///
+    /// ```
+    /// let deep = format!("[1, {}2{}, 3]", "[".repeat(1_000_000), "]".repeat(1_000_000));
+    /// let leaves: Vec<serde_json::Value> = notes_algo::json_leaves(&deep)?.collect();
+    /// assert_eq!(leaves, [1, 2, 3]);
+    /// assert!(notes_algo::json_leaves("[1, [2]").is_err());
+    /// # Ok::<(), notes_algo::Error>(())
+    /// ```
+    #[cfg_attr(feature = "tracing", tracing::instrument(level = "debug", skip_all))]
+    pub fn json_leaves(text: &str) -> Result<JsonLeaves<'_>, Error> {
+        let mut check = Scanner::new(text);
+        while check.next_event()?.is_some() {}
+        Ok(JsonLeaves {
+            scanner: Scanner::new(text),
+        })
+    }
+
+    /// The leaves of checked JSON text, returned by [`json_leaves`].
+    #[derive(Debug)]
+    pub struct JsonLeaves<'a> {
+        scanner: Scanner<'a>,
+    }
+
+    impl Iterator for JsonLeaves<'_> {
+        type Item = Value;
+
+        fn next(&mut self) -> Option<Value> {
+            // The text was checked by the same scanner, so an error cannot occur here; if it
+            // ever did, the iterator would end rather than yield a wrong leaf.
+            loop {
+                match self.scanner.next_event() {
+                    Ok(Some(Event::Leaf(value))) => return Some(value),
+                    Ok(Some(_)) => {}
+                    Ok(None) | Err(_) => return None,
                 }
-                (b',', false) if !open.is_empty() => {
-                    pos += 1;
-                    want_value = true;
-                    after_comma = true;
-                    None
+            }
+        }
+    }
+
+    impl std::iter::FusedIterator for JsonLeaves<'_> {}
+
+    /// What the scanner found next.
+    enum Event {
+        /// `[`.
+        Open,
+        /// `]`.
+        Close,
+        /// Any value that is not an array, parsed by `serde_json`.
+        Leaf(Value),
+    }
+
+    /// A JSON tokenizer that treats arrays structurally and everything else as a leaf; its
+    /// state is a position, a depth counter and two flags.
+    #[derive(Debug)]
+    struct Scanner<'a> {
+        text: &'a str,
+        pos: usize,
+        depth: usize,
+        /// Whether a value may come next (after `[` or `,`) rather than `,` or `]`.
+        want_value: bool,
+        /// Whether the last token was a comma (then `]` would be a trailing comma).
+        after_comma: bool,
+        /// The top-level value is complete; only whitespace may follow.
+        finished: bool,
+        /// The end was reached (and checked) once.
+        ended: bool,
+    }
+
+    impl<'a> Scanner<'a> {
+        fn new(text: &'a str) -> Self {
+            Self {
+                text,
+                pos: 0,
+                depth: 0,
+                want_value: true,
+                after_comma: false,
+                finished: false,
+                ended: false,
+            }
+        }
+
+        /// The next `[`, `]` or leaf; `None` after the complete value and its trailing
+        /// whitespace.
+        fn next_event(&mut self) -> Result<Option<Event>, Error> {
+            let text = self.text;
+            let bytes = text.as_bytes();
+            loop {
+                if self.ended {
+                    return Ok(None);
                 }
-                (_, true) => {
-                    let mut stream =
-                        serde_json::Deserializer::from_str(&text[pos..]).into_iter::<Value>();
-                    let value = match stream.next() {
-                        Some(Ok(value)) => value,
-                        Some(Err(err)) => return Err(leaf_error(text, pos, &err)),
-                        None => return Err(json_error(text, pos, "expected a value".into())),
+                self.pos = skip_ws(bytes, self.pos);
+                if self.finished {
+                    return match bytes.get(self.pos) {
+                        None => {
+                            self.ended = true;
+                            Ok(None)
+                        }
+                        Some(&other) => Err(json_error(
+                            text,
+                            self.pos,
+                            format!(
+                                "trailing characters after the value, starting with {:?}",
+                                char::from(other)
+                            ),
+                        )),
                     };
-                    pos += stream.byte_offset();
-                    want_value = false;
-                    after_comma = false;
-                    push(&mut open, Nested::Leaf(value))
                 }
-                (other, false) => {
-                    let expected = if open.is_empty() {
-                        "end of input"
+                let Some(&byte) = bytes.get(self.pos) else {
+                    let what = if self.depth == 0 {
+                        "a value"
                     } else {
                         "`,` or `]`"
                     };
                     return Err(json_error(
                         text,
-                        pos,
-                        format!("expected {expected}, found {:?}", char::from(other)),
+                        self.pos,
+                        format!("unexpected end of input, expected {what}"),
                     ));
-                }
-            };
-            pos = skip_ws(bytes, pos);
-            if let Some(done) = finished {
-                return match bytes.get(pos) {
-                    None => Ok(done),
-                    Some(&other) => Err(json_error(
-                        text,
-                        pos,
-                        format!(
-                            "trailing characters after the value, starting with {:?}",
-                            char::from(other)
-                        ),
-                    )),
                 };
+                match (byte, self.want_value) {
+                    (b'[', true) => {
+                        self.depth += 1;
+                        self.pos += 1;
+                        self.after_comma = false;
+                        return Ok(Some(Event::Open));
+                    }
+                    (b']', _) if self.depth > 0 && !self.after_comma => {
+                        self.depth -= 1;
+                        self.pos += 1;
+                        self.want_value = false;
+                        self.finished = self.depth == 0;
+                        return Ok(Some(Event::Close));
+                    }
+                    (b',', false) if self.depth > 0 => {
+                        self.pos += 1;
+                        self.want_value = true;
+                        self.after_comma = true;
+                    }
+                    (_, true) => {
+                        let mut stream = serde_json::Deserializer::from_str(&text[self.pos..])
+                            .into_iter::<Value>();
+                        let value = match stream.next() {
+                            Some(Ok(value)) => value,
+                            Some(Err(err)) => return Err(leaf_error(text, self.pos, &err)),
+                            None => {
+                                return Err(json_error(text, self.pos, "expected a value".into()));
+                            }
+                        };
+                        self.pos += stream.byte_offset();
+                        self.want_value = false;
+                        self.after_comma = false;
+                        self.finished = self.depth == 0;
+                        return Ok(Some(Event::Leaf(value)));
+                    }
+                    (other, false) => {
+                        let expected = if self.depth == 0 {
+                            "end of input"
+                        } else {
+                            "`,` or `]`"
+                        };
+                        return Err(json_error(
+                            text,
+                            self.pos,
+                            format!("expected {expected}, found {:?}", char::from(other)),
+                        ));
+                    }
+                }
             }
-        }
-    }
-
-    /// Adds a finished node to the innermost open list, or returns it if it is the whole value.
-    fn push(open: &mut [Vec<Nested<Value>>], node: Nested<Value>) -> Option<Nested<Value>> {
-        match open.last_mut() {
-            Some(list) => {
-                list.push(node);
-                None
-            }
-            None => Some(node),
         }
     }
 
@@ -415,6 +526,12 @@ mod tests {
             ("", 1, 1),
             ("]", 1, 1),
         ] {
+            match json_leaves(bad) {
+                Err(crate::Error::Json {
+                    line: l, column: c, ..
+                }) => assert_eq!((l, c), (line, column), "json_leaves {bad:?}"),
+                other => panic!("json_leaves {bad:?} gave {other:?}"),
+            }
             match parse_json(bad) {
                 Err(crate::Error::Json {
                     line: l, column: c, ..
@@ -424,5 +541,37 @@ mod tests {
                 other => panic!("{bad:?} gave {other:?}"),
             }
         }
+    }
+
+    #[cfg(feature = "json")]
+    #[test]
+    fn json_leaves_agree_with_the_tree() {
+        for text in [
+            "[[0, 1, [2, [3, 4]], 5], 6, [[7]], 8, [[9, 10, 11]], 12, [[13], [14]], 15]",
+            r#"[{"a": [1]}, "s", null, [true], [[]], []]"#,
+            " 5 ",
+            "[]",
+            "[[[[]]]]",
+            "\"x\"",
+        ] {
+            let tree = parse_json(text).unwrap().flatten();
+            let lazy: Vec<_> = json_leaves(text).unwrap().collect();
+            assert_eq!(lazy, tree, "{text:?}");
+        }
+    }
+
+    #[cfg(feature = "json")]
+    #[test]
+    fn json_leaves_need_no_memory_per_level() {
+        // Ten million levels: the tree would take about 800 MB; the scanner keeps a counter.
+        let n = 10_000_000;
+        let mut text = String::with_capacity(2 * n + 1);
+        text.extend(std::iter::repeat_n('[', n));
+        text.push('7');
+        text.extend(std::iter::repeat_n(']', n));
+        let leaves: Vec<_> = json_leaves(&text).unwrap().collect();
+        assert_eq!(leaves, [serde_json::json!(7)]);
+        text.pop();
+        assert!(json_leaves(&text).is_err());
     }
 }

@@ -17,9 +17,9 @@ pub use bwt::{
     read_container_header, write_container, write_container_from,
 };
 pub use error::Error;
-pub use flatten::{Leaves, List, Nested};
 #[cfg(feature = "json")]
-pub use flatten::{flatten_json, parse_json};
+pub use flatten::{JsonLeaves, flatten_json, json_leaves, parse_json};
+pub use flatten::{Leaves, List, Nested};
 pub use number::parse_u64;
 pub use permutations::{
     ArrayPermutations, DistinctPermutations, Permutations, array_permutations,

@@ -19,6 +19,13 @@
 //! y is capped at [`Y_CAP`] (or ∛x when that is larger: 2.6e6 at 2^64), so a count never needs
 //! more than a few MB. Time grows like x^(2/3) / log x.
 //!
+//! Threads: S2's segments go out in ascending runs, sized by the time per segment the last run
+//! measured (primecount's load balancing); each run counts its leaves from its own start and
+//! returns, per b, its unsieved numbers and the signed count of its leaves, from which the
+//! runs are stitched together exactly in order. P2's quotients are cut into pieces counted the
+//! same way. Each worker holds one segment and the sieve positions and φ counts of the b it
+//! reaches (about 24 bytes a prime up to y).
+//!
 //! This is the algorithm of primecount's `src/lmo/` (Kim Walisch), written from the paper
 //! (Lagarias, Miller, Odlyzko, "Computing π(x): the Meissel–Lehmer method", 1985) and
 //! primecount's documentation.
@@ -49,8 +56,8 @@ fn choose_y(x: u64) -> u64 {
     y.min(x.isqrt()).max(2)
 }
 
-/// π(x) by LMO, for any x (below 64 by a list).
-pub(crate) fn lmo(x: u64) -> u64 {
+/// π(x) by LMO, for any x (below 64 by a list), on `threads` threads (`None`: rayon's pool).
+pub(crate) fn lmo(x: u64, threads: Option<usize>) -> u64 {
     if x < 64 {
         return [
             2u64, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61,
@@ -63,14 +70,15 @@ pub(crate) fn lmo(x: u64) -> u64 {
     let table = PiTable::new(y);
     let a = table.pi(y);
     // P2 first: its sieve's state is freed before S2's tables are built.
-    let p2 = p2(x, y, a);
+    let workers = worker_count(threads);
+    let p2 = p2(x, y, a, workers, threads);
     // 1-based: primes[1] = 2.
     let mut primes: Vec<u32> = vec![0];
     primes.extend(table.primes_between(0, y).iter().map(|&p| p as u32));
     let c = 6.min(primes.len() - 1);
     let s1 = s1(x, y, &primes, c);
     let mu_lpf = MuLpf::new(y, &primes);
-    let s2 = s2(x, y, c, &primes, &table, &mu_lpf);
+    let s2 = s2(x, y, c, &primes, &table, &mu_lpf, workers, threads);
     // Every sum is exact modulo 2^64 and π(x) < 2^64, so wrapping arithmetic is exact.
     s1.wrapping_add(s2)
         .wrapping_add(a)
@@ -304,48 +312,265 @@ fn presieve_pattern(segment_bytes: usize) -> Vec<u8> {
     bytes
 }
 
-/// The special leaves, modulo 2^64.
-fn s2(x: u64, y: u64, c: usize, primes: &[u32], table: &PiTable, mu_lpf: &MuLpf) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("popcnt") {
-        // SAFETY: the CPU has POPCNT.
-        return unsafe { s2_popcnt(x, y, c, primes, table, mu_lpf) };
+/// How many workers a count may use: 1 without the `parallel` feature.
+fn worker_count(threads: Option<usize>) -> usize {
+    #[cfg(feature = "parallel")]
+    return threads.unwrap_or_else(rayon::current_num_threads).max(1);
+    #[cfg(not(feature = "parallel"))]
+    {
+        let _ = threads;
+        1
     }
-    s2_generic(x, y, c, primes, table, mu_lpf)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "popcnt")]
-unsafe fn s2_popcnt(x: u64, y: u64, c: usize, primes: &[u32], table: &PiTable, mu: &MuLpf) -> u64 {
-    s2_generic(x, y, c, primes, table, mu)
+/// Runs `worker` on `workers` threads of rayon (a pool of `threads` when given) and waits for
+/// all of them; on the calling thread when there is one worker or no threads can be had.
+fn run_workers(workers: usize, threads: Option<usize>, worker: &(dyn Fn() + Sync)) {
+    #[cfg(feature = "parallel")]
+    if workers > 1 {
+        let spawn = || {
+            rayon::scope(|scope| {
+                for _ in 0..workers {
+                    scope.spawn(|_| worker());
+                }
+            });
+        };
+        match threads {
+            None => spawn(),
+            Some(t) => match rayon::ThreadPoolBuilder::new().num_threads(t).build() {
+                Ok(pool) => pool.install(spawn),
+                Err(_) => worker(),
+            },
+        }
+        return;
+    }
+    let _ = (workers, threads);
+    worker();
 }
 
-#[inline(always)]
-fn s2_generic(x: u64, y: u64, c: usize, primes: &[u32], table: &PiTable, mu_lpf: &MuLpf) -> u64 {
+/// What S2's sieve needs in every segment, shared by the workers.
+struct S2Ctx<'a> {
+    x: u64,
+    y: u64,
+    c: usize,
+    primes: &'a [u32],
+    table: &'a PiTable,
+    mu_lpf: &'a MuLpf,
+    pi_sqrty: usize,
+    seg_words: usize,
+    pattern: Vec<u8>,
+}
+
+/// One chunk's share of S2: its leaves counted from the chunk's start (`s2`), and per b the
+/// numbers the chunk leaves unsieved by p_1 … p_(b−1) (`phi`) and the signed number of its
+/// leaves of p_b (`mu_sum`): the leaves' true values add `mu_sum[b]` times the earlier chunks'
+/// `phi[b]` (primecount's reconstruction of the per-thread φ counts).
+struct S2Part {
+    s2: u64,
+    phi: Vec<u64>,
+    mu_sum: Vec<i64>,
+}
+
+/// The special leaves, modulo 2^64: one chunk of segments after another, or chunks handed to
+/// `workers` threads in the order of [1, z) and sized by measured time.
+#[allow(clippy::too_many_arguments)]
+fn s2(
+    x: u64,
+    y: u64,
+    c: usize,
+    primes: &[u32],
+    table: &PiTable,
+    mu_lpf: &MuLpf,
+    workers: usize,
+    threads: Option<usize>,
+) -> u64 {
     let a = primes.len() - 1;
     if c < 6 || a <= c + 1 {
         // No special leaves (y < 17).
         return 0;
     }
-    let pi_sqrty = table.pi(y.isqrt()) as usize;
-    // Every special leaf x/(p_b m) with p_b m > y is below limit.
     let limit = x / y + 1;
     let seg_words = segment_words(limit);
+    let ctx = S2Ctx {
+        x,
+        y,
+        c,
+        primes,
+        table,
+        mu_lpf,
+        pi_sqrty: table.pi(y.isqrt()) as usize,
+        seg_words,
+        pattern: presieve_pattern(seg_words * 8),
+    };
+    let segments = limit.div_ceil(seg_words as u64 * 240);
+    if workers <= 1 || segments < 4 {
+        return s2_chunk(&ctx, 0, limit).s2;
+    }
+    let balancer = std::sync::Mutex::new(Balancer::new(segments, workers));
+    let combiner = std::sync::Mutex::new(Combiner {
+        waiting: std::collections::BTreeMap::new(),
+        next: 0,
+        phi: vec![0; a + 1],
+        s2: 0,
+    });
     let seg = seg_words as u64 * 240;
-    let pattern = presieve_pattern(seg_words * 8);
+    let worker = || {
+        loop {
+            let Some((index, from, to)) = lock(&balancer).take() else {
+                break;
+            };
+            let started = std::time::Instant::now();
+            let part = s2_chunk(&ctx, from * seg, (to * seg).min(limit));
+            lock(&balancer).measured(to - from, started.elapsed());
+            lock(&combiner).add(index, part);
+        }
+    };
+    run_workers(workers, threads, &worker);
+    let combiner = combiner
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    debug_assert!(combiner.waiting.is_empty());
+    combiner.s2
+}
+
+/// Locks a mutex, ignoring poison (a worker that panicked has already failed the count).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Hands out runs of S2 segments in ascending order, each sized so that it takes about a
+/// target time by the time per segment measured on the last run (primecount's S2 load
+/// balancer): the dense first segments go out one by one, the cheap later ones in long runs,
+/// and no run is so long that one thread finishes far after the others.
+struct Balancer {
+    next: u64,
+    segments: u64,
+    index: usize,
+    per_run: u64,
+    workers: u32,
+    started: std::time::Instant,
+}
+
+impl Balancer {
+    fn new(segments: u64, workers: usize) -> Self {
+        Self {
+            next: 0,
+            segments,
+            index: 0,
+            per_run: 1,
+            workers: workers.min(1024) as u32,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// The next run: its index and its segments `[from, to)`.
+    fn take(&mut self) -> Option<(usize, u64, u64)> {
+        if self.next >= self.segments {
+            return None;
+        }
+        let from = self.next;
+        // Never more than an even share of what is left, so the last runs stay short.
+        let share = (self.segments - from).div_ceil(u64::from(self.workers) * 2);
+        let to = (from + self.per_run.min(share).max(1)).min(self.segments);
+        self.next = to;
+        self.index += 1;
+        Some((self.index - 1, from, to))
+    }
+
+    /// A run of `segments` took `took`: size the next ones for the target time, an eighth
+    /// of the time so far per worker (at least 10 ms, at most 1 s), growing at most 4× a run.
+    fn measured(&mut self, segments: u64, took: std::time::Duration) {
+        let target = (self.started.elapsed() / (8 * self.workers)).clamp(
+            std::time::Duration::from_millis(10),
+            std::time::Duration::from_secs(1),
+        );
+        let per_segment = took.as_secs_f64() / segments.max(1) as f64;
+        let want = if per_segment > 0.0 {
+            (target.as_secs_f64() / per_segment) as u64
+        } else {
+            u64::MAX
+        };
+        self.per_run = want.clamp(1, segments.saturating_mul(4).max(1));
+    }
+}
+
+/// Folds the chunks' parts into S2 in the order of their segments, whatever order they finish in.
+struct Combiner {
+    waiting: std::collections::BTreeMap<usize, S2Part>,
+    next: usize,
+    /// Per b, the unsieved numbers of all chunks folded so far.
+    phi: Vec<u64>,
+    s2: u64,
+}
+
+impl Combiner {
+    fn add(&mut self, index: usize, part: S2Part) {
+        self.waiting.insert(index, part);
+        while let Some(part) = self.waiting.remove(&self.next) {
+            let mut s2 = self.s2.wrapping_add(part.s2);
+            for (b, (&mu, &phi)) in part.mu_sum.iter().zip(&part.phi).enumerate() {
+                s2 = s2.wrapping_add((mu as u64).wrapping_mul(self.phi[b]));
+                self.phi[b] = self.phi[b].wrapping_add(phi);
+            }
+            self.s2 = s2;
+            self.next += 1;
+        }
+    }
+}
+
+/// The first multiple p·q ≥ `low` with q ≥ 1 coprime to 30, as a [`Next`].
+fn first_multiple(p: u64, low: u64) -> Next {
+    let q = low.div_ceil(p).max(1);
+    let r = q % 30;
+    // The residues coprime to 30 from r on; 31 is the next turn's 1.
+    let up = R.iter().copied().find(|&w| w >= r).unwrap_or(31);
+    let q = q - r + up;
+    Next::new(p * q / 30, WHEEL_INDEX[(q % 30) as usize] as usize)
+}
+
+/// The special leaves of the segments of `[from, to)` (multiples of the segment size but the
+/// last), counted from `from`.
+fn s2_chunk(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("popcnt") {
+        // SAFETY: the CPU has POPCNT.
+        #[allow(unsafe_code)]
+        return unsafe { s2_chunk_popcnt(ctx, from, to) };
+    }
+    s2_chunk_generic(ctx, from, to)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+fn s2_chunk_popcnt(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
+    s2_chunk_generic(ctx, from, to)
+}
+
+#[inline(always)]
+fn s2_chunk_generic(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
+    let S2Ctx {
+        x,
+        y,
+        c,
+        primes,
+        table,
+        mu_lpf,
+        pi_sqrty,
+        seg_words,
+        ref pattern,
+    } = *ctx;
+    let a = primes.len() - 1;
+    let seg = seg_words as u64 * 240;
     let mut words = vec![0u64; seg_words];
-    // The sieve starts from 2, 3, 5, 7, 11 and 13 crossed off (c = 6): the wheel and the
-    // pattern.
-    let mut next: Vec<Next> = primes
-        .iter()
-        .map(|&p| Next::new(u64::from(p) / 30, 0))
-        .collect();
-    // phi[b]: numbers below the segment left after crossing off p_1 … p_(b−1).
-    let mut phi = vec![0u64; a + 1];
+    // Sieve positions, set for each b the first time the chunk reaches it (every b a later
+    // segment reaches, the first segment reached too: the bound on b falls as low grows).
+    let mut next: Vec<Next> = Vec::with_capacity(a + 1);
+    let mut phi: Vec<u64> = Vec::new();
+    let mut mu_sum: Vec<i64> = Vec::new();
     let mut s2 = 0u64;
-    let mut low = 0u64;
-    while low < limit {
-        let high = (low + seg).min(limit);
+    let mut low = from;
+    while low < to {
+        let high = (low + seg).min(to);
         // Bit 8j + k is the number low + 30j + WHEEL[k] (low is a multiple of 30).
         let bits = bits_upto(high - 1, low);
         let n_words = ((high - low).div_ceil(30) as usize).div_ceil(8);
@@ -372,6 +597,15 @@ fn s2_generic(x: u64, y: u64, c: usize, primes: &[u32], table: &PiTable, mu_lpf:
         // Crossing off may touch bits of the last byte beyond high: they are never counted.
         let end_byte = (high - low).div_ceil(30) + low / 30;
         let mut b = c + 1;
+        // Makes room for b's entries, starting its sieve at the chunk's first multiple.
+        let reach = |b: usize, next: &mut Vec<Next>, phi: &mut Vec<u64>, mu: &mut Vec<i64>| {
+            if next.len() <= b {
+                next.resize(b + 1, Next(0));
+                phi.resize(b + 1, 0);
+                mu.resize(b + 1, 0);
+                next[b] = first_multiple(u64::from(primes[b]), from);
+            }
+        };
         'segment: {
             // p_b ≤ √y: m is any square-free number with every prime factor above p_b.
             while b <= pi_sqrty && b < a {
@@ -381,9 +615,11 @@ fn s2_generic(x: u64, y: u64, c: usize, primes: &[u32], table: &PiTable, mu_lpf:
                 if p >= max_m {
                     break 'segment;
                 }
+                reach(b, &mut next, &mut phi, &mut mu_sum);
                 let (mut start, mut count) = (0usize, 0u64);
                 let before = phi[b];
                 let mut m = max_m;
+                let mut sign = 0i64;
                 while m > min_m {
                     let t = mu_lpf.get(m);
                     if t != 0 && u64::from(t.unsigned_abs()) > p {
@@ -391,14 +627,17 @@ fn s2_generic(x: u64, y: u64, c: usize, primes: &[u32], table: &PiTable, mu_lpf:
                         count += count_bits(words, start, stop);
                         start = stop;
                         let v = before + count;
-                        s2 = if t > 0 {
-                            s2.wrapping_sub(v)
+                        if t > 0 {
+                            s2 = s2.wrapping_sub(v);
+                            sign -= 1;
                         } else {
-                            s2.wrapping_add(v)
-                        };
+                            s2 = s2.wrapping_add(v);
+                            sign += 1;
+                        }
                     }
                     m -= 1;
                 }
+                mu_sum[b] += sign;
                 phi[b] = before + total;
                 cross_off(words, p, &mut next[b], low / 30, end_byte, &mut total);
                 b += 1;
@@ -411,16 +650,20 @@ fn s2_generic(x: u64, y: u64, c: usize, primes: &[u32], table: &PiTable, mu_lpf:
                 if p >= u64::from(primes[l]) {
                     break 'segment;
                 }
+                reach(b, &mut next, &mut phi, &mut mu_sum);
                 let min_m = (x / p / high).max(y / p).max(p);
                 let (mut start, mut count) = (0usize, 0u64);
                 let before = phi[b];
+                let mut leaves = 0i64;
                 while u64::from(primes[l]) > min_m {
                     let stop = bits_upto(x / (p * u64::from(primes[l])), low);
                     count += count_bits(words, start, stop);
                     start = stop;
                     s2 = s2.wrapping_add(before + count);
+                    leaves += 1;
                     l -= 1;
                 }
+                mu_sum[b] += leaves;
                 phi[b] = before + total;
                 cross_off(words, p, &mut next[b], low / 30, end_byte, &mut total);
                 b += 1;
@@ -428,29 +671,60 @@ fn s2_generic(x: u64, y: u64, c: usize, primes: &[u32], table: &PiTable, mu_lpf:
         }
         low = high;
     }
-    s2
+    S2Part { s2, phi, mu_sum }
 }
 
 /// P2(x, a) = Σ (π(x/p) − π(p) + 1) over the primes p in (y, √x], modulo 2^64.
-fn p2(x: u64, y: u64, a: u64) -> u64 {
+///
+/// The quotients x/p run over [√x, x/y]; that range is cut into pieces, one per task, each
+/// counted from its own start (π(x/p) − π(v₀ − 1) for the p whose quotient lies in the piece
+/// [v₀, v₁)); the pieces' prime counts, summed in order, give the missing π(v₀ − 1).
+fn p2(x: u64, y: u64, a: u64, workers: usize, threads: Option<usize>) -> u64 {
     let root = x.isqrt();
     if y >= root {
         return 0;
     }
-    let mut counter = PiCounter::new(x / (y + 1));
-    let (mut sum, mut n) = (0u64, 0u64);
-    let mut ps = Vec::new();
-    let mut hi = root + 1;
-    while hi > y + 1 {
-        let lo = (y + 1).max(hi.saturating_sub(P2_BLOCK));
-        ps.clear();
-        ps.extend([2u64, 3, 5].into_iter().filter(|&p| p >= lo && p < hi));
-        sieve::extend_range(lo, hi, &mut ps);
-        for &p in ps.iter().rev() {
-            sum = sum.wrapping_add(counter.pi(x / p));
+    let top = x / (y + 1) + 1;
+    // Quotients below x / root are never asked for: start the first piece there.
+    let bottom = x / root;
+    let span = top - bottom;
+    let pieces = if workers <= 1 || span < 1 << 24 {
+        1
+    } else {
+        (workers as u64 * 8).min(span >> 22)
+    };
+    let step = span.div_ceil(pieces).div_ceil(30) * 30;
+    let bounds: Vec<(u64, u64)> = (0..pieces)
+        .map(|i| (bottom + i * step, (bottom + (i + 1) * step).min(top)))
+        .filter(|(lo, hi)| lo < hi)
+        .collect();
+    let results = std::sync::Mutex::new(vec![None; bounds.len()]);
+    let task = std::sync::atomic::AtomicUsize::new(0);
+    let worker = || {
+        loop {
+            let i = task.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&(lo, hi)) = bounds.get(i) else {
+                break;
+            };
+            let piece = p2_piece(x, y, lo, hi);
+            lock(&results)[i] = Some(piece);
         }
-        n += ps.len() as u64;
-        hi = lo;
+    };
+    run_workers(workers.min(bounds.len()), threads, &worker);
+    let results = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // π(bottom − 1) for the first piece; then each piece's primes move the base on.
+    let mut base = PiCounter::new(0, bottom).pi(bottom - 1);
+    let (mut sum, mut n) = (0u64, 0u64);
+    for piece in results {
+        // Every task ran to its end unless a worker panicked, which rayon re-raises.
+        let (local, primes, count) = piece.unwrap_or_default();
+        sum = sum
+            .wrapping_add(local)
+            .wrapping_add(primes.wrapping_mul(base));
+        n += primes;
+        base += count;
     }
     // Σ (π(p) − 1) over the n primes after p_a: a + (a + 1) + … + (a + n − 1).
     let tail =
@@ -458,12 +732,42 @@ fn p2(x: u64, y: u64, a: u64) -> u64 {
     sum.wrapping_sub(tail)
 }
 
+/// For the primes p in (y, √x] with x/p in `[lo, hi)`: Σ (π(x/p) − π(lo − 1)), how many
+/// such p there are, and the primes in `[lo, hi)`.
+fn p2_piece(x: u64, y: u64, lo: u64, hi: u64) -> (u64, u64, u64) {
+    // x/p ≥ lo ⟺ p ≤ x/lo, and x/p < hi ⟺ p > x/hi.
+    let p_max = (x / lo).min(x.isqrt());
+    let p_min = (x / hi).max(y); // exclusive
+    let mut counter = PiCounter::new(lo, hi - 1);
+    let (mut sum, mut n) = (0u64, 0u64);
+    let mut ps = Vec::new();
+    let mut block_hi = p_max + 1;
+    while block_hi > p_min + 1 {
+        let block_lo = (p_min + 1).max(block_hi.saturating_sub(P2_BLOCK));
+        ps.clear();
+        ps.extend(
+            [2u64, 3, 5]
+                .into_iter()
+                .filter(|&p| p >= block_lo && p < block_hi),
+        );
+        sieve::extend_range(block_lo, block_hi, &mut ps);
+        for &p in ps.iter().rev() {
+            sum = sum.wrapping_add(counter.pi(x / p));
+        }
+        n += ps.len() as u64;
+        block_hi = block_lo;
+    }
+    (sum, n, counter.pi(hi - 1))
+}
+
 /// Numbers per descending block of P2's primes.
 const P2_BLOCK: u64 = 1 << 20;
 
-/// π(v) for non-decreasing v up to a maximum, by one ascending segmented sieve.
+/// The primes in [lo, v] for non-decreasing v in [lo − 1, max], by one ascending segmented
+/// sieve of [lo, max] (π(v) − π(lo − 1)).
 struct PiCounter {
     sieve: Segmented,
+    lo: u64,
     hi: u64,
     /// The current segment's words, starting at byte `base`; it ends before number `end`.
     words: Vec<u64>,
@@ -475,23 +779,32 @@ struct PiCounter {
 }
 
 impl PiCounter {
-    fn new(max: u64) -> Self {
-        let sieve = Segmented::new(0, max + 1);
+    fn new(lo: u64, max: u64) -> Self {
+        let sieve = Segmented::new(lo, max + 1);
         debug_assert_eq!(sieve.verify_from(), u128::MAX);
         Self {
             sieve,
+            lo,
             hi: max + 1,
             words: Vec::new(),
             base: 0,
             end: 0,
             done: 0,
-            before: 3, // 2, 3 and 5 are not in the wheel.
+            // 2, 3 and 5 are not in the wheel.
+            before: [2u64, 3, 5]
+                .iter()
+                .filter(|&&p| p >= lo && p <= max)
+                .count() as u64,
         }
     }
 
     fn pi(&mut self, v: u64) -> u64 {
-        if v < 7 {
-            return [0, 0, 1, 2, 2, 3, 3][v as usize];
+        if v < 7 || v < self.lo {
+            // The wheel primes in [lo, v] (nothing when v < lo).
+            return [2u64, 3, 5]
+                .iter()
+                .filter(|&&p| p >= self.lo && p <= v)
+                .count() as u64;
         }
         while v >= self.end {
             self.before += self.words[self.done..]
@@ -504,7 +817,8 @@ impl PiCounter {
             };
             self.words.clear();
             let words = &mut self.words;
-            sieve::for_each_word(base, bits, 0, self.hi, |_, w| words.push(w));
+            let (lo, hi) = (self.lo, self.hi);
+            sieve::for_each_word(base, bits, lo, hi, |_, w| words.push(w));
             self.base = base;
             self.end = (base + bits.len() as u64) * 30;
             self.done = 0;
@@ -515,7 +829,7 @@ impl PiCounter {
             self.before += u64::from(self.words[self.done].count_ones());
             self.done += 1;
         }
-        let bits = (byte % 8) as u32 * 8 + super::pi::LE[(v % 30) as usize];
+        let bits = ((byte - self.base) % 8) as u32 * 8 + super::pi::LE[(v % 30) as usize];
         let mask = if bits >= 64 {
             u64::MAX
         } else {
@@ -546,7 +860,7 @@ mod tests {
         let pis = pi_table(100_000);
         // Every x up to 10^4, then a stride that still lands on every residue mod 30.
         for x in (0..=10_000u64).chain((10_001..=100_000).step_by(37)) {
-            assert_eq!(lmo(x), pis[x as usize], "π({x})");
+            assert_eq!(lmo(x, Some(1)), pis[x as usize], "π({x})");
         }
     }
 
@@ -610,6 +924,65 @@ mod tests {
     }
 
     #[test]
+    fn threads_and_chunks_give_the_same_count() {
+        // Known π(x) from 1e10 to 1e13, on 1, 2 and 3 workers: the chunks' φ counts and P2's
+        // pieces are stitched back together exactly.
+        for (x, pi) in [
+            (10_000_000_000u64, 455_052_511u64),
+            (123_456_789_012, 5_040_193_425), // primecount 7.6
+            (1_000_000_000_000, 37_607_912_018),
+            (10_000_000_000_000, 346_065_536_839),
+        ] {
+            for threads in [1, 2, 3] {
+                assert_eq!(lmo(x, Some(threads)), pi, "π({x}) on {threads} threads");
+            }
+        }
+    }
+
+    #[test]
+    fn threads_agree_with_one_thread_on_random_x() {
+        // x in [1e11, 2e12): about 100 S2 segments and several P2 pieces each.
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..8 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let x = 100_000_000_000 + s % 1_900_000_000_000;
+            assert_eq!(lmo(x, Some(2)), lmo(x, Some(1)), "π({x})");
+        }
+    }
+
+    #[test]
+    fn balancer_hands_out_every_segment_once_in_order() {
+        let mut b = Balancer::new(1000, 2);
+        let mut next = 0;
+        let mut index = 0;
+        while let Some((i, from, to)) = b.take() {
+            assert_eq!((i, from), (index, next));
+            assert!(to > from && to <= 1000);
+            b.measured(
+                to - from,
+                std::time::Duration::from_micros(10 * (to - from)),
+            );
+            next = to;
+            index += 1;
+        }
+        assert_eq!(next, 1000);
+    }
+
+    #[test]
+    fn pi_counter_counts_from_its_start() {
+        let pis = pi_table(20_000);
+        for lo in [0u64, 1, 7, 29, 30, 31, 1000, 9999] {
+            let mut counter = PiCounter::new(lo, 20_000);
+            let below = if lo == 0 { 0 } else { pis[lo as usize - 1] };
+            for v in (lo.saturating_sub(1)..=20_000).step_by(7) {
+                assert_eq!(counter.pi(v), pis[v as usize] - below, "lo {lo} v {v}");
+            }
+        }
+    }
+
+    #[test]
     fn agrees_with_meissel_on_random_x() {
         // A fixed xorshift walk over x up to 1e10 (Meissel is checked against the sieve).
         let mut s = 0x9E37_79B9_7F4A_7C15u64;
@@ -618,10 +991,10 @@ mod tests {
             s ^= s >> 7;
             s ^= s << 17;
             let x = s % 10_000_000_000;
-            assert_eq!(lmo(x), super::super::pi::meissel(x), "π({x})");
+            assert_eq!(lmo(x, Some(1)), super::super::pi::meissel(x), "π({x})");
         }
         for x in [1_000_000u64, 1 << 32, 999_999_999_989, 1_000_000_000_000] {
-            assert_eq!(lmo(x), super::super::pi::meissel(x), "π({x})");
+            assert_eq!(lmo(x, Some(1)), super::super::pi::meissel(x), "π({x})");
         }
     }
 }

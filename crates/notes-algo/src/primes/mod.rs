@@ -7,6 +7,7 @@
 
 mod lmo;
 mod miller_rabin;
+mod nth;
 mod pi;
 mod sieve;
 
@@ -21,9 +22,10 @@ pub enum Method {
     Auto,
     /// Count the sieve's bits: time grows like n, memory stays a few MB.
     Sieve,
-    /// Meissel's formula below 1e10, the Lagarias–Miller–Odlyzko method above: one thread,
-    /// time about n^(2/3) (π(1e12) in about 40 ms, π(1e16) in about 12 s on a 2024 server
-    /// core), memory O(∛n) and at most a few MB for any n (about 2 MB at 1e16).
+    /// Meissel's formula below 1e10 (one thread), the Lagarias–Miller–Odlyzko method above
+    /// on every thread (its special leaves in runs of segments balanced by measured time, P2
+    /// in pieces): time about n^(2/3) (π(1e12) in about 40 ms, π(1e16) in about 12 s on one
+    /// 2024 server core), memory O(∛n) per thread, a few MB for any n.
     Combinatorial,
 }
 
@@ -38,8 +40,8 @@ pub const AUTO_COMBINATORIAL_ABOVE: u64 = 4_000_000;
 pub struct PrimeOptions {
     /// How to count (listing always sieves).
     pub method: Method,
-    /// Threads for the sieve: `None` uses rayon's global pool (one per core), `Some(1)`
-    /// stays on the calling thread. Without the `parallel` feature everything runs on the
+    /// Threads for the sieve and the combinatorial count: `None` uses rayon's global pool
+    /// (one per core), `Some(1)` stays on the calling thread. Without the `parallel` feature everything runs on the
     /// calling thread.
     pub threads: Option<usize>,
 }
@@ -179,38 +181,22 @@ pub fn nth_prime_with(k: u64, options: &PrimeOptions) -> Result<u64, Error> {
             .map(|i| top[i])
             .ok_or(Error::NthPrime { k });
     }
-    // Start from Cipolla's estimate p_k ≈ k (ln k + ln ln k − 1 + (ln ln k − 2) / ln k),
-    // count exactly there, then walk the few primes between the estimate and p_k.
-    let kf = k as f64;
-    let (l, ll) = (kf.ln(), kf.ln().ln());
-    let guess = kf * (l + ll - 1.0 + (ll - 2.0) / l);
-    let x = if guess >= u64::MAX as f64 {
+    // As primecount does: x = R⁻¹(k) is within about √x / ln x primes of p_k; count π(x)
+    // exactly and sieve the short gap between x and p_k.
+    let estimate = nth::riemann_r_inverse(k as f64);
+    let x = if estimate >= (u64::MAX - 1) as f64 {
         u64::MAX - 1
     } else {
-        (guess as u64).max(6)
+        estimate as u64
     };
-    let below = count(x, options.method, options.threads); // π(x)
-    if below < k {
-        // p_k > x: the (k − π(x))-th prime after x.
-        let skip = (k - below - 1) as usize;
-        return primes_in(x + 1, u64::MAX)
-            .nth(skip)
-            .ok_or(Error::NthPrime { k });
-    }
-    // p_k ≤ x: the (π(x) − k)-th prime counting down from x, found in growing windows.
-    let back = below - k; // primes in (p_k, x]
-    let mut width = (back + 1).saturating_mul(64).max(1024);
-    loop {
-        let lo = x.saturating_sub(width);
-        let window = list_range(lo, x + 1, options.threads);
-        if window.len() as u64 > back {
-            return Ok(window[window.len() - 1 - back as usize]);
-        }
-        if lo == 0 {
-            return Err(Error::NthPrime { k });
-        }
-        width = width.saturating_mul(4);
-    }
+    let below = count(x, options.method, options.threads);
+    let count_in = |lo: u64, hi: u64| {
+        wheel_primes(lo, hi).count() as u64
+            + run_chunks(lo, hi, options.threads, sieve::count_range)
+                .iter()
+                .sum::<u64>()
+    };
+    nth::walk_to_nth(k, x, below, count_in).ok_or(Error::NthPrime { k })
 }
 
 fn check_threads(threads: Option<usize>) -> Result<(), Error> {
@@ -237,7 +223,7 @@ fn count(n: u64, method: Method, threads: Option<usize>) -> u64 {
         let n_plus = n.saturating_add(1);
         PRIMES_BELOW_2_POW_64 - primes_in(n_plus, u64::MAX).count() as u64
     } else if combinatorial {
-        pi_combinatorial(n)
+        pi_combinatorial(n, threads)
     } else {
         count_sieve_threads(n, threads)
     }
@@ -247,12 +233,13 @@ fn count(n: u64, method: Method, threads: Option<usize>) -> u64 {
 /// 1e11), and Meissel's memory would grow like √n.
 const LMO_FROM: u64 = 10_000_000_000;
 
-/// π(n) by Meissel's formula below [`LMO_FROM`] (at most about 1 MB there), by LMO above.
-fn pi_combinatorial(n: u64) -> u64 {
+/// π(n) by Meissel's formula below [`LMO_FROM`] (at most about 1 MB there, one thread), by
+/// LMO on `threads` threads above.
+fn pi_combinatorial(n: u64, threads: Option<usize>) -> u64 {
     if n < LMO_FROM {
         pi::meissel(n)
     } else {
-        lmo::lmo(n)
+        lmo::lmo(n, threads)
     }
 }
 
@@ -351,7 +338,7 @@ fn primes_from_7_below(x: u64) -> u64 {
     if x <= 7 {
         return 0;
     }
-    pi_combinatorial(x - 1) - 3
+    pi_combinatorial(x - 1, Some(1)) - 3
 }
 
 /// Runs [`sieve::fill_range`] on each `(a, b, slice)`, in parallel when allowed; whether

@@ -107,15 +107,23 @@ const PRESIEVE_GROUPS: [&[u32]; 15] = [
 /// The largest pre-sieved prime; sieving starts above it.
 const PRESIEVE_MAX: u32 = 163;
 
-/// The L1 and L2 data cache sizes, from CPUID when it reports them.
-fn caches() -> (usize, usize) {
-    static SIZES: OnceLock<(usize, usize)> = OnceLock::new();
+/// The L1 and L2 data cache sizes and how many logical CPUs share the L2, from CPUID when it
+/// reports them.
+fn caches() -> (usize, usize, usize) {
+    static SIZES: OnceLock<(usize, usize, usize)> = OnceLock::new();
     *SIZES.get_or_init(|| {
         let l1 = data_cache(1)
+            .map(|c| c.bytes)
             .unwrap_or(32 * 1024)
             .clamp(16 * 1024, 128 * 1024);
-        let l2 = data_cache(2).unwrap_or(512 * 1024).clamp(l1, 8 << 20);
-        (l1, l2)
+        let l2 = data_cache(2).unwrap_or(Cache {
+            bytes: 512 * 1024,
+            sharing: 1,
+        });
+        // CPUID's sharing count is the most logical CPUs that could share the cache; only the
+        // hardware threads of one core do for an L2, so cap it by the threads per core.
+        let sharing = l2.sharing.min(threads_per_core()).max(1);
+        (l1, l2.bytes.clamp(l1, 8 << 20), sharing)
     })
 }
 
@@ -126,22 +134,72 @@ pub(crate) fn chunk_bytes() -> usize {
     1 << (usize::BITS - 1 - l1.leading_zeros())
 }
 
-/// Bytes per segment: half the L2 cache (the other half holds the sieving primes and the
-/// pre-sieve patterns), a whole number of chunks.
+/// The largest power of two at most `n` (n ≥ 1).
+fn floor_pow2(n: usize) -> usize {
+    1 << (usize::BITS - 1 - n.max(1).leading_zeros())
+}
+
+/// Bytes per segment, as primesieve sizes its sieve array (`get_sieve_size` in its
+/// src/api.cpp): at most 16 L1 caches, and below the L2 cache share of one hardware thread
+/// (its half when two threads share it, the next power of two below it otherwise), so the
+/// sieving primes and the pre-sieve patterns stay in L2 beside it; a whole number of chunks.
+/// On AMD Zen 5 here (32 KiB L1d reported, 1 MiB L2) that is 512 KiB; on Intel Sapphire Rapids
+/// (48 KiB, 2 MiB) 768 KiB whether or not the two threads of a core share the L2.
 pub(crate) fn segment_bytes() -> usize {
     static SIZE: OnceLock<usize> = OnceLock::new();
     *SIZE.get_or_init(|| {
         let chunk = chunk_bytes();
-        let half = (caches().1 / 2).max(chunk);
-        half / chunk * chunk
+        let (l1, l2, sharing) = caches();
+        let per_thread = l2 / sharing;
+        let below_l2 = if sharing == 2 {
+            floor_pow2(per_thread)
+        } else {
+            floor_pow2(per_thread - 1)
+        };
+        let size = (16 * l1).min(below_l2.max(l1)).max(chunk);
+        size / chunk * chunk
     })
 }
 
-/// A data cache size from CPUID (leaf 4 on Intel, 0x8000_001D on AMD); no I/O.
+/// A cache's size and the most logical CPUs that share it.
+#[derive(Clone, Copy)]
+struct Cache {
+    bytes: usize,
+    sharing: usize,
+}
+
+/// Hardware threads per core from CPUID leaf 0xB (its SMT level), 1 when not reported.
+#[cfg(target_arch = "x86_64")]
+#[allow(unused_unsafe)]
+fn threads_per_core() -> usize {
+    use std::arch::x86_64::__cpuid_count;
+    // SAFETY: CPUID exists on every x86_64 CPU; unknown leaves return zeros.
+    #[allow(unsafe_code)]
+    let max = unsafe { __cpuid_count(0, 0) }.eax;
+    if max < 0xB {
+        return 1;
+    }
+    // SAFETY: as above.
+    #[allow(unsafe_code)]
+    let smt = unsafe { __cpuid_count(0xB, 0) };
+    // Level type 1 is SMT; EBX[15:0] is the logical processors at that level.
+    if (smt.ecx >> 8) & 0xff == 1 {
+        ((smt.ebx & 0xffff) as usize).max(1)
+    } else {
+        1
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn threads_per_core() -> usize {
+    1
+}
+
+/// A data cache from CPUID (leaf 4 on Intel, 0x8000_001D on AMD); no I/O.
 #[cfg(target_arch = "x86_64")]
 // `__cpuid_count` became a safe function in Rust 1.94; the MSRV (1.89) still needs `unsafe`.
 #[allow(unused_unsafe)]
-fn data_cache(want_level: u32) -> Option<usize> {
+fn data_cache(want_level: u32) -> Option<Cache> {
     use std::arch::x86_64::__cpuid_count;
     // SAFETY: CPUID exists on every x86_64 CPU; unknown leaves return zeros.
     let vendor = unsafe { __cpuid_count(0, 0) };
@@ -167,14 +225,19 @@ fn data_cache(want_level: u32) -> Option<usize> {
             let partitions = ((r.ebx >> 12) & 0x3ff) as usize + 1;
             let line = (r.ebx & 0xfff) as usize + 1;
             let sets = r.ecx as usize + 1;
-            return Some(ways * partitions * line * sets);
+            // EAX[25:14] is the most logical processors sharing the cache, minus one.
+            let sharing = ((r.eax >> 14) & 0xfff) as usize + 1;
+            return Some(Cache {
+                bytes: ways * partitions * line * sets,
+                sharing,
+            });
         }
     }
     None
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn data_cache(_level: u32) -> Option<usize> {
+fn data_cache(_level: u32) -> Option<Cache> {
     None
 }
 
@@ -903,5 +966,23 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_whole_chunks_within_the_caches() {
+        let (l1, l2, sharing) = caches();
+        let (chunk, seg) = (chunk_bytes(), segment_bytes());
+        eprintln!("L1 {l1}, L2 {l2} shared by {sharing}: chunk {chunk}, segment {seg}");
+        assert!(chunk <= l1 && chunk.is_power_of_two());
+        assert!(seg.is_multiple_of(chunk) && seg >= chunk);
+        assert!(seg <= (16 * l1).max(chunk) && seg < l2.max(2 * chunk));
+        assert_eq!(floor_pow2(1), 1);
+        assert_eq!(floor_pow2(1023 << 10), 512 << 10);
+        assert_eq!(floor_pow2(1 << 20), 1 << 20);
     }
 }

@@ -119,12 +119,45 @@ fn known_nth_primes() {
         (10_000_000, 179_424_673),
         (100_000_000, 2_038_074_743),
         (1_000_000_000, 22_801_763_489),
+        (10_000_000_000, 252_097_800_623),
+        (100_000_000_000, 2_760_727_302_517),
+        (1_000_000_000_000, 29_996_224_275_833),
     ] {
         assert_eq!(nth_prime(k).unwrap(), want, "p({k})");
     }
     assert!(matches!(nth_prime(0), Err(Error::NthPrime { k: 0 })));
     assert!(nth_prime(PRIMES_BELOW_2_POW_64 + 1).is_err());
     assert!(nth_prime(u64::MAX).is_err());
+}
+
+#[test]
+fn nth_prime_by_every_method_and_thread_count() {
+    // p(k) and p(k) ± a few around the estimate's both sides: forwards and backwards walks.
+    for k in [
+        4u64, 5, 6, 7, 25, 26, 1229, 9592, 78_498, 664_579, 5_761_455, 5_761_456,
+    ] {
+        let want = nth_prime(k).unwrap();
+        assert_eq!(count_primes(want), k, "π(p({k}))");
+        assert!(is_prime(want));
+        for options in [
+            PrimeOptions::default().method(Method::Sieve).threads(1),
+            PrimeOptions::default().method(Method::Sieve).threads(2),
+            PrimeOptions::default()
+                .method(Method::Combinatorial)
+                .threads(2),
+        ] {
+            assert_eq!(
+                nth_prime_with(k, &options).unwrap(),
+                want,
+                "p({k}) {options:?}"
+            );
+        }
+    }
+    // π(10^k) is the index of the largest prime below 10^k.
+    for (k, &pi) in PI_POW10.iter().enumerate().skip(1) {
+        let p = nth_prime(pi).unwrap();
+        assert!(p < 10u64.pow(k as u32) && nth_prime(pi + 1).unwrap() > 10u64.pow(k as u32));
+    }
 }
 
 #[test]

@@ -7,13 +7,23 @@ use clap::{ArgGroup, Args, ValueEnum};
 
 /// Arguments of `notes flatten`.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").args(["input", "file"]).required(true)))]
 pub(crate) struct FlattenArgs {
     /// A JSON list, or `-` to read JSON from stdin.
     #[arg(
         value_name = "JSON",
         help = "A JSON list such as '[[0, 1, [2]], 3]', or `-` to read JSON from stdin"
     )]
-    pub(crate) input: String,
+    pub(crate) input: Option<String>,
+
+    /// Read the JSON from this file.
+    #[arg(short = 'i', long = "input", value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+
+    /// Refuse stdin or a file larger than this: 64Mi (default), 1G, 500k, ... (k, M, G are
+    /// powers of 1000; Ki, Mi, Gi of 1024).
+    #[arg(long, value_name = "SIZE", value_parser = byte_count)]
+    pub(crate) max_input: Option<u64>,
 }
 
 /// A limit typed as `100`, `1e9`, `10_000_000` or `2^32` (clap reports a bad one, exit 2).
@@ -91,6 +101,16 @@ pub(crate) fn block_size(text: &str) -> Result<usize, String> {
     if text.eq_ignore_ascii_case("whole") {
         return Ok(usize::MAX);
     }
+    let value = byte_count(text).map_err(|e| format!("{e}, or `whole`"))?;
+    let value = usize::try_from(value).map_err(|_| format!("{text:?} is too large"))?;
+    if value == 0 {
+        return Err("a block holds at least 1 byte".to_owned());
+    }
+    Ok(value)
+}
+
+/// A number of bytes with an optional k/M/G (powers of 1000) or Ki/Mi/Gi (of 1024) suffix.
+pub(crate) fn byte_count(text: &str) -> Result<u64, String> {
     let units = [
         ("Ki", 1 << 10),
         ("Mi", 1 << 20),
@@ -106,20 +126,15 @@ pub(crate) fn block_size(text: &str) -> Result<usize, String> {
         .iter()
         .find_map(|&(suffix, unit)| text.strip_suffix(suffix).map(|d| (d, unit)))
         .unwrap_or((text, 1u64));
-    let value = notes_algo::parse_u64(digits)
+    notes_algo::parse_u64(digits)
         .map_err(|e| {
             format!(
-                "{e}; a block size is a number of bytes with an optional k, M, G (powers of \
-                 1000) or Ki, Mi, Gi (powers of 1024), like 900k or 4Mi, or `whole`"
+                "{e}; a size is a number of bytes with an optional k, M, G (powers of \
+                 1000) or Ki, Mi, Gi (powers of 1024), like 900k or 4Mi"
             )
         })?
         .checked_mul(unit)
-        .and_then(|v| usize::try_from(v).ok())
-        .ok_or_else(|| format!("{text:?} is too large"))?;
-    if value == 0 {
-        return Err("a block holds at least 1 byte".to_owned());
-    }
-    Ok(value)
+        .ok_or_else(|| format!("{text:?} is too large"))
 }
 
 /// Arguments of `notes primes`.
@@ -154,7 +169,7 @@ pub(crate) struct PrimesArgs {
     #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     pub(crate) method: MethodArg,
 
-    /// Threads for sieving (default: one per core).
+    /// Threads for sieving and counting (default: one per core).
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub(crate) threads: Option<u64>,
 }

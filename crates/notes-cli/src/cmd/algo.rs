@@ -4,46 +4,123 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
 use anyhow::Context;
+use serde_json::Value;
 
 use crate::cli::algo::{BwtArgs, FlattenArgs, MethodArg, PermutationsArgs, PrimesArgs};
 use crate::exit::UsageError;
 use crate::files::write_atomically;
 use crate::output::Out;
-use crate::repr::python_list;
 
-/// `notes flatten JSON`: prints the leaves as a list, `[0, 1, 2, 3]`.
+/// `notes flatten` reads at most this many bytes of JSON from stdin or a file unless
+/// `--max-input` says otherwise.
+pub(crate) const DEFAULT_MAX_INPUT: u64 = 64 << 20;
+
+/// `notes flatten JSON | - | -i FILE`: prints the leaves as a list, `[0, 1, 2, 3]`.
+///
+/// Memory is the input plus one leaf: the text is checked, then its leaves are parsed and
+/// printed one at a time (nesting costs nothing), and stdin or a file beyond `--max-input`
+/// is refused before it is read.
 #[tracing::instrument(skip_all)]
 pub(crate) fn flatten(args: &FlattenArgs, out: &mut Out) -> anyhow::Result<()> {
-    let (text, source) = if args.input == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read JSON from stdin")?;
-        (text, "stdin")
-    } else {
-        (args.input.clone(), "the argument")
+    let limit = args.max_input.unwrap_or(DEFAULT_MAX_INPUT);
+    let (text, source) = match (&args.input, &args.file) {
+        (Some(_), Some(_)) => {
+            return Err(UsageError("give JSON, `-` or -i FILE, not two of them".into()).into());
+        }
+        (Some(dash), None) if dash == "-" => {
+            let text = read_limited(std::io::stdin().lock(), limit, None, "stdin")?;
+            (text, "stdin".to_owned())
+        }
+        (Some(json), None) => (json.clone(), "the argument".to_owned()),
+        (None, Some(path)) => {
+            let name = path.display().to_string();
+            let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
+            // A regular file's size is known: refuse it before reading a byte.
+            let size = file
+                .metadata()
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .map(|m| m.len());
+            let text = read_limited(file, limit, size, &name)?;
+            (text, name)
+        }
+        (None, None) => return Err(UsageError("give JSON, `-` or -i FILE".into()).into()),
     };
-    let nested = notes_algo::parse_json(&text).with_context(|| format!("cannot parse {source}"))?;
-    let leaves = nested.flatten();
+    let leaves =
+        notes_algo::json_leaves(&text).with_context(|| format!("cannot parse {source}"))?;
     if out.json {
-        return out.json(&leaves);
+        return out.json(&Streamed(std::cell::RefCell::new(leaves)));
     }
-    writeln!(out, "{}", python_list(&leaves))?;
+    write!(out, "[")?;
+    for (i, leaf) in leaves.enumerate() {
+        if i > 0 {
+            write!(out, ", ")?;
+        }
+        write!(out, "{leaf}")?;
+    }
+    writeln!(out, "]")?;
     Ok(())
 }
 
+/// A sequence serialized as it is drawn from its iterator (serde's `Serialize` takes `&self`).
+struct Streamed<I>(std::cell::RefCell<I>);
+
+impl<I: Iterator<Item = Value>> serde::Serialize for Streamed<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.borrow_mut().by_ref())
+    }
+}
+
+/// Reads all of `reader` as UTF-8 text, refusing more than `limit` bytes (checked against
+/// `size` before reading when it is known, and by reading at most `limit + 1` bytes always).
+fn read_limited(
+    reader: impl Read,
+    limit: u64,
+    size: Option<u64>,
+    name: &str,
+) -> anyhow::Result<String> {
+    let too_large = |what: String| {
+        anyhow::anyhow!(
+            "{name} holds {what} than the input limit of {limit} bytes (--max-input SIZE raises it)"
+        )
+    };
+    if let Some(size) = size.filter(|&size| size > limit) {
+        return Err(too_large(format!("{size} bytes, more")));
+    }
+    let capacity = size.unwrap_or(0).min(limit);
+    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {name}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large("more bytes".to_owned()));
+    }
+    String::from_utf8(bytes).map_err(|err| {
+        anyhow::anyhow!(
+            "{name} is not UTF-8 text: invalid byte at offset {}",
+            err.utf8_error().valid_up_to()
+        )
+    })
+}
+
 /// Warns on stderr before a count that will take more than a few seconds, with a rough estimate
-/// from this machine's measurements (docs/benchmarks.md): the combinatorial method (LMO) took
-/// 0.62 s of CPU for π(1e14), 3.0 s for 1e15 and 12.3 s for 1e16, about 4.5x per power of ten;
-/// the sieve took 1.2 s for 1e10 and grows linearly.
+/// from this machine's measurements (docs/benchmarks.md): on one thread the combinatorial method
+/// (LMO) took 0.62 s for π(1e14), 3.0 s for 1e15, 12.3 s for 1e16, 56 s for 1e17 and 274 s for
+/// 1e18, about 4.6x per power of ten; the sieve took 0.85 s for 1e10 and grows linearly. Both
+/// run on every thread now; a second thread gained 1.7x to 1.9x on a quiet machine, so each
+/// thread beyond the first counts as 0.8 of one.
 /// Counts within 2^24 of 2^64 are answered at once from the known π(2^64).
-fn warn_if_slow(n: u64, method: MethodArg) {
+fn warn_if_slow(n: u64, method: MethodArg, threads: Option<u64>) {
     let near_top = n >= u64::MAX - (1 << 24);
     let x = n as f64;
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get() as u64));
+    let speedup = 1.0 + 0.8 * threads.saturating_sub(1) as f64;
     let seconds = match method {
-        MethodArg::Sieve => 1.2 * x / 1e10,
-        MethodArg::Auto | MethodArg::Combinatorial => 0.62 * 4.5f64.powf(x.log10() - 14.0),
-    };
+        MethodArg::Sieve => 0.85 * x / 1e10,
+        MethodArg::Auto | MethodArg::Combinatorial => 0.62 * 4.6f64.powf(x.log10() - 14.0),
+    } / speedup;
     if seconds >= 10.0 && !near_top {
         let estimate = if seconds < 120.0 {
             format!("{seconds:.0} seconds")
@@ -69,7 +146,7 @@ pub(crate) fn primes(args: &PrimesArgs, out: &mut Out) -> anyhow::Result<()> {
         options = options.threads(t as usize);
     }
     if let Some(n) = args.count {
-        warn_if_slow(n, args.method);
+        warn_if_slow(n, args.method, args.threads);
         let pi = notes_algo::count_primes_with(n, &options)
             .with_context(|| format!("cannot count the primes up to {n}"))?;
         writeln!(out, "{pi}")?;
@@ -78,7 +155,7 @@ pub(crate) fn primes(args: &PrimesArgs, out: &mut Out) -> anyhow::Result<()> {
         // last 100,000 primes below 2^64 are found by counting down from the top, at once.
         if notes_algo::PRIMES_BELOW_2_POW_64.saturating_sub(k) >= 100_000 {
             let near = (k as f64 * (k as f64).ln().max(1.0)).min(u64::MAX as f64);
-            warn_if_slow(near as u64, args.method);
+            warn_if_slow(near as u64, args.method, args.threads);
         }
         let p = notes_algo::nth_prime_with(k, &options)
             .with_context(|| format!("cannot find prime number {k}"))?;

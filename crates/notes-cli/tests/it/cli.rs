@@ -304,12 +304,12 @@ fn profile_flag_writes_a_profile_that_prof_show_reads() {
         report.contains("   Ordered by: function name\n"),
         "{report}"
     );
-    for row in ["algo.rs:", "(flatten)", "(parse_json)"] {
+    for row in ["algo.rs:", "(flatten)", "(json_leaves)"] {
         assert!(report.contains(row), "{row} missing:\n{report}");
     }
-    let out = notes(&["--json", "prof", "show", path, "--filter", "parse_json"]);
+    let out = notes(&["--json", "prof", "show", path, "--filter", "json_leaves"]);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(rows[0]["name"], "parse_json");
+    assert_eq!(rows[0]["name"], "json_leaves");
     assert_eq!(rows[0]["ncalls"], 1);
     let out = notes(&["prof", "diff", path, path]);
     assert!(text(&out.stdout).contains("1.00x"), "{}", text(&out.stdout));

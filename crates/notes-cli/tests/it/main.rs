@@ -1,5 +1,6 @@
 //! Integration tests of the `notes` binary: one test binary for the crate (fast linking).
 
+mod algo;
 mod bwt;
 mod cli;
 mod docs;

@@ -301,7 +301,7 @@ fn what_notes_profile_writes_opens_in_pstats_with_the_same_totals() {
     );
     let py = text(&py.stdout);
     assert!(
-        py.contains("'flatten'") && py.contains("'parse_json'"),
+        py.contains("'flatten'") && py.contains("'json_leaves'"),
         "{py}"
     );
     let json = notes(dir.path(), &["--json", "prof", "show", "rust.prof"]);
@@ -643,7 +643,7 @@ fn flame_graphs_of_a_rust_run_use_measured_stacks() {
     assert!(
         folded
             .lines()
-            .any(|l| l.contains("(notes);") && l.contains("(parse_json) ")),
+            .any(|l| l.contains("(notes);") && l.contains("(json_leaves) ")),
         "{folded}"
     );
 }
