@@ -20,7 +20,7 @@ pub(crate) fn run(root: &Path, long: bool) -> anyhow::Result<()> {
     let mut steps = steps(root);
     if long {
         // Known π(10^k) up to 10^19 and n-th primes up to 10^15, optimised and on every core.
-        let mut command = crate::cargo();
+        let mut command = cargo();
         command.args([
             "test",
             "--release",
