@@ -28,7 +28,8 @@ USAGE:
 COMMANDS:
     ci [--long]             Every check CI runs (fmt, clippy, tests, docs, tidy, docs examples, workflows);
                             --long adds the slow tests (π(10^k) up to 10^19, minutes to an hour)
-    tidy                    Dependency rules (a DAG with notes-cli on top) and crate metadata
+    tidy                    Dependency rules (a DAG with notes-cli on top), crate metadata, one-way
+                            imports, module docs, per-site unsafe
     bench [--quick] [--no-install] [JOB...]
                             Every peer comparison the workspace claims, as one table on this machine
                             (jobs: primes, permutations, bwt, matmul, find, echo, profiler, timeout)
@@ -225,7 +226,9 @@ fn dispatch(command: &str, rest: &[String]) -> anyhow::Result<()> {
 fn tidy_command(root: &std::path::Path) -> anyhow::Result<()> {
     let problems = tidy::check(root)?;
     if problems.is_empty() {
-        println!("tidy: dependency rules and crate metadata hold");
+        println!(
+            "tidy: dependency rules, crate metadata, one-way imports, module docs and unsafe sites hold"
+        );
         return Ok(());
     }
     for problem in &problems {

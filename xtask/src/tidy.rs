@@ -2,6 +2,10 @@
 //! (docs/architecture.md lists them). The dependency rules are the Rust side of the notes'
 //! "circular imports" section: the crate graph is a DAG with `notes-cli` on top.
 
+mod conventions;
+mod cycles;
+mod source;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
@@ -102,6 +106,31 @@ pub(crate) fn check(root: &Path) -> anyhow::Result<Vec<String>> {
         if LIBRARIES.contains(&name) {
             check_library(package, &mut problems)?;
         }
+        // Imports run one way inside every crate the package builds (library, binary, tests).
+        let mut roots: Vec<&Path> = package
+            .targets
+            .iter()
+            .map(|t| t.src_path.as_std_path())
+            .collect();
+        roots.sort();
+        roots.dedup();
+        for root_file in roots {
+            problems.extend(cycles::check(name, root_file)?);
+        }
+    }
+
+    let root_manifest = fs::read_to_string(&manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    problems.extend(conventions::check_lint_policy(&root_manifest));
+    for file in conventions::rust_files(root)? {
+        let text =
+            fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        let shown = file
+            .strip_prefix(root)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        problems.extend(conventions::check_file(&shown, &text));
     }
     Ok(problems)
 }

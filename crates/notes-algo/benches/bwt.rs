@@ -285,6 +285,7 @@ fn child(name: &str, file: &Path) {
                 .expect("index");
             let n = last.len();
             // SAFETY: the last column and primary index are libsais' own output for this text.
+            #[allow(unsafe_code)]
             let bwt: libsais::bwt::Bwt<'_, u8, libsais::typestate::OwnedBuffer> =
                 unsafe { libsais::bwt::Bwt::from_parts(last, index) };
             let start = Instant::now();

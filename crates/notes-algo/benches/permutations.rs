@@ -102,7 +102,9 @@ impl Symbol for char {}
 #[inline]
 fn load<T: Symbol>(x: &T) -> u64 {
     // SAFETY: `x` is a valid, aligned reference to an initialised `T`.
-    unsafe { std::ptr::read_volatile(x) }.into()
+    #[allow(unsafe_code)]
+    let value = unsafe { std::ptr::read_volatile(x) };
+    value.into()
 }
 
 /// The CPU time this thread has run so far (`CLOCK_THREAD_CPUTIME_ID`, as Python's

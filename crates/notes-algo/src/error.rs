@@ -1,3 +1,5 @@
+//! The one error type of `notes-algo`: every variant names the input it concerns.
+
 /// What can go wrong in `notes-algo`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -1,3 +1,5 @@
+//! The one error type of `notes-fs`: every variant names the path it concerns.
+
 use std::io;
 use std::path::PathBuf;
 

@@ -1,3 +1,5 @@
+//! The one error type of `notes-ipc`: every variant names the input it concerns and what is wrong.
+
 use std::io;
 use std::path::PathBuf;
 

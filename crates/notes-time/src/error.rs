@@ -1,3 +1,5 @@
+//! The one error type of `notes-time`: every variant names the input it concerns.
+
 use std::fmt;
 
 /// What can go wrong in `notes-time`. Every variant names the input it concerns.

@@ -320,3 +320,24 @@ fn preflight_lists_every_problem() {
     }
     assert!(stderr.contains("error: 7 preflight problem(s)"), "{stderr}");
 }
+
+#[test]
+fn an_import_cycle_in_the_cli_fails_tidy() {
+    let copy = copy_workspace();
+    // The handlers import the clap types; a clap module reaching back into a handler closes
+    // a cycle.
+    let cli = copy.path().join("crates/notes-cli/src/cli/mod.rs");
+    let mut text = std::fs::read_to_string(&cli).expect("read cli/mod.rs");
+    text.push_str("\n#[allow(dead_code)]\nfn planted() -> usize {\n    std::mem::size_of_val(&crate::cmd::run)\n}\n");
+    std::fs::write(&cli, text).expect("write cli/mod.rs");
+    let output = tidy(copy.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "tidy passed with a planted cycle: {stderr}"
+    );
+    assert!(
+        stderr.contains("notes-cli: import cycle cli -> cmd -> cli"),
+        "{stderr}"
+    );
+}

@@ -1,3 +1,6 @@
+//! Tests of the BWT shared by its modules: a naive rotation-sort reference and checks of every
+//! form against it.
+
 use proptest::prelude::*;
 
 use super::*;

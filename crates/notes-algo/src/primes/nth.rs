@@ -80,7 +80,7 @@ pub(super) fn walk_to_nth(
             let hi = lo.saturating_add(width(need));
             let found = count_in(lo, hi);
             if found >= need {
-                return super::primes_in(lo, hi).nth((need - 1) as usize);
+                return super::driver::Primes::new(lo, hi).nth((need - 1) as usize);
             }
             if hi == u64::MAX {
                 return None;
@@ -96,7 +96,7 @@ pub(super) fn walk_to_nth(
         let lo = hi.saturating_sub(width(skip + 1));
         let found = count_in(lo, hi);
         if found > skip {
-            return super::primes_in(lo, hi).nth((found - 1 - skip) as usize);
+            return super::driver::Primes::new(lo, hi).nth((found - 1 - skip) as usize);
         }
         if lo == 0 {
             return None;
@@ -146,7 +146,7 @@ mod tests {
     #[test]
     fn the_walk_goes_both_ways() {
         let list = super::super::primes_below(3_000_000);
-        let count_in = |lo: u64, hi: u64| super::super::primes_in(lo, hi).count() as u64;
+        let count_in = |lo: u64, hi: u64| super::super::driver::Primes::new(lo, hi).count() as u64;
         for &(k, x) in &[
             (1u64, 0u64),
             (1, 2),

@@ -267,7 +267,9 @@ pub(super) fn icbrt(x: u64) -> u64 {
 /// π(x) by Meissel's formula.
 pub(crate) fn meissel(x: u64) -> u64 {
     if x < 1_000_000 {
-        return super::count_sieve(x, 1);
+        // One sieve, no threads: 2, 3 and 5, then the wheel's primes.
+        return [2, 3, 5].into_iter().filter(|&p| p <= x).count() as u64
+            + sieve::count_range(0, x + 1);
     }
     let root = x.isqrt();
     let cube = icbrt(x);

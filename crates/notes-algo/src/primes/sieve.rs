@@ -202,7 +202,10 @@ fn threads_per_core() -> usize {
 fn data_cache(want_level: u32) -> Option<Cache> {
     use std::arch::x86_64::__cpuid_count;
     // SAFETY: CPUID exists on every x86_64 CPU; unknown leaves return zeros.
+    #[allow(unsafe_code)]
     let vendor = unsafe { __cpuid_count(0, 0) };
+    // SAFETY: as above.
+    #[allow(unsafe_code)]
     let max_ext = unsafe { __cpuid_count(0x8000_0000, 0) }.eax;
     let leaf = if vendor.ebx == 0x6874_7541 && max_ext >= 0x8000_001D {
         0x8000_001D // "Auth"enticAMD
@@ -213,6 +216,7 @@ fn data_cache(want_level: u32) -> Option<Cache> {
     };
     for sub in 0..8 {
         // SAFETY: as above.
+        #[allow(unsafe_code)]
         let r = unsafe { __cpuid_count(leaf, sub) };
         let kind = r.eax & 0x1f;
         if kind == 0 {
@@ -304,8 +308,11 @@ fn patterns() -> &'static [Vec<u8>] {
 fn presieve(buf: &mut [u8], byte: u64) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2.
-        unsafe { presieve_avx2(buf, byte) };
+        // SAFETY: the CPU has AVX2, the one feature presieve_avx2 is compiled for.
+        #[allow(unsafe_code)]
+        unsafe {
+            presieve_avx2(buf, byte)
+        };
         return;
     }
     presieve_generic(buf, byte);
@@ -313,7 +320,7 @@ fn presieve(buf: &mut [u8], byte: u64) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn presieve_avx2(buf: &mut [u8], byte: u64) {
+fn presieve_avx2(buf: &mut [u8], byte: u64) {
     presieve_generic(buf, byte);
 }
 
@@ -380,6 +387,7 @@ fn cross_wheel<const RI: usize>(buf: &mut [u8], e: &mut Erat) {
         let ptr = buf.as_mut_ptr();
         while i < stop {
             // SAFETY: i + o7 < len and o1 < … < o7, so every index is inside `buf`.
+            #[allow(unsafe_code)]
             unsafe {
                 *ptr.add(i) &= MASK[RI][0];
                 *ptr.add(i + o1) &= MASK[RI][1];
@@ -849,7 +857,8 @@ pub(crate) fn push_word(byte: u64, mut w: u64, from: u128, out: &mut Vec<u64>) {
 fn popcount(bits: &[u8]) -> u64 {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("popcnt") {
-        // SAFETY: the CPU has POPCNT.
+        // SAFETY: the CPU has POPCNT, the one feature popcount_popcnt is compiled for.
+        #[allow(unsafe_code)]
         return unsafe { popcount_popcnt(bits) };
     }
     popcount_generic(bits)
@@ -857,7 +866,7 @@ fn popcount(bits: &[u8]) -> u64 {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt")]
-unsafe fn popcount_popcnt(bits: &[u8]) -> u64 {
+fn popcount_popcnt(bits: &[u8]) -> u64 {
     popcount_generic(bits)
 }
 

@@ -1,3 +1,5 @@
+//! Tests of the primes API against trial division and known values of π and the n-th prime.
+
 use super::*;
 
 /// Primality by trial division: the slow, obviously correct reference for every test here.

@@ -1,3 +1,5 @@
+//! `call_with_timeout`: results in time, functions killed at the deadline, panics.
+
 use std::time::{Duration, Instant};
 
 use notes_proc::{Error, call_with_timeout};

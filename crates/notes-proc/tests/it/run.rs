@@ -1,3 +1,6 @@
+//! `run`, `run_streaming` and `run_with_timeout`: output, exit statuses, deadlines and what is
+//! killed when, against real processes.
+
 use std::process::Command;
 use std::time::Duration;
 #[cfg(target_os = "linux")]

@@ -1,3 +1,5 @@
+//! `spawn_detached`: a detached command's session, stdio and pid.
+
 use std::process::{Command, Stdio};
 
 use notes_proc::{Status, spawn_detached};
