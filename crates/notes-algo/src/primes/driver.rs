@@ -215,7 +215,7 @@ fn run_on<T: Send>(
     bounds.iter().map(|&(a, b)| f(a, b)).collect()
 }
 
-/// The primes of a range, lazily: see [`primes_in`].
+/// The primes of a range, lazily: see [`primes_in`](crate::primes_in).
 #[derive(Debug)]
 pub struct Primes {
     /// How many of 2, 3, 5 have been considered.

@@ -22,7 +22,7 @@ pub struct FindOptions {
     /// Do not read `.gitignore`, `.ignore` and git's exclude files.
     pub no_ignore: bool,
     /// Follow symbolic links. A link back to an ancestor is reported as a
-    /// [`Problem::Loop`] warning and not entered again; a link whose target does not exist
+    /// [`Problem::Loop`](crate::Problem::Loop) warning and not entered again; a link whose target does not exist
     /// (dangling) is reported as a file, as fd and `find -L` do.
     pub follow_links: bool,
     /// Descend at most this many levels below the root (1: the root's own entries only).
