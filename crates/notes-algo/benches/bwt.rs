@@ -22,6 +22,9 @@
 // A benchmark binary's job is to print its results.
 #![allow(clippy::print_stdout)]
 
+#[path = "../../../xtask/bench-report.rs"]
+mod report;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -133,6 +136,12 @@ fn main() {
                     println!("  {name:<18} not available (python3 -m pip install pydivsufsort)")
                 }
                 None => println!("  {name:<18} not available (see the message above)"),
+            }
+            // The BWT's target: at most 1.3 times libsais' time, each way.
+            if name.starts_with("libsais")
+                && let Some((secs, _)) = m
+            {
+                report::line(&format!("BWT {label}, {mb} MB"), name, base / secs, 1.3);
             }
         }
     }

@@ -15,6 +15,9 @@
 // A benchmark binary's job is to print its results.
 #![allow(clippy::print_stdout)]
 
+#[path = "../../../xtask/bench-report.rs"]
+mod report;
+
 use std::hint::black_box;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -56,6 +59,17 @@ fn case(title: &str, count: u64, mut contenders: Vec<(&str, Run<'_>)>) {
                 m.as_secs_f64() / base.as_secs_f64()
             ),
             None => println!("  {name:<52} not available"),
+        }
+        // Issue 3's targets: 4 times itertools' speed, 20 times Python's.
+        let target = if name.starts_with("itertools") {
+            Some(0.25)
+        } else if name.starts_with("python3 itertools.permutations") {
+            Some(0.05)
+        } else {
+            None
+        };
+        if let (Some(target), Some(m)) = (target, t.get(t.len() / 2)) {
+            report::ratio(title, name, base, *m, target);
         }
     }
 }

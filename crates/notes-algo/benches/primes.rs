@@ -8,6 +8,9 @@
 // A benchmark binary's job is to print its results.
 #![allow(clippy::print_stdout)]
 
+#[path = "../../../xtask/bench-report.rs"]
+mod report;
+
 use std::hint::black_box;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -59,6 +62,18 @@ fn case(title: &str, mut contenders: Vec<(&str, Run<'_>)>) {
                 m.as_secs_f64() / b.as_secs_f64()
             ),
             _ => println!("  {name:<44} not available"),
+        }
+        // Issue 22's targets: the sieve within 1.05 of primesieve's time, the combinatorial
+        // count and the n-th prime at most primecount's, at the same thread count.
+        let target = if name.starts_with("primesieve") {
+            Some(1.05)
+        } else if name.starts_with("primecount") {
+            Some(1.0)
+        } else {
+            None
+        };
+        if let (Some(target), Some(m), Some(b)) = (target, m, base) {
+            report::ratio(title, name, b, *m, target);
         }
     }
 }

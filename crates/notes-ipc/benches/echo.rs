@@ -7,6 +7,9 @@
 
 #![allow(clippy::print_stdout)]
 
+#[path = "../../../xtask/bench-report.rs"]
+mod report;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -108,6 +111,16 @@ fn throughput_section(
     iperf.print("iperf3 -l 1M, one way");
     bidir.print("iperf3 -l 1M --bidir, per way");
     py.print("python echo-server.py (recv 1024)");
+    // Issue 19: the default (read/write) server at least 0.9 of iperf3 --bidir's rate per
+    // direction; reported as times (the peer's rate over ours), so the target is 1 / 0.9.
+    if bidir.rate > 0.0 && copy.rate > 0.0 {
+        report::line(
+            "echo throughput, the default server",
+            "iperf3 -l 1M --bidir, per direction",
+            bidir.rate / copy.rate,
+            1.0 / 0.9,
+        );
+    }
     for (name, peer) in [("iperf3", &iperf), ("iperf3 bidir", &bidir)] {
         if peer.rate > 0.0 {
             println!(
@@ -153,6 +166,13 @@ fn round_trip_section(
     let (alone, copy_alone) = (median(alone), median(copy_alone));
     println!("\n## 64-byte round trip, p50 µs, median of {rounds}");
     println!("framed (notes_ipc::frame)        {framed:8.1}");
+    // Issue 19: framing costs at most 10% of a raw round trip.
+    report::line(
+        "echo 64-byte round trip, framed",
+        "raw write/read",
+        framed / raw,
+        1.1,
+    );
     println!(
         "raw write/read, rust server      {raw:8.1}   framed/raw = {:.2}",
         framed / raw
