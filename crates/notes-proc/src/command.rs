@@ -6,9 +6,16 @@ use std::process::Command;
 
 use crate::Error;
 
-/// The command line as a person would type it: arguments joined with spaces, each one that
-/// is empty or holds a space or quote put in single quotes.
-pub(crate) fn command_line(cmd: &Command) -> String {
+/// The command line as a person would type it, for messages: the program and arguments joined
+/// with spaces, each one that is empty or holds a space, a quote or a shell metacharacter put in
+/// single quotes (as a POSIX shell reads it back).
+///
+/// ```
+/// let mut cmd = std::process::Command::new("sh");
+/// cmd.args(["-c", "echo it's"]);
+/// assert_eq!(notes_proc::command_line(&cmd), r"sh -c 'echo it'\''s'");
+/// ```
+pub fn command_line(cmd: &Command) -> String {
     std::iter::once(cmd.get_program())
         .chain(cmd.get_args())
         .map(|arg| quote(&arg.to_string_lossy()))

@@ -15,6 +15,7 @@ mod startup;
 mod status;
 
 pub use call::{call_with_timeout, init};
+pub use command::command_line;
 pub use detach::{Detached, spawn_detached};
 pub use error::{Error, Result};
 pub use run::{Forward, Limit, Outcome, run, run_streaming, run_text, run_with_timeout};

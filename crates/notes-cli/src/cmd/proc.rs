@@ -56,7 +56,7 @@ pub(crate) fn run(args: &RunArgs, out: &mut Out) -> anyhow::Result<()> {
         // What it said on stderr has been passed on already: the message does not repeat it.
         anyhow::bail!(
             "command {:?} failed: {}",
-            command_line(&args.command),
+            notes_proc::command_line(&command(&args.command)),
             outcome.status
         );
     }
@@ -64,29 +64,6 @@ pub(crate) fn run(args: &RunArgs, out: &mut Out) -> anyhow::Result<()> {
         json.finish()?;
     }
     Ok(())
-}
-
-/// The command line as a message shows it (as notes-proc's errors do).
-fn command_line(argv: &[OsString]) -> String {
-    argv.iter()
-        .map(|arg| {
-            let arg = arg.to_string_lossy();
-            let plain = !arg.is_empty()
-                && !arg.chars().any(|c| {
-                    c.is_whitespace()
-                        || matches!(
-                            c,
-                            '\'' | '"' | '\\' | '$' | '`' | ';' | '&' | '|' | '<' | '>' | '*' | '?'
-                        )
-                });
-            if plain {
-                arg.into_owned()
-            } else {
-                format!("'{}'", arg.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Passes bytes on, leaving out empty lines (a newline at the start or after a newline).
