@@ -443,14 +443,42 @@ pub fn str_repr(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f || (0x80..0xa0).contains(&(c as u32)) => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
+            c if !is_printable(c) => {
+                let code = c as u32;
+                let _ = if code <= 0xff {
+                    write!(out, "\\x{code:02x}")
+                } else if code <= 0xffff {
+                    write!(out, "\\u{code:04x}")
+                } else {
+                    write!(out, "\\U{code:08x}")
+                };
             }
             c => out.push(c),
         }
     }
     out.push(q);
     out
+}
+
+/// Python's `str.isprintable`, for the characters that matter in a terminal (Python consults
+/// the whole Unicode database; unassigned code points are not covered here): the C0 and C1
+/// controls, the spaces other than U+0020, the soft hyphen, the zero-width and bidirectional
+/// format characters, the line and paragraph separators and the byte-order mark are not
+/// printable, so `repr` escapes them (a name cannot forge a line of output or reorder one).
+fn is_printable(c: char) -> bool {
+    !matches!(
+        c as u32,
+        0..=0x1f
+            | 0x7f..=0xa0
+            | 0xad
+            | 0x1680
+            | 0x2000..=0x200f
+            | 0x2028..=0x202f
+            | 0x205f..=0x206f
+            | 0x3000
+            | 0xfeff
+            | 0xfff9..=0xfffb
+    )
 }
 
 /// Python's `repr` of a `bytes` object, such as `b'Hello, world'`.
