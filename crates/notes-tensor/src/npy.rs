@@ -318,18 +318,24 @@ fn read_at_most(
 /// [`Error::Io`] when the file cannot be read; see [`AnyArray::from_npy_bytes`] for bad contents.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn read_npy(path: &Path) -> Result<AnyArray, Error> {
-    let mut file = fs::File::open(path).map_err(|source| Error::Io {
+    let (mut file, len) = open_sized(path)?;
+    read_npy_from(&mut file, len, path)
+}
+
+/// Opens `path` for reading, with its length when it is a regular file (a pipe or a device
+/// does not say how much it holds): what the readers check their limits against.
+pub(crate) fn open_sized(path: &Path) -> Result<(fs::File, Option<u64>), Error> {
+    let file = fs::File::open(path).map_err(|source| Error::Io {
         action: "read",
         path: path.to_owned(),
         source,
     })?;
-    // A regular file says how much it holds; a pipe or a device does not.
     let len = file
         .metadata()
         .ok()
         .filter(fs::Metadata::is_file)
         .map(|m| m.len());
-    read_npy_from(&mut file, len, path)
+    Ok((file, len))
 }
 
 /// Reads one `.npy` from `reader`, which holds `len` bytes when that is known: the header

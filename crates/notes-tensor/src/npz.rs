@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use zip::ZipArchive;
 use zip::write::SimpleFileOptions;
 
-use crate::npy::read_npy_from;
+use crate::npy::{open_sized, read_npy_from};
 use crate::{AnyArray, Error};
 
 /// How `write_npz` stores its members.
@@ -174,16 +174,7 @@ pub fn load(path: &Path) -> Result<Loaded, Error> {
         path: path.to_owned(),
         source,
     };
-    let mut file = fs::File::open(path).map_err(|source| Error::Io {
-        action: "read",
-        path: path.to_owned(),
-        source,
-    })?;
-    let len = file
-        .metadata()
-        .ok()
-        .filter(fs::Metadata::is_file)
-        .map(|m| m.len());
+    let (mut file, len) = open_sized(path)?;
     let mut magic = Vec::with_capacity(4);
     (&mut file).take(4).read_to_end(&mut magic).map_err(io)?;
     if magic == b"PK\x03\x04" || magic == b"PK\x05\x06" {
