@@ -18,7 +18,7 @@ pub use bwt::{
 };
 pub use error::Error;
 #[cfg(feature = "json")]
-pub use flatten::{JsonLeaves, flatten_json, json_leaves, parse_json};
+pub use flatten::{ExactJsonLeaves, JsonLeaf, JsonLeaves, flatten_json, json_leaves, parse_json};
 pub use flatten::{Leaves, List, Nested};
 pub use number::parse_u64;
 pub use permutations::{

@@ -4,7 +4,6 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use serde_json::Value;
 
 use crate::cli::algo::{BwtArgs, FlattenArgs, MethodArg, PermutationsArgs, PrimesArgs};
 use crate::exit::UsageError;
@@ -46,8 +45,10 @@ pub(crate) fn flatten(args: &FlattenArgs, out: &mut Out) -> anyhow::Result<()> {
         }
         (None, None) => return Err(UsageError("give JSON, `-` or -i FILE".into()).into()),
     };
-    let leaves =
-        notes_algo::json_leaves(&text).with_context(|| format!("cannot parse {source}"))?;
+    // `exact`: integers beyond 64 bits keep their digits (serde_json's values would round them).
+    let leaves = notes_algo::json_leaves(&text)
+        .with_context(|| format!("cannot parse {source}"))?
+        .exact();
     if out.json {
         return out.json(&Streamed(std::cell::RefCell::new(leaves)));
     }
@@ -65,7 +66,7 @@ pub(crate) fn flatten(args: &FlattenArgs, out: &mut Out) -> anyhow::Result<()> {
 /// A sequence serialized as it is drawn from its iterator (serde's `Serialize` takes `&self`).
 struct Streamed<I>(std::cell::RefCell<I>);
 
-impl<I: Iterator<Item = Value>> serde::Serialize for Streamed<I> {
+impl<I: Iterator<Item = T>, T: serde::Serialize> serde::Serialize for Streamed<I> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.0.borrow_mut().by_ref())
     }

@@ -52,6 +52,25 @@ fn flatten_reads_twenty_megabytes_of_nesting_in_little_memory() {
 }
 
 #[test]
+fn flatten_keeps_integers_of_any_size() {
+    // serde_json's values turned 123456789012345678901234567890 into 1.2345678901234568e+29.
+    let json = "[1, [123456789012345678901234567890, [-18446744073709551617]], 2.5]";
+    let out = sh("exec \"$NOTES\" flatten -", json.into());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "[1, 123456789012345678901234567890, -18446744073709551617, 2.5]\n"
+    );
+    let out = notes(&["--json", "flatten", json]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed: String = text(&out.stdout).split_whitespace().collect();
+    assert_eq!(
+        printed,
+        "[1,123456789012345678901234567890,-18446744073709551617,2.5]"
+    );
+}
+
+#[test]
 fn flatten_refuses_an_endless_stdin_at_the_limit() {
     // /dev/zero never ends: the default limit (64 MiB) stops it with a clear error.
     let out = sh("exec \"$NOTES\" flatten - < /dev/zero", Vec::new());
