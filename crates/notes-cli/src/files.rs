@@ -1,7 +1,8 @@
 //! Files `notes` writes: every one through `notes_fs::AtomicFile` (the workspace's one careful
 //! writer: whole or not at all, `O_TMPFILE` on Linux so even a SIGKILL leaves nothing, file and
 //! directory synced, mode 0666 less the umask), never over an existing file unless `--force`,
-//! always with the same message.
+//! always with the same message. `-` names standard output where a command writes a stream
+//! ([`write_output`]): the GNU convention, so a file named `-` is written as `./-`.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -11,7 +12,7 @@ use anyhow::Context;
 /// The one refusal of every command that writes a file: `path` exists and `--force` was not
 /// given.
 pub(crate) fn refuse_existing(path: &Path, force: bool) -> anyhow::Result<()> {
-    if !force && std::fs::symlink_metadata(path).is_ok() {
+    if !force && !is_stdout(path) && std::fs::symlink_metadata(path).is_ok() {
         anyhow::bail!(already_exists(path));
     }
     Ok(())
@@ -32,6 +33,14 @@ pub(crate) fn write_atomically(
     force: bool,
     write: impl FnOnce(&mut BufWriter<&mut notes_fs::AtomicFile>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    if is_stdout(path) {
+        // Not a file called `-` made by surprise: this output is a file, said so.
+        return Err(crate::exit::UsageError(
+            "this output must be a file, not `-` (standard output); write ./- for a file named -"
+                .into(),
+        )
+        .into());
+    }
     refuse_existing(path, force)?;
     let mut file = notes_fs::AtomicFile::create(path, notes_fs::Replace::from_force(force))
         .map_err(|err| exists_or(err, path))?;
@@ -56,9 +65,30 @@ fn exists_or(err: std::io::Error, path: &Path) -> anyhow::Error {
     }
 }
 
-/// Writes `bytes` to `path` as [`write_atomically`] does.
+/// Whether `path` is `-`, standard output for the commands that write through
+/// [`write_output`].
+pub(crate) fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Writes to standard output when `path` is `-`, else to `path` as [`write_atomically`] does.
+pub(crate) fn write_output(
+    path: &Path,
+    force: bool,
+    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    if !is_stdout(path) {
+        return write_atomically(path, force, |w| write(w));
+    }
+    let mut stdout = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    write(&mut stdout)?;
+    stdout.flush().context("cannot write to standard output")?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` (or standard output for `-`) as [`write_output`] does.
 pub(crate) fn write_bytes(path: &Path, force: bool, bytes: &[u8]) -> anyhow::Result<()> {
-    write_atomically(path, force, |w| Ok(w.write_all(bytes)?))
+    write_output(path, force, |w| Ok(w.write_all(bytes)?))
 }
 
 /// Removal of temporary files when `notes` is interrupted (SIGINT, SIGTERM, SIGHUP): the

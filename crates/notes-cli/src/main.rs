@@ -7,6 +7,7 @@ mod cli;
 mod cmd;
 mod exit;
 mod files;
+mod input;
 mod logging;
 mod output;
 mod progress;

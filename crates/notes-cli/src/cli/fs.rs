@@ -83,7 +83,8 @@ pub(crate) struct FindArgs {
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub(crate) threads: usize,
 
-    /// Write the paths to this file (atomically) instead of stdout, like the notes' filenames.txt.
+    /// Write the paths to this file (atomically) instead of stdout, like the notes' filenames.txt
+    /// (`-`: stdout).
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 

@@ -93,7 +93,7 @@ pub(crate) enum PickleCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct FileArgs {
-    /// The pickle file (at most 16 MiB; see --max-len).
+    /// The pickle file (at most 16 MiB; see --max-len), or `-` for standard input.
     pub(crate) file: PathBuf,
 
     /// The largest file accepted, in bytes.
@@ -120,7 +120,7 @@ pub(crate) struct ToJsonArgs {
     #[command(flatten)]
     pub(crate) input: FileArgs,
 
-    /// Write the JSON here instead of standard output.
+    /// Write the JSON here (atomically) instead of standard output (`-`).
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 
@@ -131,12 +131,16 @@ pub(crate) struct ToJsonArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct FromJsonArgs {
-    /// The JSON file to read.
+    /// The JSON file to read, or `-` for standard input.
     pub(crate) file: PathBuf,
 
-    /// The pickle file to write (atomically).
+    /// The pickle file to write (atomically), or `-` for standard output.
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: PathBuf,
+
+    /// The largest JSON input accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub(crate) max_len: u64,
 
     /// Replace the output file if it exists.
     #[arg(long)]

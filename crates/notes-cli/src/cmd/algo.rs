@@ -8,6 +8,7 @@ use anyhow::Context;
 use crate::cli::algo::{BwtArgs, FlattenArgs, MethodArg, PermutationsArgs, PrimesArgs};
 use crate::exit::UsageError;
 use crate::files::write_atomically;
+use crate::input;
 use crate::output::Out;
 
 /// `notes flatten` reads at most this many bytes of JSON from stdin or a file unless
@@ -26,23 +27,15 @@ pub(crate) fn flatten(args: &FlattenArgs, out: &mut Out) -> anyhow::Result<()> {
         (Some(_), Some(_)) => {
             return Err(UsageError("give JSON, `-` or -i FILE, not two of them".into()).into());
         }
-        (Some(dash), None) if dash == "-" => {
-            let text = read_limited(std::io::stdin().lock(), limit, None, "stdin")?;
-            (text, "stdin".to_owned())
-        }
+        (Some(dash), None) if dash == "-" => (
+            input::read_text(Path::new("-"), limit, "--max-input SIZE")?,
+            "stdin".to_owned(),
+        ),
         (Some(json), None) => (json.clone(), "the argument".to_owned()),
-        (None, Some(path)) => {
-            let name = path.display().to_string();
-            let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
-            // A regular file's size is known: refuse it before reading a byte.
-            let size = file
-                .metadata()
-                .ok()
-                .filter(std::fs::Metadata::is_file)
-                .map(|m| m.len());
-            let text = read_limited(file, limit, size, &name)?;
-            (text, name)
-        }
+        (None, Some(path)) => (
+            input::read_text(path, limit, "--max-input SIZE")?,
+            input::name(path),
+        ),
         (None, None) => return Err(UsageError("give JSON, `-` or -i FILE".into()).into()),
     };
     // `exact`: integers beyond 64 bits keep their digits (serde_json's values would round them).
@@ -70,39 +63,6 @@ impl<I: Iterator<Item = T>, T: serde::Serialize> serde::Serialize for Streamed<I
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.0.borrow_mut().by_ref())
     }
-}
-
-/// Reads all of `reader` as UTF-8 text, refusing more than `limit` bytes (checked against
-/// `size` before reading when it is known, and by reading at most `limit + 1` bytes always).
-fn read_limited(
-    reader: impl Read,
-    limit: u64,
-    size: Option<u64>,
-    name: &str,
-) -> anyhow::Result<String> {
-    let too_large = |what: String| {
-        anyhow::anyhow!(
-            "{name} holds {what} than the input limit of {limit} bytes (--max-input SIZE raises it)"
-        )
-    };
-    if let Some(size) = size.filter(|&size| size > limit) {
-        return Err(too_large(format!("{size} bytes, more")));
-    }
-    let capacity = size.unwrap_or(0).min(limit);
-    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
-    reader
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {name}"))?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large("more bytes".to_owned()));
-    }
-    String::from_utf8(bytes).map_err(|err| {
-        anyhow::anyhow!(
-            "{name} is not UTF-8 text: invalid byte at offset {}",
-            err.utf8_error().valid_up_to()
-        )
-    })
 }
 
 /// Warns on stderr before a count that will take more than a few seconds, with a rough estimate

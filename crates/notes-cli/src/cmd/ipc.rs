@@ -10,6 +10,7 @@ use notes_ipc::{Limits, echo, pickle};
 use crate::cli::ipc::{
     EchoArgs, EchoCommand, FileArgs, PickleArgs, PickleCommand, SendArgs, ServeArgs,
 };
+use crate::input;
 use crate::output::Out;
 
 /// `notes echo serve|send`.
@@ -70,7 +71,7 @@ pub(crate) fn pickle(args: &PickleArgs, out: &mut Out) -> anyhow::Result<()> {
                 return out.json(&json(&value, &limits, &args.file)?);
             }
             let text = pickle::repr_with(&value, &array_repr, &limits)
-                .with_context(|| format!("cannot print {}", args.file.display()))?;
+                .with_context(|| format!("cannot print {}", input::name(&args.file)))?;
             writeln!(out, "{text}")?;
         }
         PickleCommand::ToJson(args) => {
@@ -86,9 +87,9 @@ pub(crate) fn pickle(args: &PickleArgs, out: &mut Out) -> anyhow::Result<()> {
             }
         }
         PickleCommand::FromJson(args) => {
-            let text = notes_fs::read_text(&args.file)?;
+            let text = input::read_text(&args.file, args.max_len, "--max-len BYTES")?;
             let value = pickle::from_json(&text, &Limits::default())
-                .with_context(|| format!("cannot convert {}", args.file.display()))?;
+                .with_context(|| format!("cannot convert {}", input::name(&args.file)))?;
             let bytes = pickle::value_to_vec(&value)?;
             crate::files::write_bytes(&args.output, args.force, &bytes)?;
         }
@@ -101,7 +102,8 @@ fn json<'a>(
     limits: &Limits,
     file: &Path,
 ) -> anyhow::Result<pickle::Json<'a>> {
-    pickle::Json::new(value, limits).with_context(|| format!("cannot convert {}", file.display()))
+    pickle::Json::new(value, limits)
+        .with_context(|| format!("cannot convert {}", input::name(file)))
 }
 
 /// A numpy array from a pickle, as numpy's `repr(a)` prints it (notes-tensor's repr, through
@@ -135,7 +137,13 @@ fn non_native_dtype(repr: String, code: &str) -> String {
     format!("{body}, dtype='{code}')")
 }
 
+/// Reads the pickle `args.file` names (`-`: standard input) within its limits.
 fn load(args: &FileArgs) -> anyhow::Result<(pickle::Value, Limits)> {
     let limits = args.limits();
+    if input::is_stdin(&args.file) {
+        let bytes = input::read_bytes(&args.file, limits.max_len as u64, "--max-len BYTES")?;
+        let value = pickle::from_slice(&bytes, &limits).context("cannot read stdin")?;
+        return Ok((value, limits));
+    }
     Ok((pickle::load(Path::new(&args.file), &limits)?, limits))
 }

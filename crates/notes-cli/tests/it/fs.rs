@@ -47,6 +47,20 @@ fn find_writes_a_file_or_nul_separated_paths() {
     assert_eq!(text(&out.stdout), want);
 }
 
+#[test]
+fn find_output_dash_is_standard_output() {
+    // `-o -` wrote a file named `-`; as in GNU tools, `-` is standard output (`./-` a file).
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), &["a.wav", "b.txt"]);
+    let out = notes_in(dir.path(), &["find", "-e", "wav", "-o", "-"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "a.wav\n");
+    assert!(!dir.path().join("-").exists());
+    let out = notes_in(dir.path(), &["find", "-e", "wav", "-o", "./-"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read_to_string(dir.path().join("-")).unwrap(), "a.wav\n");
+}
+
 /// `notes find` run by `script` on a pseudo-terminal (util-linux), with `redirect` after it:
 /// what the terminal got. None when `script` is not installed.
 #[cfg(target_os = "linux")]

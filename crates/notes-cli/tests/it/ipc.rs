@@ -183,6 +183,88 @@ fn python(script: &str, args: &[&str]) -> bool {
     }
 }
 
+/// Runs notes with `args`, `stdin` as its standard input.
+fn notes_with_stdin(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    // The reader may stop early (a limit): a broken pipe is expected then.
+    let writer = std::thread::spawn(move || drop(pipe.write_all(&stdin)));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+#[test]
+fn pickle_commands_read_stdin_and_write_stdout_for_dash() {
+    // pickle.dumps({'a': (1, 2)}, protocol=2)
+    let pickled = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01K\x01K\x02\x86q\x02s.";
+    let out = notes_with_stdin(&["pickle", "show", "-"], pickled);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "{'a': (1, 2)}\n");
+    let out = notes_with_stdin(&["pickle", "to-json", "-", "-o", "-"], pickled);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json, serde_json::json!({"a": {"$tuple": [1, 2]}}));
+    let text = br#"{"a": {"$tuple": [1, 2]}, "n": 123456789012345678901234567890}"#;
+    let out = notes_with_stdin(&["pickle", "from-json", "-", "-o", "-"], text);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let back = notes_with_stdin(&["pickle", "show", "-"], &out.stdout);
+    assert_eq!(
+        String::from_utf8_lossy(&back.stdout),
+        "{'a': (1, 2), 'n': 123456789012345678901234567890}\n"
+    );
+}
+
+#[test]
+fn pickle_inputs_are_bounded_stdin_and_devices_too() {
+    // from-json read its whole input: /dev/zero grew until memory ran out.
+    let out = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args([
+            "pickle",
+            "from-json",
+            "/dev/zero",
+            "-o",
+            "never.pkl",
+            "--max-len",
+            "1000",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/dev/zero holds more bytes than the input limit of 1000 bytes (--max-len"),
+        "{err}"
+    );
+    assert!(!std::path::Path::new("never.pkl").exists());
+    let out = notes_with_stdin(&["pickle", "show", "--max-len", "100", "-"], &[b'N'; 4096]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("stdin holds more bytes than the input limit of 100 bytes"),
+        "{err}"
+    );
+}
+
 #[test]
 fn pickle_show_prints_typed_values_as_python_does() {
     let dir = tempfile::tempdir().unwrap();
