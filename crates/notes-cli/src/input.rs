@@ -26,7 +26,7 @@ pub(crate) fn name(path: &Path) -> String {
 pub(crate) fn read_bytes(path: &Path, limit: u64, flag: &str) -> anyhow::Result<Vec<u8>> {
     let name = name(path);
     if is_stdin(path) {
-        return read_limited(std::io::stdin().lock(), limit, None, &name, flag);
+        return read_from(std::io::stdin().lock(), limit, None, &name, flag);
     }
     let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
     // A regular file's size is known: refuse it before reading a byte.
@@ -35,7 +35,7 @@ pub(crate) fn read_bytes(path: &Path, limit: u64, flag: &str) -> anyhow::Result<
         .ok()
         .filter(std::fs::Metadata::is_file)
         .map(|m| m.len());
-    read_limited(file, limit, size, &name, flag)
+    read_from(file, limit, size, &name, flag)
 }
 
 /// [`read_bytes`], as UTF-8 text.
@@ -53,9 +53,10 @@ pub(crate) fn utf8(bytes: Vec<u8>, name: &str) -> anyhow::Result<String> {
     })
 }
 
-/// Reads all of `reader`, refusing more than `limit` bytes (checked against `size` before
-/// reading when it is known, and by reading at most `limit + 1` bytes always).
-fn read_limited(
+/// Reads all of `reader` (the input called `name`), refusing more than `limit` bytes
+/// (checked against `size` before reading when it is known, and by reading at most
+/// `limit + 1` bytes always).
+pub(crate) fn read_from(
     reader: impl Read,
     limit: u64,
     size: Option<u64>,

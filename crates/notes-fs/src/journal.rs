@@ -257,11 +257,47 @@ pub(crate) struct Journal {
     pub(crate) torn: Option<usize>,
 }
 
+/// The largest journal `read` accepts: 1 GiB, some four million renames of long paths. A
+/// larger file (or an endless one, such as `/dev/zero` given as `--journal`) is refused
+/// before it is read, or as soon as the limit is passed.
+pub(crate) const MAX_JOURNAL: u64 = 1 << 30;
+
+/// Reads all of the journal at `path`, at most [`MAX_JOURNAL`] bytes.
+fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let too_big = || Error::TooBig {
+        path: path.to_path_buf(),
+        limit: MAX_JOURNAL,
+    };
+    let file = fs::File::open(path).map_err(Error::io("read journal", path))?;
+    let size = file.metadata().map_err(Error::io("read journal", path))?;
+    if size.is_file() && size.len() > MAX_JOURNAL {
+        return Err(too_big());
+    }
+    let mut file = file.take(MAX_JOURNAL + 1);
+    // The header first: what is not a journal (`/dev/zero`, a binary) is refused at once
+    // rather than after a gigabyte; `read` says why.
+    let mut bytes = Vec::with_capacity(HEADER.len());
+    (&mut file)
+        .take(HEADER.len() as u64)
+        .read_to_end(&mut bytes)
+        .map_err(Error::io("read journal", path))?;
+    if !HEADER.as_bytes().starts_with(&bytes) {
+        return Ok(bytes);
+    }
+    file.read_to_end(&mut bytes)
+        .map_err(Error::io("read journal", path))?;
+    if bytes.len() as u64 > MAX_JOURNAL {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
 /// Reads a journal's `(from, to)` pairs in the order they were applied, and the number of
 /// a last line cut short (no newline at its end), which is left out: its rename never
 /// happened (each batch is on disk before its renames start).
 pub(crate) fn read(path: &Path) -> Result<Journal> {
-    let bytes = fs::read(path).map_err(Error::io("read journal", path))?;
+    let bytes = read_bounded(path)?;
     let bad = |line: usize, why: &'static str| Error::BadJournal {
         path: path.to_path_buf(),
         line,
@@ -356,6 +392,16 @@ mod tests {
         assert!(read(&path).is_err());
         fs::write(&path, "not a journal").unwrap();
         assert!(read(&path).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_file_is_not_read_whole() {
+        // `--journal /dev/zero` was read until memory ran out.
+        let Err(err) = read(Path::new("/dev/zero")) else {
+            panic!("/dev/zero read as a journal");
+        };
+        assert!(err.to_string().contains("header"), "{err}");
     }
 
     #[cfg(unix)]

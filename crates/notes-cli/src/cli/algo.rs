@@ -86,6 +86,11 @@ pub(crate) struct BwtArgs {
     #[arg(short = 'o', long = "output", value_name = "OUT", requires = "input")]
     pub(crate) output: Option<PathBuf>,
 
+    /// For -i from a pipe or device (read into memory, having no length up front), refuse more
+    /// than this: 1Gi (default), 100M, ... (a regular file is streamed and has no limit).
+    #[arg(long, value_name = "SIZE", value_parser = byte_count, requires = "input")]
+    pub(crate) max_input: Option<u64>,
+
     /// Block size for -i: 900k (default, as bzip2), 100k, 4M, 1Mi, or `whole` for one block.
     #[arg(long, value_name = "SIZE", value_parser = block_size, conflicts_with_all = ["inverse", "text"])]
     pub(crate) block_size: Option<usize>,

@@ -1,6 +1,6 @@
 //! Subcommands backed by `notes-algo`.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::Context;
@@ -14,6 +14,10 @@ use crate::output::Out;
 /// `notes flatten` reads at most this many bytes of JSON from stdin or a file unless
 /// `--max-input` says otherwise.
 pub(crate) const DEFAULT_MAX_INPUT: u64 = 64 << 20;
+
+/// `notes bwt -i PIPE` reads at most this many bytes of a pipe or device (which it must hold
+/// in memory) unless `--max-input` says otherwise.
+pub(crate) const DEFAULT_MAX_PIPE: u64 = 1 << 30;
 
 /// `notes flatten JSON | - | -i FILE`: prints the leaves as a list, `[0, 1, 2, 3]`.
 ///
@@ -249,7 +253,8 @@ pub(crate) fn bwt(args: &BwtArgs, out: &mut Out) -> anyhow::Result<()> {
         } else {
             let options = notes_algo::BlockOptions::default()
                 .block_size(args.block_size.unwrap_or(notes_algo::DEFAULT_BLOCK_SIZE));
-            transform_file(input, output, &options, args.force, out)
+            let limit = args.max_input.unwrap_or(DEFAULT_MAX_PIPE);
+            transform_file(input, output, &options, args.force, limit, out)
         };
     }
     let text = args.text.as_deref().unwrap_or_default();
@@ -320,6 +325,7 @@ fn transform_file(
     output: &Path,
     options: &notes_algo::BlockOptions,
     force: bool,
+    limit: u64,
     out: &mut Out,
 ) -> anyhow::Result<()> {
     // A regular file is streamed (memory holds one batch of blocks, not the whole file);
@@ -332,9 +338,13 @@ fn transform_file(
     let (len, data) = if meta.is_file() {
         (meta.len(), None)
     } else {
-        let mut data = Vec::new();
-        file.read_to_end(&mut data)
-            .with_context(|| format!("cannot read {}", input.display()))?;
+        let data = input::read_from(
+            &mut file,
+            limit,
+            None,
+            &input::name(input),
+            "--max-input SIZE",
+        )?;
         (data.len() as u64, Some(data))
     };
     let bar = progress_bar(len, "bwt");

@@ -125,6 +125,35 @@ fn damage_that_still_inverts_is_caught_and_nothing_is_written() {
     assert!(!dir.path().join("x").exists());
 }
 
+#[cfg(unix)]
+#[test]
+fn an_endless_device_stops_at_the_input_limit() {
+    // A pipe or device is read into memory: /dev/zero grew until memory ran out.
+    let dir = tempfile::tempdir().unwrap();
+    let out = notes(
+        dir.path(),
+        &[
+            "bwt",
+            "-i",
+            "/dev/zero",
+            "-o",
+            "c.nbwt",
+            "--max-input",
+            "1Mi",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("/dev/zero holds more bytes than the input limit of 1048576 bytes"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("c.nbwt").exists());
+    let out = notes(dir.path(), &["bwt", "-i", "/dev/null", "-o", "-"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!dir.path().join("-").exists());
+}
+
 #[test]
 fn a_pipe_as_input_is_read_whole() {
     use std::io::Write as _;
