@@ -178,6 +178,8 @@ enum Key {
     Int(i128),
     Big(String),
     Float(u64),
+    /// A NaN, equal to no other key (Python's `nan != nan`: a set keeps every NaN object).
+    Nan(u64),
     Str(Arc<str>),
     Bytes(Vec<u8>),
     Tuple(Vec<Key>),
@@ -216,6 +218,8 @@ struct Machine<'a> {
     depths: Vec<usize>,
     limits: &'a Limits,
     spent: usize,
+    /// NaN keys made so far, each one's [`Key::Nan`] number.
+    nans: std::cell::Cell<u64>,
 }
 
 /// Decodes one pickle; see the module docs.
@@ -240,6 +244,7 @@ pub(super) fn decode(data: &[u8], limits: &Limits) -> Result<Value> {
         depths: Vec::new(),
         limits,
         spent: 0,
+        nans: std::cell::Cell::new(0),
     };
     let root = machine.run()?;
     let mut cache: Vec<Cached> = Vec::new();
@@ -503,6 +508,10 @@ impl Machine<'_> {
                 Value::Int(i) => Key::Int(i128::from(*i)),
                 Value::BigInt(b) => Key::Big(b.to_string()),
                 Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e18 => Key::Int(*f as i128),
+                Value::Float(f) if f.is_nan() => {
+                    self.nans.set(self.nans.get() + 1);
+                    Key::Nan(self.nans.get())
+                }
                 Value::Float(f) => Key::Float(f.to_bits()),
                 Value::Str(s) => Key::Str(s.clone()),
                 Value::Bytes(b) => Key::Bytes(b.to_vec()),

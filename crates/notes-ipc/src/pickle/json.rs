@@ -978,9 +978,20 @@ fn identity(value: &Value) -> Option<String> {
     })
 }
 
+/// Whether `value` is or holds (in a tuple or frozenset) a NaN, which equals nothing: as a
+/// key or set item it is never a duplicate (the reader keeps every NaN item, as Python does).
+fn holds_nan(value: &Value) -> bool {
+    match value {
+        Value::Float(f) => f.is_nan(),
+        Value::Tuple(items) | Value::FrozenSet(items) => items.iter().any(holds_nan),
+        _ => false,
+    }
+}
+
 /// Checks that `value` can be a dict key or set item and is not one already in `seen`.
 fn new_key(value: &Value, seen: &mut std::collections::HashSet<String>, what: &str) -> Result<()> {
     match identity(value) {
+        Some(_) if holds_nan(value) => Ok(()),
         None => bad(format_args!(
             "{what} holds an unhashable key or item (a list, dict, set, bytearray or array)"
         )),

@@ -299,4 +299,24 @@ mod tests {
         let pickled = value_to_vec(&value).unwrap();
         assert_eq!(load(&pickled).unwrap(), value);
     }
+
+    #[test]
+    fn nans_are_never_merged_as_keys_or_items() {
+        // Python: `{float('nan'), float('nan')}` has two items (nan != nan), and so does this
+        // dict; the reader merged NaNs of one bit pattern and the JSON reader refused them
+        // as duplicates (found by the fuzz target).
+        let set = b"\x80\x04\x95\x17\x00\x00\x00\x00\x00\x00\x00\x8f\x94(G\x7f\xf8\x00\x00\x00\x00\x00\x00G\x7f\xf8\x00\x00\x00\x00\x00\x00\x90.";
+        let dict = b"\x80\x02}q\x00(G\x7f\xf8\x00\x00\x00\x00\x00\x00\x85q\x01K\x01G\x7f\xf8\x00\x00\x00\x00\x00\x00\x85q\x02K\x02u.";
+        for (bytes, shown) in [
+            (&set[..], "{nan, nan}"),
+            (&dict[..], "{(nan,): 1, (nan,): 2}"),
+        ] {
+            let value = load(bytes).unwrap();
+            assert_eq!(repr(&value).unwrap(), shown);
+            let json =
+                serde_json::to_string(&Json::new(&value, &Limits::default()).unwrap()).unwrap();
+            let back = from_json(&json, &Limits::default()).unwrap();
+            assert_eq!(repr(&back).unwrap(), shown, "{json}");
+        }
+    }
 }
