@@ -12,7 +12,12 @@ use anyhow::Context;
 /// The one refusal of every command that writes a file: `path` exists and `--force` was not
 /// given.
 pub(crate) fn refuse_existing(path: &Path, force: bool) -> anyhow::Result<()> {
-    if !force && !is_stdout(path) && std::fs::symlink_metadata(path).is_ok() {
+    // A FIFO or device (`-o /dev/null`) is written into, as by the shell's `>`, not replaced.
+    if !force
+        && !is_stdout(path)
+        && !notes_fs::is_stream(path)
+        && std::fs::symlink_metadata(path).is_ok()
+    {
         anyhow::bail!(already_exists(path));
     }
     Ok(())

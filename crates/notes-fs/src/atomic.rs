@@ -12,6 +12,11 @@
 //! ([`Replace::Allowed`]); without it, a file that exists, even one that appears meanwhile, is
 //! an [`io::ErrorKind::AlreadyExists`] error, and the check is the link itself (atomic).
 //!
+//! A path that is a FIFO or a character device (`/dev/null`, `/dev/stdout`, a named pipe) is
+//! written into, as a shell's `>` does, never replaced: nothing is put in its place (it is a
+//! stream, not a file, so it is neither atomic nor refused). A directory, a socket or a block
+//! device is never replaced, with or without [`Replace::Allowed`].
+//!
 //! Errors are [`io::Error`]s whose message names the path, so any crate can wrap them in its
 //! own error type.
 
@@ -72,6 +77,52 @@ enum Inner {
     Unnamed(fs::File),
     /// A named temporary file, removed on drop.
     Named(tempfile::NamedTempFile),
+    /// A FIFO or character device, written into directly.
+    Stream(fs::File),
+}
+
+/// What a writer does with what is at a path.
+enum Existing {
+    /// Nothing there, a regular file or a link to one, or a dangling link.
+    File(Option<fs::Metadata>),
+    /// A FIFO or character device: written into.
+    Stream,
+    /// Never replaced: what it is.
+    Refused(&'static str),
+}
+
+fn existing(path: &Path) -> Existing {
+    let Ok(meta) = fs::metadata(path) else {
+        return Existing::File(None);
+    };
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return Existing::File(Some(meta));
+    }
+    if kind.is_dir() {
+        return Existing::Refused("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() || kind.is_char_device() {
+            return Existing::Stream;
+        }
+        if kind.is_block_device() {
+            return Existing::Refused("a block device");
+        }
+        if kind.is_socket() {
+            return Existing::Refused("a socket");
+        }
+    }
+    Existing::Refused("not a regular file")
+}
+
+/// Whether `path` is a FIFO or a character device (`/dev/null`, `/dev/stdout`), which
+/// [`AtomicFile`] writes into instead of replacing: a command that refuses to replace an
+/// existing file need not refuse it.
+pub fn is_stream(path: &Path) -> bool {
+    matches!(existing(path), Existing::Stream)
 }
 
 /// An error naming `path`, of the kind of `err`.
@@ -96,7 +147,30 @@ impl AtomicFile {
                 format!("{} is not a file name", crate::Escaped(path)),
             ));
         }
-        let existing = fs::metadata(path).ok();
+        let existing = match existing(path) {
+            Existing::File(meta) => meta,
+            Existing::Stream => {
+                let stream = fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| named("write to", path, e))?;
+                return Ok(Self {
+                    path: path.to_path_buf(),
+                    dir,
+                    replace,
+                    inner: Inner::Stream(stream),
+                });
+            }
+            Existing::Refused(what) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is {what}, not a file: it is never replaced",
+                        crate::Escaped(path)
+                    ),
+                ));
+            }
+        };
         if replace == Replace::Never && fs::symlink_metadata(path).is_ok() {
             return Err(already_exists(path));
         }
@@ -153,6 +227,7 @@ impl AtomicFile {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             Inner::Unnamed(file) => file,
             Inner::Named(tmp) => tmp.as_file(),
+            Inner::Stream(file) => file,
         }
     }
 
@@ -163,18 +238,24 @@ impl AtomicFile {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             Inner::Unnamed(_) => None,
             Inner::Named(tmp) => Some(tmp.path()),
+            Inner::Stream(_) => None,
         }
     }
 
     /// Flushes the file to disk and puts it in place at its path, then flushes the directory.
     pub fn commit(self) -> io::Result<()> {
         let path = &self.path;
+        if let Inner::Stream(_) = self.inner {
+            // Written as it went; a FIFO or device has nothing to sync or link.
+            return Ok(());
+        }
         self.as_file()
             .sync_all()
             .map_err(|e| named("write", path, e))?;
         match self.inner {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             Inner::Unnamed(file) => link_unnamed(&file, &self.dir, path, self.replace)?,
+            Inner::Stream(_) => {}
             Inner::Named(tmp) => {
                 let persisted = match self.replace {
                     Replace::Allowed => tmp.persist(path),
@@ -387,5 +468,49 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
         write_file(&path, Replace::Allowed, |w| w.write_all(b"y")).unwrap();
         assert_eq!(mode(&path), 0o640);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_devices_are_written_into_never_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        // `--force` onto /dev/null renamed a regular file over the device node.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(fifo).unwrap())
+        };
+        write_file(&fifo, Replace::Allowed, |w| w.write_all(b"through")).unwrap();
+        assert_eq!(reader.join().unwrap(), b"through");
+        assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert!(is_stream(&fifo) && is_stream(Path::new("/dev/null")));
+        write_file(Path::new("/dev/null"), Replace::Never, |w| {
+            w.write_all(b"x")
+        })
+        .unwrap();
+        assert!(
+            fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+        // A directory is never replaced, even when allowed.
+        let sub = dir.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        let err = write_file(&sub, Replace::Allowed, |w| w.write_all(b"x")).unwrap_err();
+        assert!(
+            err.to_string().contains("is a directory, not a file"),
+            "{err}"
+        );
+        assert!(sub.is_dir() && !is_stream(&sub) && !is_stream(&dir.path().join("none")));
     }
 }

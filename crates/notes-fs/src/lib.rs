@@ -19,7 +19,7 @@ mod text;
 #[cfg(feature = "walk")]
 mod walk;
 
-pub use atomic::{AtomicFile, Replace, write_file};
+pub use atomic::{AtomicFile, Replace, is_stream, write_file};
 #[cfg(feature = "walk")]
 pub use delete::{DeletePlan, DeleteRule, Deleted, Doomed, Removal, unmatchable_extension};
 pub use display::Escaped;

@@ -61,6 +61,56 @@ fn find_output_dash_is_standard_output() {
     assert_eq!(fs::read_to_string(dir.path().join("-")).unwrap(), "a.wav\n");
 }
 
+#[cfg(unix)]
+#[test]
+fn outputs_onto_devices_and_fifos_write_into_them() {
+    use std::os::unix::fs::FileTypeExt;
+    // `-o DEVICE --force` renamed a regular file over the device node (it replaced /dev/null).
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path(), &["a.wav"]);
+    std::os::unix::fs::symlink("/dev/null", dir.path().join("null")).unwrap();
+    for args in [&["-o", "null"][..], &["-o", "null", "--force"]] {
+        let mut all = vec!["find", "-e", "wav"];
+        all.extend_from_slice(args);
+        let out = notes_in(dir.path(), &all);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let link = fs::symlink_metadata(dir.path().join("null")).unwrap();
+        assert!(link.file_type().is_symlink(), "{args:?} replaced the link");
+        assert!(
+            fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
+    let fifo = dir.path().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read(fifo).unwrap())
+    };
+    let out = notes_in(dir.path(), &["find", "-e", "wav", "-o", "fifo", "--force"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(reader.join().unwrap(), b"a.wav\n");
+    assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    // A directory is never replaced.
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    let out = notes_in(dir.path(), &["find", "-e", "wav", "-o", "sub", "--force"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is a directory, not a file"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(dir.path().join("sub").is_dir());
+}
+
 /// `notes find` run by `script` on a pseudo-terminal (util-linux), with `redirect` after it:
 /// what the terminal got. None when `script` is not installed.
 #[cfg(target_os = "linux")]
