@@ -50,6 +50,13 @@ pub enum Error {
         /// The maximum in force ([`Limits::max_len`](crate::Limits::max_len)).
         max: usize,
     },
+    /// An input of unknown length (a pipe or a device such as `/dev/zero`) held more than the
+    /// maximum; reading stopped one byte past it.
+    #[error("it holds more than the maximum of {max} bytes (--max-len raises it)")]
+    InputTooLarge {
+        /// The maximum in force ([`Limits::max_len`](crate::Limits::max_len)).
+        max: usize,
+    },
     /// The stream ended inside a frame: after `got` of `expected` bytes.
     #[error("the stream ended inside a frame after {got} of {expected} bytes")]
     Truncated {

@@ -113,18 +113,27 @@ pub fn load_with<T: DeserializeOwned>(path: &Path, limits: &Limits) -> Result<T>
 /// Reads a whole file of at most `max` bytes.
 pub(crate) fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>> {
     let file = std::fs::File::open(path).map_err(Error::file("open", path))?;
+    let too_large = |source: Error| Error::InFile {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    };
+    // A regular file's size is known: refused before a byte is read.
+    if let Ok(meta) = file.metadata()
+        && meta.is_file()
+        && meta.len() > max as u64
+    {
+        return Err(too_large(Error::FrameTooLarge {
+            len: meta.len(),
+            max,
+        }));
+    }
     let mut bytes = Vec::new();
     file.take(max as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(Error::file("read", path))?;
     if bytes.len() > max {
-        return Err(Error::InFile {
-            path: path.to_path_buf(),
-            source: Box::new(Error::FrameTooLarge {
-                len: std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len()),
-                max,
-            }),
-        });
+        // A pipe or device (`/dev/zero`): its length is unknown, only that it is too long.
+        return Err(too_large(Error::InputTooLarge { max }));
     }
     Ok(bytes)
 }

@@ -52,10 +52,38 @@ impl<'a> Json<'a> {
     ///
     /// # Errors
     /// [`Error::TooLarge`] when the value, its shared parts counted each time they appear,
-    /// exceeds `limits.max_memory` (its JSON would be at least that large).
+    /// or its JSON (pretty-printed, the larger form) exceeds `limits.max_memory` bytes.
     pub fn new(value: &'a Value, limits: &Limits) -> Result<Self> {
         super::repr::check_expansion(value, limits)?;
+        // The JSON itself, counted (not kept) as `serde_json`'s pretty printer, the larger of
+        // its forms, would write it: indentation grows with depth, so a value that is small
+        // once expanded may still print gigabytes (2^22 shared `None`s nested 22 deep).
+        let mut budget = Budget(limits.max_memory as u64);
+        if serde_json::to_writer_pretty(&mut budget, &J(value)).is_err() {
+            return Err(Error::TooLarge {
+                what: "the JSON of the value",
+                max: limits.max_memory,
+                offset: None,
+            });
+        }
         Ok(Self { value })
+    }
+}
+
+/// A writer that keeps nothing and fails once more than its bytes have been written.
+struct Budget(u64);
+
+impl std::io::Write for Budget {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self
+            .0
+            .checked_sub(buf.len() as u64)
+            .ok_or_else(|| std::io::Error::other("over budget"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -319,4 +319,37 @@ mod tests {
             assert_eq!(repr(&back).unwrap(), shown, "{json}");
         }
     }
+
+    #[test]
+    fn json_of_shared_values_is_bounded_by_the_budget() {
+        // 44 bytes: a None in a pair of itself 20 times over. Its expanded value fits the
+        // budget, and its pretty JSON was 415 MB (indentation grows with depth); 22 levels
+        // made 1.8 GB under the default limits.
+        let mut bomb = b"\x80\x02N".to_vec();
+        for _ in 0..20 {
+            bomb.extend_from_slice(b"2\x86");
+        }
+        bomb.push(b'.');
+        let value = load(&bomb).unwrap();
+        let err = Json::new(&value, &Limits::default().with_max_memory(100 << 20)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the JSON of the value would take more than"),
+            "{err}"
+        );
+        // A budget that holds the JSON lets it through, and the JSON is within it.
+        let small = &bomb[..3 + 2 * 8];
+        let mut small = small.to_vec();
+        small.push(b'.');
+        let value = load(&small).unwrap();
+        let limits = Limits::default().with_max_memory(1 << 20);
+        let json = serde_json::to_string_pretty(&Json::new(&value, &limits).unwrap()).unwrap();
+        assert!(
+            json.len() < 1 << 20 && json.len() > 10_000,
+            "{}",
+            json.len()
+        );
+        let tight = Limits::default().with_max_memory(json.len() - 1);
+        assert!(Json::new(&value, &tight).is_err());
+    }
 }
