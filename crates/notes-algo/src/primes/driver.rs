@@ -21,10 +21,10 @@ pub(super) fn count_sieve_threads(n: u64, threads: Option<usize>) -> u64 {
 
 /// Chunks for counting in parallel, as primesieve 11 cuts them (its ParallelSieve.cpp):
 /// about 1000 √hi numbers each (π(1e10): about 100 chunks, π(1e9): about 30), about a multiple
-/// of the threads in number, each a whole number of segments. Threads take the next chunk as they
-/// become free (rayon's work stealing), so one slow chunk (a busy core) holds the others back
-/// by little; each
-/// chunk's start-up (its sieving primes' first multiples) stays below 1% of its work.
+/// of the threads in number, each a whole number of segments. Threads take the next chunk as
+/// they become free (rayon's work stealing), so one slow chunk (a busy core) holds the others
+/// back by little, and each chunk's start-up (its sieving primes' first multiples) stays
+/// below 1% of its work (with 2 threads the CPU time is within 2% of one thread's).
 fn count_bounds(lo: u64, hi: u64, threads: Option<usize>) -> Vec<(u64, u64)> {
     if lo >= hi {
         return Vec::new();
