@@ -540,10 +540,10 @@ impl Array {
             return None;
         }
         let data = self.data();
-        #[allow(unsafe_code)]
         // SAFETY: `T` is a fixed-size integer or float (the sealed `Native`), for which every
         // bit pattern is a valid value, and `align_to` only puts correctly aligned,
         // in-bounds items in the middle slice.
+        #[allow(unsafe_code)]
         let (head, items, tail) = unsafe { data.align_to::<T>() };
         (head.is_empty() && tail.is_empty()).then_some(items)
     }
