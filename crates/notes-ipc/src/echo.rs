@@ -50,7 +50,7 @@ pub struct ServerConfig {
     /// never copying them through user space. Off by default: measured side by side, the
     /// copy through a buffer was as fast on AMD EPYC (1025 against 1043 MB/s with a 256 KiB
     /// buffer, a tie within the noise of a loaded machine; the buffer now grows to 1 MiB,
-    /// which made the copy 1.3 times faster) and 1.55 times faster on an Intel Xeon (2178
+    /// which made the copy 1.17 times faster) and 1.55 times faster on an Intel Xeon (2178
     /// against 1404 MB/s), because on loopback the cost is the TCP path both ways, not the
     /// server's copies, and splice adds a pipe and two system calls per chunk (see
     /// docs/benchmarks.md). On other systems, or when the kernel refuses to splice, the
@@ -489,10 +489,11 @@ fn echo_raw(
 
 /// The copying echo's buffer: a connection starts with [`COPY_START`] and grows it
 /// fourfold each time a read fills it, up to [`COPY_MAX`]. Bulk transfers then take 1 MiB
-/// per read and write: on AMD EPYC 1.3 times the rate of a fixed 256 KiB buffer (medians
-/// of 6 alternated runs, 1190 against 917 MB/s), the server's CPU per GB down from 0.34-0.51
-/// to 0.27-0.32 s, as low as iperf3's server; connections of small messages keep 64 KiB
-/// each (1024 of them: 64 MiB, not 1 GiB).
+/// per read and write: on AMD EPYC 1.17 times the rate of a fixed 256 KiB buffer (faster
+/// in 7 of 7 alternated runs on a quiet machine, medians 2485 against 2115 MB/s; 1.3 times
+/// under load), the server's CPU per GB down from 0.38-0.55 to 0.22-0.29 s, as low as
+/// iperf3's server; connections of small messages keep 64 KiB each (1024 of them: 64 MiB,
+/// not 1 GiB).
 const COPY_START: usize = 64 * 1024;
 /// See [`COPY_START`].
 const COPY_MAX: usize = 1 << 20;
