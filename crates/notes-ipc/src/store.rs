@@ -106,12 +106,12 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T> {
 /// before being read.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn load_with<T: DeserializeOwned>(path: &Path, limits: &Limits) -> Result<T> {
-    let bytes = read_bounded(path, limits.max_len.saturating_add(HEADER_LEN))?;
+    let bytes = read_bounded(path, limits.max_len.saturating_add(HEADER_LEN), 0)?;
     from_bytes_at(&bytes, limits, path)
 }
 
 /// Reads a whole file of at most `max` bytes.
-pub(crate) fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: &Path, max: usize, spare: usize) -> Result<Vec<u8>> {
     let file = std::fs::File::open(path).map_err(Error::file("open", path))?;
     let too_large = |source: Error| Error::InFile {
         path: path.to_path_buf(),
@@ -127,7 +127,13 @@ pub(crate) fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>> {
             max,
         }));
     }
+    // One allocation of the file's size (not past the limit) and `spare` bytes more, rather
+    // than doubling from a small one.
+    let size = file.metadata().map_or(0, |m| m.len()).min(max as u64 + 1) as usize;
     let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(size.saturating_add(spare))
+        .map_err(|err| Error::file("read", path)(std::io::Error::other(err)))?;
     file.take(max as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(Error::file("read", path))?;

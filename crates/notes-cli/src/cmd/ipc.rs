@@ -106,22 +106,69 @@ fn json<'a>(
         .with_context(|| format!("cannot convert {}", input::name(file)))
 }
 
-/// A numpy array from a pickle, as numpy's `repr(a)` prints it (notes-tensor's repr, through
-/// the array's `.npy` form, which notes-tensor reads); dtypes notes-tensor has no type for
-/// (float16, complex) get notes-ipc's summary.
+/// A numpy array from a pickle, as numpy's `repr(a)` prints it (notes-tensor's repr). The
+/// items are viewed in place when they are aligned and in this machine's byte order (so a
+/// large array is not copied: `load` aligns the largest one), converted with one copy
+/// otherwise; dtypes notes-tensor has no type for (float16, complex) get notes-ipc's summary.
 fn array_repr(array: &pickle::Array) -> String {
-    match notes_tensor::AnyArray::from_npy_bytes(array.npy_bytes(), Path::new("<pickle>")) {
-        Ok(any) => {
-            let repr = any.repr(&notes_tensor::PrintOptions::default());
-            let dtype = array.dtype();
-            if dtype.size > 1 && dtype.big_endian != cfg!(target_endian = "big") {
-                non_native_dtype(repr, &dtype.str_code())
-            } else {
-                repr
-            }
+    use pickle::Kind;
+    let options = notes_tensor::PrintOptions::default();
+    let dtype = array.dtype();
+    let repr = match (dtype.kind, dtype.size) {
+        // numpy reads any non-zero byte as True.
+        (Kind::Bool, _) => owned_repr(
+            array,
+            array.data().iter().map(|&b| b != 0).collect(),
+            &options,
+        ),
+        (Kind::Int, 1) => native_repr::<i8>(array, &options),
+        (Kind::Int, 2) => native_repr::<i16>(array, &options),
+        (Kind::Int, 4) => native_repr::<i32>(array, &options),
+        (Kind::Int, 8) => native_repr::<i64>(array, &options),
+        (Kind::UInt, 1) => native_repr::<u8>(array, &options),
+        (Kind::UInt, 2) => native_repr::<u16>(array, &options),
+        (Kind::UInt, 4) => native_repr::<u32>(array, &options),
+        (Kind::UInt, 8) => native_repr::<u64>(array, &options),
+        (Kind::Float, 4) => native_repr::<f32>(array, &options),
+        (Kind::Float, 8) => native_repr::<f64>(array, &options),
+        _ => None,
+    };
+    match repr {
+        Some(repr) if dtype.size > 1 && dtype.big_endian != cfg!(target_endian = "big") => {
+            non_native_dtype(repr, &dtype.str_code())
         }
-        Err(_) => pickle::array_summary(array),
+        Some(repr) => repr,
+        None => pickle::array_summary(array),
     }
+}
+
+/// numpy's repr of an array of `T`, viewed in place or else copied once.
+fn native_repr<T: pickle::Native + notes_tensor::NumpyElement>(
+    array: &pickle::Array,
+    options: &notes_tensor::PrintOptions,
+) -> Option<String> {
+    match array.as_slice::<T>() {
+        Some(items) => ndarray::ArrayView::from_shape(array_shape(array), items)
+            .ok()
+            .map(|view| notes_tensor::format_repr(&view, options)),
+        None => owned_repr(array, array.to_vec::<T>()?, options),
+    }
+}
+
+fn owned_repr<T: notes_tensor::NumpyElement>(
+    array: &pickle::Array,
+    items: Vec<T>,
+    options: &notes_tensor::PrintOptions,
+) -> Option<String> {
+    ndarray::Array::from_shape_vec(array_shape(array), items)
+        .ok()
+        .map(|owned| notes_tensor::format_repr(&owned, options))
+}
+
+/// The array's shape and memory order, for ndarray.
+fn array_shape(array: &pickle::Array) -> ndarray::Shape<ndarray::IxDyn> {
+    use ndarray::ShapeBuilder;
+    ndarray::IxDyn(array.shape()).set_f(array.is_fortran())
 }
 
 /// notes-tensor's arrays are native-endian, so their repr names the native dtype; numpy names

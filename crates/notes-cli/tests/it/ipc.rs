@@ -368,10 +368,11 @@ fn a_100_mb_array_is_shown_summarised_in_about_twice_its_size() {
     assert!(text.len() < 1000, "{} bytes printed", text.len());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let peak_kib: u64 = stderr.trim().lines().last().unwrap().parse().unwrap();
-    // About twice the file (the bound): twice, plus 24 MiB for the program itself and
-    // numpy's repr of the summary (the run measured 2.13 times the file with the repr).
+    // At most twice the file, the program itself included (the bound): the array
+    // shares the file's bytes and is printed from them in place (1.18 times the file
+    // measured, of which 17 MiB are the program; 2.18 times when the array was copied).
     assert!(
-        peak_kib * 1024 <= 2 * size + (24 << 20),
+        peak_kib * 1024 <= 2 * size,
         "peak {peak_kib} KiB for a file of {size} bytes"
     );
 }

@@ -220,10 +220,79 @@ struct Machine<'a> {
     spent: usize,
     /// NaN keys made so far, each one's [`Key::Nan`] number.
     nans: std::cell::Cell<u64>,
+    /// The buffer `data` is a slice of, when arrays may share it.
+    shared: Option<Shared<'a>>,
+    /// The largest array sharing it: its item alignment and its bytes in the buffer.
+    largest: Option<(usize, std::ops::Range<usize>)>,
+}
+
+/// A buffer that arrays share instead of copying their data: `data` is `buf[base..]`.
+#[derive(Clone, Copy)]
+struct Shared<'a> {
+    buf: &'a Arc<Vec<u8>>,
+    base: usize,
 }
 
 /// Decodes one pickle; see the module docs.
 pub(super) fn decode(data: &[u8], limits: &Limits) -> Result<Value> {
+    run(data, None, limits).map(|(value, _)| value)
+}
+
+/// Arrays at least this large get their data aligned by [`decode_file`]; smaller ones are
+/// cheap to copy when a reader needs them aligned.
+const ALIGN_FROM: usize = 1 << 20;
+
+/// The most [`decode_file`] shifts a file by: the largest item alignment, less one.
+pub(super) const MAX_SHIFT: usize = 7;
+
+/// Decodes a whole file's bytes, which its arrays then share instead of copying them (so
+/// the decoded pickle takes little more memory than the file). When the largest array's
+/// data (from 1 MiB) is not aligned for its items, the bytes are moved up to
+/// [`MAX_SHIFT`] places within their buffer and decoded again, so that readers can view the
+/// items in place ([`Array::as_slice`]); `bytes` should have that much spare capacity, or
+/// the move reallocates.
+pub(super) fn decode_file(mut bytes: Vec<u8>, limits: &Limits) -> Result<Value> {
+    let len = bytes.len();
+    bytes.reserve_exact(MAX_SHIFT);
+    let buf = Arc::new(bytes);
+    let (value, largest) = run(&buf, Some(Shared { buf: &buf, base: 0 }), limits)?;
+    let shift = match largest {
+        Some((align, range)) if range.len() >= ALIGN_FROM => {
+            let addr = buf.as_ptr() as usize + range.start;
+            (align - addr % align) % align
+        }
+        _ => 0,
+    };
+    if shift == 0 {
+        return Ok(value);
+    }
+    drop(value);
+    // Nothing else holds the buffer once the value is gone.
+    let mut bytes = match Arc::try_unwrap(buf) {
+        Ok(bytes) => bytes,
+        Err(buf) => {
+            return run(&buf, Some(Shared { buf: &buf, base: 0 }), limits).map(|(value, _)| value);
+        }
+    };
+    // Within the reserved capacity: no reallocation, so the address the shift was
+    // computed from stays.
+    bytes.resize(len + shift, 0);
+    bytes.copy_within(0..len, shift);
+    let buf = Arc::new(bytes);
+    run(
+        &buf[shift..],
+        Some(Shared {
+            buf: &buf,
+            base: shift,
+        }),
+        limits,
+    )
+    .map(|(value, _)| value)
+}
+
+type Largest = Option<(usize, std::ops::Range<usize>)>;
+
+fn run(data: &[u8], shared: Option<Shared<'_>>, limits: &Limits) -> Result<(Value, Largest)> {
     if data.len() > limits.max_len {
         return Err(Error::FrameTooLarge {
             len: data.len() as u64,
@@ -245,11 +314,14 @@ pub(super) fn decode(data: &[u8], limits: &Limits) -> Result<Value> {
         limits,
         spent: 0,
         nans: std::cell::Cell::new(0),
+        shared,
+        largest: None,
     };
     let root = machine.run()?;
     let mut cache: Vec<Cached> = Vec::new();
     cache.resize_with(machine.nodes.len(), || Cached::Todo);
-    machine.finish(&root, 0, &mut cache)
+    let value = machine.finish(&root, 0, &mut cache)?;
+    Ok((value, machine.largest))
 }
 
 /// The memory charged for one slot: the slot while decoding, the value it becomes.
@@ -714,11 +786,32 @@ impl Machine<'_> {
         fortran: bool,
         data: &Slot,
     ) -> Result<Array> {
-        let Some(bytes) = self.bytes_of(data) else {
-            return self.fail("an array's data is not bytes");
+        // The data is shared, not copied, when it is a slice of a shared input (a file read
+        // by `load`) or a bytes value (made by `_codecs.encode` in protocol 2).
+        let (len, made) = match data {
+            Slot::Node(id) => match (&self.nodes[*id], self.shared) {
+                (&Node::Raw { start, end, .. }, Some(shared)) => {
+                    let range = shared.base + start..shared.base + end;
+                    let made =
+                        Array::shared(dtype, shape.clone(), fortran, shared.buf, range.clone());
+                    if made.is_some() {
+                        self.note_shared(dtype, range);
+                    }
+                    (end - start, made)
+                }
+                (&Node::Raw { start, end, .. }, None) => (
+                    end - start,
+                    Array::new(dtype, shape.clone(), fortran, &self.data[start..end]),
+                ),
+                _ => return self.fail("an array's data is not bytes"),
+            },
+            Slot::Val(Value::Bytes(b)) => (
+                b.len(),
+                Array::shared(dtype, shape.clone(), fortran, b, 0..b.len()),
+            ),
+            _ => return self.fail("an array's data is not bytes"),
         };
-        let len = bytes.len();
-        match Array::new(dtype, shape.clone(), fortran, &bytes) {
+        match made {
             Some(array) => {
                 self.spend(len)?;
                 Ok(array)
@@ -727,6 +820,17 @@ impl Machine<'_> {
                 "an array of shape {shape:?} and dtype {} does not hold {len} bytes of data (or has more than 64 dimensions)",
                 dtype.name()
             )),
+        }
+    }
+
+    /// Remembers the largest array sharing the input, for [`decode_file`]'s alignment.
+    fn note_shared(&mut self, dtype: DType, range: std::ops::Range<usize>) {
+        if self
+            .largest
+            .as_ref()
+            .is_none_or(|(_, r)| r.len() < range.len())
+        {
+            self.largest = Some((dtype.size.clamp(1, 8), range));
         }
     }
 

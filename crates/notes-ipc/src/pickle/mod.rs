@@ -47,7 +47,8 @@ pub use repr::{
 pub use scan::MAX_INT_DIGITS;
 use scan::checked;
 pub use value::{
-    Array, BigInt, DType, Date, DateTime, Item, Kind, MAX_NDIM, Time, TimeDelta, TimeZone, Value,
+    Array, BigInt, DType, Date, DateTime, Item, Kind, MAX_NDIM, Native, Time, TimeDelta, TimeZone,
+    Value,
 };
 
 use crate::{Error, Limits, Result};
@@ -93,13 +94,14 @@ pub fn value_to_vec(value: &Value) -> Result<Vec<u8>> {
 /// Reads the pickle file at `path` (at most `limits.max_len` bytes) into a [`Value`].
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn load(path: &Path, limits: &Limits) -> Result<Value> {
-    let bytes = crate::store::read_bounded(path, limits.max_len)?;
-    from_slice(&bytes, limits).map_err(|err| err.in_file(path))
+    // The arrays share the file's bytes (the spare bytes let the largest one be aligned).
+    let bytes = crate::store::read_bounded(path, limits.max_len, decode::MAX_SHIFT)?;
+    decode::decode_file(bytes, limits).map_err(|err| err.in_file(path))
 }
 
 /// Reads the pickle file at `path` into a `T`.
 pub fn load_as<T: DeserializeOwned>(path: &Path, limits: &Limits) -> Result<T> {
-    let bytes = crate::store::read_bounded(path, limits.max_len)?;
+    let bytes = crate::store::read_bounded(path, limits.max_len, 0)?;
     from_slice_as(&bytes, limits).map_err(|err| err.in_file(path))
 }
 

@@ -368,61 +368,132 @@ pub enum Item {
     Complex(f64, f64),
 }
 
-/// A numpy array: dtype, shape, memory order and data, kept as the bytes of a `.npy`
-/// (version 1.0) file so that it converts to other array types without another copy of
-/// the header logic.
-#[derive(Debug, Clone, PartialEq)]
+/// A numpy array: dtype, shape, memory order and data.
+///
+/// The data is one byte buffer, never one value per item: an array read by
+/// [`load`](super::load) shares the file's bytes (no copy at all), one built otherwise owns
+/// a copy of its data.
+#[derive(Clone)]
 pub struct Array {
     dtype: DType,
     shape: Vec<usize>,
     fortran: bool,
-    npy: Vec<u8>,
-    data_start: usize,
+    data: Data,
+}
+
+/// Where an array's bytes live.
+#[derive(Clone)]
+enum Data {
+    Owned(Vec<u8>),
+    /// `buf[start..end]` of a buffer other values may share (a whole pickle file).
+    Shared {
+        buf: Arc<Vec<u8>>,
+        start: usize,
+        end: usize,
+    },
+}
+
+impl PartialEq for Array {
+    fn eq(&self, other: &Self) -> bool {
+        self.dtype == other.dtype
+            && self.shape == other.shape
+            && self.fortran == other.fortran
+            && self.data() == other.data()
+    }
+}
+
+impl std::fmt::Debug for Array {
+    // The data only, never the rest of a shared buffer.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Array")
+            .field("dtype", &self.dtype)
+            .field("shape", &self.shape)
+            .field("fortran", &self.fortran)
+            .field("data", &self.data())
+            .finish()
+    }
 }
 
 /// numpy's own limit on dimensions.
 pub const MAX_NDIM: usize = 64;
+
+/// An item type an [`Array`]'s data can be viewed as in place: the fixed-size integers and
+/// floats, whose every bit pattern is a valid value. Sealed.
+pub trait Native: sealed::Sealed + Copy + 'static {
+    /// The dtype kind of this type.
+    const KIND: Kind;
+    /// Reads one item from `raw` (`size_of::<Self>()` bytes) in the given byte order.
+    fn read(raw: &[u8], big_endian: bool) -> Self;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! native {
+    ($($t:ty => $kind:ident),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl Native for $t {
+            const KIND: Kind = Kind::$kind;
+            fn read(raw: &[u8], big_endian: bool) -> Self {
+                let mut bytes = [0u8; std::mem::size_of::<$t>()];
+                bytes.copy_from_slice(raw);
+                if big_endian {
+                    <$t>::from_be_bytes(bytes)
+                } else {
+                    <$t>::from_le_bytes(bytes)
+                }
+            }
+        }
+    )*};
+}
+
+native!(i8 => Int, i16 => Int, i32 => Int, i64 => Int, u8 => UInt, u16 => UInt, u32 => UInt,
+    u64 => UInt, f32 => Float, f64 => Float);
 
 impl Array {
     /// An array from its parts; `data` holds the items in memory order (Fortran order when
     /// `fortran`), in the dtype's byte order. `None` when `data` is not exactly
     /// `shape.product() * dtype.size` bytes or there are more than [`MAX_NDIM`] dimensions.
     pub fn new(dtype: DType, shape: Vec<usize>, fortran: bool, data: &[u8]) -> Option<Self> {
-        let len = shape
-            .iter()
-            .try_fold(dtype.size, |acc, &d| acc.checked_mul(d))?;
-        if len != data.len() || shape.len() > MAX_NDIM {
-            return None;
-        }
-        let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
-        let shape_text = match dims.len() {
-            1 => format!("({},)", dims[0]),
-            _ => format!("({})", dims.join(", ")),
-        };
-        let mut header = format!(
-            "{{'descr': '{}', 'fortran_order': {}, 'shape': {}, }}",
-            dtype.str_code(),
-            if fortran { "True" } else { "False" },
-            shape_text
-        );
-        // The header ends with a newline and the data starts at a multiple of 64 bytes.
-        while (10 + header.len() + 1) % 64 != 0 {
-            header.push(' ');
-        }
-        header.push('\n');
-        let mut npy = Vec::with_capacity(10 + header.len() + data.len());
-        npy.extend_from_slice(b"\x93NUMPY\x01\x00");
-        npy.extend_from_slice(&(header.len() as u16).to_le_bytes());
-        npy.extend_from_slice(header.as_bytes());
-        let data_start = npy.len();
-        npy.extend_from_slice(data);
+        Self::checked(dtype, &shape, data.len())?;
         Some(Self {
             dtype,
             shape,
             fortran,
-            npy,
-            data_start,
+            data: Data::Owned(data.to_vec()),
         })
+    }
+
+    /// The same with the data `buf[start..end]`, shared rather than copied.
+    pub(crate) fn shared(
+        dtype: DType,
+        shape: Vec<usize>,
+        fortran: bool,
+        buf: &Arc<Vec<u8>>,
+        range: std::ops::Range<usize>,
+    ) -> Option<Self> {
+        buf.get(range.clone())?;
+        Self::checked(dtype, &shape, range.len())?;
+        Some(Self {
+            dtype,
+            shape,
+            fortran,
+            data: Data::Shared {
+                buf: Arc::clone(buf),
+                start: range.start,
+                end: range.end,
+            },
+        })
+    }
+
+    /// `Some` when `len` bytes are exactly the data of `shape` and there are at most
+    /// [`MAX_NDIM`] dimensions.
+    fn checked(dtype: DType, shape: &[usize], len: usize) -> Option<()> {
+        let want = shape
+            .iter()
+            .try_fold(dtype.size, |acc, &d| acc.checked_mul(d))?;
+        (want == len && shape.len() <= MAX_NDIM).then_some(())
     }
 
     /// The dtype.
@@ -452,12 +523,72 @@ impl Array {
 
     /// The raw data, in memory order and the dtype's byte order.
     pub fn data(&self) -> &[u8] {
-        &self.npy[self.data_start..]
+        match &self.data {
+            Data::Owned(data) => data,
+            Data::Shared { buf, start, end } => &buf[*start..*end],
+        }
     }
 
-    /// The array as the bytes of a `.npy` file (what `numpy.save` writes).
-    pub fn npy_bytes(&self) -> &[u8] {
-        &self.npy
+    /// The data viewed in place as items of `T`, in memory order, without a copy: `Some`
+    /// when `T` is the dtype (same kind and size) in this machine's byte order and the data
+    /// is aligned for `T` ([`load`](super::load) aligns the largest array of a file).
+    /// Otherwise [`to_vec`](Array::to_vec) converts with one copy.
+    pub fn as_slice<T: Native>(&self) -> Option<&[T]> {
+        if !self.is::<T>()
+            || (self.dtype.size > 1 && self.dtype.big_endian != cfg!(target_endian = "big"))
+        {
+            return None;
+        }
+        let data = self.data();
+        // SAFETY: `T` is a fixed-size integer or float (the sealed `Native`), for which every
+        // bit pattern is a valid value, and `align_to` only puts correctly aligned,
+        // in-bounds items in the middle slice.
+        #[allow(unsafe_code)]
+        let (head, items, tail) = unsafe { data.align_to::<T>() };
+        (head.is_empty() && tail.is_empty()).then_some(items)
+    }
+
+    /// The items as `T` in memory order, converted from the dtype's byte order (one copy);
+    /// `None` when `T` is not the dtype.
+    pub fn to_vec<T: Native>(&self) -> Option<Vec<T>> {
+        self.is::<T>().then(|| {
+            self.data()
+                .chunks_exact(self.dtype.size)
+                .map(|raw| T::read(raw, self.dtype.big_endian))
+                .collect()
+        })
+    }
+
+    fn is<T: Native>(&self) -> bool {
+        T::KIND == self.dtype.kind && std::mem::size_of::<T>() == self.dtype.size
+    }
+
+    /// The array as the bytes of a `.npy` file (what `numpy.save` writes): a new buffer,
+    /// the header followed by a copy of the data.
+    pub fn npy_bytes(&self) -> Vec<u8> {
+        let dims: Vec<String> = self.shape.iter().map(usize::to_string).collect();
+        let shape_text = match dims.len() {
+            1 => format!("({},)", dims[0]),
+            _ => format!("({})", dims.join(", ")),
+        };
+        let mut header = format!(
+            "{{'descr': '{}', 'fortran_order': {}, 'shape': {}, }}",
+            self.dtype.str_code(),
+            if self.fortran { "True" } else { "False" },
+            shape_text
+        );
+        // The header ends with a newline and the data starts at a multiple of 64 bytes.
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let data = self.data();
+        let mut npy = Vec::with_capacity(10 + header.len() + data.len());
+        npy.extend_from_slice(b"\x93NUMPY\x01\x00");
+        npy.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        npy.extend_from_slice(header.as_bytes());
+        npy.extend_from_slice(data);
+        npy
     }
 
     /// The item at `index` in C (row-major) order, whatever the memory order.

@@ -420,3 +420,50 @@ fn deep_values_convert_to_json_and_back() {
         Err(Error::TooDeep { .. })
     ));
 }
+
+/// A file's largest array shares the file's bytes and is aligned for its items wherever it
+/// starts in the file, so that readers view it in place instead of copying it (issue 19: a
+/// 100 MB array shown in about the file's size of memory); other byte orders convert.
+#[test]
+fn a_loaded_array_is_viewed_in_place_wherever_it_starts_in_the_file() {
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("a.pkl");
+    let items: Vec<f64> = (0..1 << 18).map(|i| f64::from(i) * 0.5).collect();
+    for (code, big) in [("<f8", false), (">f8", true)] {
+        let data: Vec<u8> = items
+            .iter()
+            .flat_map(|x| {
+                if big {
+                    x.to_be_bytes()
+                } else {
+                    x.to_le_bytes()
+                }
+            })
+            .collect();
+        let dtype = pickle::DType::from_str_code(code).expect("dtype");
+        let array = pickle::Array::new(dtype, vec![items.len()], false, &data).expect("array");
+        for pad in 0..8 {
+            let value = pickle::Value::Tuple(Arc::new(vec![
+                pickle::Value::Str("x".repeat(pad).into()),
+                pickle::Value::Array(Arc::new(array.clone())),
+            ]));
+            std::fs::write(&path, pickle::value_to_vec(&value).expect("write")).expect("save");
+            let loaded = pickle::load(&path, &Limits::default()).expect("load");
+            let pickle::Value::Tuple(loaded) = loaded else {
+                panic!("not a tuple: {loaded:?}");
+            };
+            let pickle::Value::Array(loaded) = &loaded[1] else {
+                panic!("not an array");
+            };
+            let native = big == cfg!(target_endian = "big");
+            assert_eq!(
+                loaded.as_slice::<f64>(),
+                native.then_some(&items[..]),
+                "{code}, {pad} bytes before"
+            );
+            assert!(loaded.as_slice::<i64>().is_none() && loaded.to_vec::<f32>().is_none());
+            assert_eq!(loaded.to_vec::<f64>().as_deref(), Some(&items[..]));
+        }
+    }
+}
