@@ -60,8 +60,10 @@ pub struct ServerConfig {
     /// server closes the connection with the lowest average rate (bytes echoed per second
     /// since it connected) among those older than [`EVICTION_GRACE`] and slower than this
     /// many bytes per second (default 1024), one at a time, until the new client has a slot.
-    /// Clients that keep a full server busy above the rate are never closed for it (the
-    /// new client then waits for a slot, as in the listen backlog). 0 turns eviction off.
+    /// Once the client has waited [`EVICTION_PATIENCE`], the slowest connection older than
+    /// the grace period is closed whatever its rate, so a full server serves a new client
+    /// within seconds even against many clients just above the rate (the policy of nginx's
+    /// and Apache's request timeouts: the slowest goes first). 0 turns eviction off.
     pub min_rate: u64,
     /// Called with each client's address when it is accepted (the CLI prints
     /// `Connected by ('127.0.0.1', 54321)` from it, as `echo-server.py` does).
@@ -70,6 +72,10 @@ pub struct ServerConfig {
 
 /// How long a new connection is safe from eviction (see [`ServerConfig::min_rate`]).
 pub const EVICTION_GRACE: Duration = Duration::from_secs(2);
+
+/// How long a client waits for a slot of a full server before the slowest connection is
+/// closed whatever its rate (see [`ServerConfig::min_rate`]).
+pub const EVICTION_PATIENCE: Duration = Duration::from_secs(1);
 
 /// A callback for [`ServerConfig::on_connect`].
 #[derive(Clone)]
@@ -291,7 +297,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Marks the slowest connection under `min_rate` bytes per second (and older than the
 /// grace period) for eviction; false when there is none.
-fn evict_slowest(conns: &Mutex<Vec<Arc<Conn>>>, min_rate: u64) -> bool {
+fn evict_slowest(conns: &Mutex<Vec<Arc<Conn>>>, min_rate: f64) -> bool {
     let conns = lock(conns);
     let slowest = conns
         .iter()
@@ -305,7 +311,7 @@ fn evict_slowest(conns: &Mutex<Vec<Arc<Conn>>>, min_rate: u64) -> bool {
                 )
             })
         })
-        .filter(|(rate, _)| *rate < min_rate as f64)
+        .filter(|(rate, _)| *rate < min_rate)
         .min_by(|a, b| a.0.total_cmp(&b.0));
     match slowest {
         Some((rate, conn)) => {
@@ -318,7 +324,8 @@ fn evict_slowest(conns: &Mutex<Vec<Arc<Conn>>>, min_rate: u64) -> bool {
 }
 
 /// Takes a connection slot for a client that is waiting; while all are taken, evicts the
-/// slowest connection below `min_rate` every 200 ms (see [`ServerConfig::min_rate`]).
+/// slowest connection below `min_rate` every 200 ms, and after [`EVICTION_PATIENCE`] the
+/// slowest whatever its rate (see [`ServerConfig::min_rate`]).
 /// False when shut down meanwhile.
 fn wait_for_slot(
     slots: &(Mutex<usize>, Condvar),
@@ -330,6 +337,7 @@ fn wait_for_slot(
     let (count, cvar) = slots;
     let mut open = lock(count);
     let mut last_eviction: Option<Instant> = None;
+    let waiting = Instant::now();
     while *open >= max {
         if stop.load(Ordering::SeqCst) {
             return false;
@@ -337,7 +345,13 @@ fn wait_for_slot(
         if min_rate > 0 && last_eviction.is_none_or(|at| at.elapsed() >= Duration::from_millis(200))
         {
             drop(open);
-            if evict_slowest(conns, min_rate) {
+            // Past the patience, the slowest goes whatever its rate.
+            let below = if waiting.elapsed() >= EVICTION_PATIENCE {
+                f64::INFINITY
+            } else {
+                min_rate as f64
+            };
+            if evict_slowest(conns, below) {
                 last_eviction = Some(Instant::now());
             }
             open = lock(count);

@@ -320,25 +320,55 @@ fn a_server_full_of_slowloris_clients_still_serves_a_new_one_framed() {
 }
 
 #[test]
-fn busy_clients_above_the_minimum_rate_are_not_evicted() {
-    let server = Running::start(echo::Mode::Raw, 1);
+fn clients_above_the_minimum_rate_cannot_lock_out_a_new_one() {
+    // Clients well above 1 KiB/s held every slot and a new client timed out: now, past the
+    // patience, the slowest connection makes room.
+    const SLOTS: usize = 4;
+    let server = Running::start(echo::Mode::Raw, SLOTS);
     let addr = server.addr;
-    let mut busy = std::net::TcpStream::connect(addr).expect("connect");
-    busy.set_read_timeout(Some(TIMEOUT)).expect("timeout");
-    // Occupy the only slot at well over 1 KiB/s while another client waits.
-    let waiting = thread::spawn(move || echo::send(addr, b"later", TIMEOUT));
-    let mut back = vec![0u8; 64 * 1024];
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy: Vec<_> = (0..SLOTS)
+        .map(|i| {
+            let stop = std::sync::Arc::clone(&stop);
+            thread::spawn(move || {
+                let mut s = std::net::TcpStream::connect(addr).expect("connect");
+                s.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+                // 4 to 16 KiB/s each, echoed back: busy, not slow.
+                let mut chunk = vec![b'x'; 400 * (i + 1)];
+                let mut closed = false;
+                for _ in 0..200 {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    if s.write_all(&chunk).is_err() || s.read_exact(&mut chunk).is_err() {
+                        closed = true;
+                        break;
+                    }
+                    thread::sleep(Duration::from_millis(100));
+                }
+                closed
+            })
+        })
+        .collect();
+    // Past the eviction grace period.
+    thread::sleep(echo::EVICTION_GRACE + Duration::from_millis(300));
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(3) {
-        busy.write_all(&back).expect("busy write");
-        busy.read_exact(&mut back).expect("busy read");
-    }
-    drop(busy);
-    assert_eq!(
-        waiting.join().expect("waiting").expect("served after"),
-        b"later"
+    let reply = echo::send(addr, b"hello", Duration::from_secs(8)).expect("a new client is served");
+    let waited = start.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(reply, b"hello");
+    assert!(
+        waited < Duration::from_secs(4),
+        "the new client waited {waited:?}"
     );
-    assert_eq!(server.stop().failed, 0);
+    let closed: Vec<bool> = busy
+        .into_iter()
+        .map(|c| c.join().expect("busy client"))
+        .collect();
+    // The slowest (the first) made room; the others kept their connections.
+    assert!(closed[0], "{closed:?}");
+    assert_eq!(closed.iter().filter(|&&c| c).count(), 1, "{closed:?}");
+    server.stop();
 }
 
 /// The resident memory of this process, in bytes (Linux).
