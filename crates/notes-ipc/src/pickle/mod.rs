@@ -354,4 +354,25 @@ mod tests {
         let tight = Limits::default().with_max_memory(json.len() - 1);
         assert!(Json::new(&value, &tight).is_err());
     }
+
+    #[test]
+    fn arrays_numpy_cannot_make_are_refused() {
+        // A shape of (0, 2**64 - 1) was accepted and written, and numpy refused the pickle.
+        let json = |shape: &str| {
+            format!(
+                r#"{{"$ndarray": {{"dtype": "<f8", "shape": {shape}, "order": "C", "values": []}}}}"#
+            )
+        };
+        for shape in ["[0, 18446744073709551615]", "[0, 9223372036854775807]"] {
+            assert!(
+                from_json(&json(shape), &Limits::default()).is_err(),
+                "{shape}"
+            );
+        }
+        let ok = from_json(&json("[0, 3]"), &Limits::default()).unwrap();
+        assert!(
+            matches!(&ok, Value::Array(a) if a.shape() == [0, 3]),
+            "{ok:?}"
+        );
+    }
 }

@@ -493,7 +493,7 @@ impl Array {
         let want = shape
             .iter()
             .try_fold(dtype.size, |acc, &d| acc.checked_mul(d))?;
-        (want == len && shape.len() <= MAX_NDIM).then_some(())
+        (want == len && shape.len() <= MAX_NDIM && possible(dtype, shape)).then_some(())
     }
 
     /// The dtype.
@@ -776,7 +776,7 @@ impl Array {
         let count = shape
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))?;
-        if count != items.len() {
+        if count != items.len() || !possible(dtype, &shape) {
             return None;
         }
         let mut data = Vec::with_capacity(count.checked_mul(dtype.size)?);
@@ -804,4 +804,15 @@ impl Array {
         }
         Self::new(dtype, shape, fortran, &data)
     }
+}
+
+/// Whether numpy can make an array of `shape`: the product of its non-zero dimensions
+/// times the item size fits an `isize`, even when a zero dimension leaves it empty
+/// (numpy refuses `(0, 2**63 - 1)` as "array is too big").
+fn possible(dtype: DType, shape: &[usize]) -> bool {
+    shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(dtype.size.max(1), |acc: usize, &d| acc.checked_mul(d))
+        .is_some_and(|bytes| bytes <= isize::MAX as usize)
 }
