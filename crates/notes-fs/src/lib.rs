@@ -30,8 +30,8 @@ pub use journal::{JournalInfo, journal_dir, journals, new_journal_path};
 pub use rename::{Applied, Conflict, Rename, RenameOptions, RenamePlan, RenameRule, Undone, undo};
 pub use text::{
     DEFAULT_ALLOWED, DEFAULT_MAX_TEXT, between, clean_filename, ensure_dir, extract_between,
-    extract_between_with_limit, read_ints, read_text, read_text_with_limit, write_bytes,
-    write_ints, write_text,
+    extract_between_text, extract_between_with_limit, read_ints, read_text, read_text_with_limit,
+    write_bytes, write_ints, write_text,
 };
 #[cfg(feature = "walk")]
 pub use walk::{Event, FindOptions, Found, Problem, Warning, find, find_each};

@@ -193,10 +193,21 @@ pub fn extract_between_with_limit(
     max: u64,
 ) -> Result<String> {
     let text = read_text_with_limit(path, max)?;
-    between(&text, prefix, suffix)
+    extract_between_text(&text, path, prefix, suffix)
+}
+
+/// [`extract_between`] on text already read (standard input, say); `source` names it in
+/// [`Error::MarkerNotFound`].
+pub fn extract_between_text(
+    text: &str,
+    source: &Path,
+    prefix: Option<&str>,
+    suffix: Option<&str>,
+) -> Result<String> {
+    between(text, prefix, suffix)
         .map(str::to_owned)
         .map_err(|which| Error::MarkerNotFound {
-            path: path.to_path_buf(),
+            path: source.to_path_buf(),
             which,
             marker: if which == "prefix" { prefix } else { suffix }
                 .unwrap_or_default()

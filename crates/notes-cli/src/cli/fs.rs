@@ -20,7 +20,7 @@ pub(crate) struct CleanFilenameArgs {
 /// Arguments of `notes extract`.
 #[derive(Debug, Args)]
 pub(crate) struct ExtractArgs {
-    /// The text file to read.
+    /// The text file to read, or `-` for standard input.
     pub(crate) file: PathBuf,
 
     /// Start after the first occurrence of this text (default: the start of the file).

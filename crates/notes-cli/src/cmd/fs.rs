@@ -24,13 +24,14 @@ pub(crate) fn clean_filename(args: &CleanFilenameArgs, out: &mut Out) -> anyhow:
 /// `notes extract FILE --prefix P --suffix S`.
 #[tracing::instrument(skip_all)]
 pub(crate) fn extract(args: &ExtractArgs, out: &mut Out) -> anyhow::Result<()> {
-    let text = notes_fs::extract_between_with_limit(
-        &args.file,
-        args.prefix.as_deref(),
-        args.suffix.as_deref(),
-        args.max_bytes,
-    )
-    .map_err(|err| match err {
+    let (prefix, suffix) = (args.prefix.as_deref(), args.suffix.as_deref());
+    let extracted = if crate::input::is_stdin(&args.file) {
+        let text = crate::input::read_text(&args.file, args.max_bytes, "--max-bytes")?;
+        notes_fs::extract_between_text(&text, std::path::Path::new("stdin"), prefix, suffix)
+    } else {
+        notes_fs::extract_between_with_limit(&args.file, prefix, suffix, args.max_bytes)
+    };
+    let text = extracted.map_err(|err| match err {
         notes_fs::Error::TooBig { path, limit } => anyhow::anyhow!(
             "{} is longer than {limit} bytes, the --max-bytes limit: nothing was extracted",
             notes_fs::Escaped(&path)

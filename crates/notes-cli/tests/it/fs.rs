@@ -650,6 +650,23 @@ fn extract_stops_at_its_input_limit() {
         ],
     );
     assert_eq!(text(&out.stdout), "b\n");
+    // `-` is standard input (it read a file named `-`), within the same limit.
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "printf 'a = b;' | \"$0\" extract - --prefix '= ' --suffix ';'",
+        ])
+        .arg(env!("CARGO_BIN_EXE_notes"))
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), "b\n", "{}", text(&out.stderr));
+    let out = std::process::Command::new("sh")
+        .args(["-c", "yes | \"$0\" extract - --max-bytes 100"])
+        .arg(env!("CARGO_BIN_EXE_notes"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("stdin holds more bytes than the input limit of 100"));
 }
 
 /// `notes delete / ...` and `notes rename / ...` (a typo, or `"$UNSET"/`) are refused before
