@@ -105,34 +105,16 @@ fn json<'a>(
 }
 
 /// A numpy array from a pickle, as numpy's `repr(a)` prints it (notes-tensor's repr, through
-/// the array's `.npy` form, which notes-tensor reads); dtypes notes-tensor has no type for
-/// (float16, complex) get notes-ipc's summary.
+/// the array's `.npy` form, which notes-tensor reads with its byte order); dtypes notes-tensor
+/// has no type for (float16, complex) get notes-ipc's summary.
 fn array_repr(array: &pickle::Array) -> String {
-    match notes_tensor::AnyArray::from_npy_bytes(array.npy_bytes(), Path::new("<pickle>")) {
-        Ok(any) => {
-            let repr = any.repr(&notes_tensor::PrintOptions::default());
-            let dtype = array.dtype();
-            if dtype.size > 1 && dtype.big_endian != cfg!(target_endian = "big") {
-                non_native_dtype(repr, &dtype.str_code())
-            } else {
-                repr
-            }
-        }
+    match notes_tensor::AnyArray::from_npy_bytes_with_order(
+        array.npy_bytes(),
+        Path::new("<pickle>"),
+    ) {
+        Ok((any, order)) => any.repr_in(order, &notes_tensor::PrintOptions::default()),
         Err(_) => pickle::array_summary(array),
     }
-}
-
-/// notes-tensor's arrays are native-endian, so their repr names the native dtype; numpy names
-/// a non-native one by its code (`dtype='>i4'`), always. Rewrites the repr's dtype to that.
-fn non_native_dtype(repr: String, code: &str) -> String {
-    let Some(body) = repr.strip_suffix(')') else {
-        return repr;
-    };
-    let body = match body.rfind(", dtype=") {
-        Some(at) if !body[at..].contains(['[', ']']) => &body[..at],
-        _ => body,
-    };
-    format!("{body}, dtype='{code}')")
 }
 
 fn load(args: &FileArgs) -> anyhow::Result<(pickle::Value, Limits)> {
