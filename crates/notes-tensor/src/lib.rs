@@ -13,7 +13,9 @@ mod print;
 
 pub use error::Error;
 pub use matmul::{MultiHeadElement, batched, batched_into, heads_first};
-pub use npy::{AnyArray, Form, MAX_DIMS, MAX_HEADER_LEN, multihead, read_npy, write_npy};
+pub use npy::{
+    AnyArray, Form, MAX_DIMS, MAX_HEADER_LEN, multihead, read_npy, read_npy_with_order, write_npy,
+};
 pub use npz::{Loaded, NpzCompression, NpzReader, load, read_npz, write_npz};
 pub use print::{
     ByteOrder, FloatMode, Legacy, NumpyDisplay, NumpyDisplayExt, NumpyElement, PrintOptions,

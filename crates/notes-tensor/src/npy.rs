@@ -363,6 +363,16 @@ fn read_at_most(
 /// [`Error::Io`] when the file cannot be read; see [`AnyArray::from_npy_bytes`] for bad contents.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn read_npy(path: &Path) -> Result<AnyArray, Error> {
+    read_npy_with_order(path).map(|(array, _)| array)
+}
+
+/// As [`read_npy`], with the byte order the file's dtype names (see
+/// [`AnyArray::from_npy_bytes_with_order`]), for [`AnyArray::repr_in`].
+///
+/// # Errors
+/// As [`read_npy`].
+#[tracing::instrument(level = "debug", skip_all)]
+pub fn read_npy_with_order(path: &Path) -> Result<(AnyArray, ByteOrder), Error> {
     let (mut file, len) = open_sized(path)?;
     read_npy_from(&mut file, len, path)
 }
@@ -389,14 +399,14 @@ pub(crate) fn read_npy_from(
     reader: &mut impl Read,
     len: Option<u64>,
     path: &Path,
-) -> Result<AnyArray, Error> {
+) -> Result<(AnyArray, ByteOrder), Error> {
     let mut bytes = Vec::new();
     read_at_most(reader, 12, &mut bytes, path)?;
     let Some((pre, header)) =
         preamble(&bytes).filter(|&(_, header)| header <= MAX_HEADER_LEN as u64)
     else {
         // Not a .npy start, or a header too long: the parser names the problem.
-        return AnyArray::from_npy_bytes(&bytes, path);
+        return AnyArray::from_npy_bytes_with_order(&bytes, path);
     };
     let header_len = pre as u64 + header;
     read_at_most(reader, header_len - bytes.len() as u64, &mut bytes, path)?;
@@ -434,7 +444,7 @@ pub(crate) fn read_npy_from(
     bytes.try_reserve_exact(want).map_err(|_| too_large())?;
     // One byte more than announced, to notice extra data on a stream.
     read_at_most(reader, data_len.saturating_add(1), &mut bytes, path)?;
-    AnyArray::from_npy_bytes(&bytes, path)
+    AnyArray::from_npy_bytes_with_order(&bytes, path)
 }
 
 /// Writes an array as a `.npy` file numpy can load.
