@@ -121,10 +121,13 @@ thread_local! {
     /// Whether this thread is in a helper's stay-warm loop (a helper job run from inside it
     /// returns at once, so the loops do not nest).
     static WARM: Cell<bool> = const { Cell::new(false) };
+    /// The CPU the caller of the last product this helper worked for started on.
+    static CALLER: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
 /// A helper: runs heads, then stays awake for [`STAY_WARM`] running any work that arrives.
 fn helper(shared: Arc<Shared>) {
+    CALLER.with(|c| c.set(shared.caller_cpu));
     if let Some(cpu) = shared.caller_cpu
         && shared.next.load(Ordering::Relaxed) < shared.heads
         && current_cpu() == Some(cpu)
@@ -141,9 +144,18 @@ fn helper(shared: Arc<Shared>) {
     while Instant::now() < deadline {
         match rayon::yield_now() {
             Some(rayon::Yield::Executed) => deadline = Instant::now() + STAY_WARM,
-            // As OpenBLAS's idle threads do: give the CPU away when someone else wants it
-            // (the caller, should the kernel have put both on one CPU), else spin on.
-            Some(rayon::Yield::Idle) => std::thread::yield_now(),
+            // On the caller's CPU (or where the CPU is unknown), give it away to whoever wants
+            // it, as OpenBLAS's idle threads do. Elsewhere, keep it: yielding handed the CPU to
+            // another process for its whole time slice (milliseconds), so the next call's
+            // helper job waited that long (the 300 µs joins of the bench's `wake` table).
+            Some(rayon::Yield::Idle) => {
+                let caller = CALLER.with(Cell::get);
+                if caller.is_none() || current_cpu() == caller {
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
             None => break,
         }
     }
