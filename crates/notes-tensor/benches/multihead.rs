@@ -1,8 +1,9 @@
 //! notes-tensor's multi-head products against numpy (OpenBLAS), side by side in one run.
 //!
-//! `cargo bench -p notes-tensor --bench multihead [-- big|tiny|wake]` (all tables without an
-//! argument; `wake` measures how soon a second rayon worker joins a call, the cause of missing
-//! 2-thread scaling on a virtual machine)
+//! `cargo bench -p notes-tensor --bench multihead [-- big|tiny|wake|placement]` (all tables
+//! without an argument; `wake` measures how soon a second rayon worker joins a call, and
+//! `placement` which CPU each worker of a 2-thread pool runs on, round by round: the causes of
+//! missing 2-thread scaling on a virtual machine)
 //!
 //! For each element type and thread count (1 and 2: rayon's pool here, OPENBLAS_NUM_THREADS for
 //! numpy), rounds alternate this crate and a numpy process; each reports the median time per
@@ -334,6 +335,9 @@ fn main() {
     if run("wake") {
         wake();
     }
+    if run("placement") {
+        placement();
+    }
     if run("tiny") {
         println!("The notes' tiny shapes, time per call");
         println!("| call | dtype | notes-tensor | numpy | speed-up |");
@@ -403,6 +407,73 @@ fn wake() {
                 lat[lat.len() * 9 / 10]
             );
         }
+    }
+    println!();
+}
+
+/// The CPU each thread of this process whose name starts with `prefix` last ran on (field 39 of
+/// `/proc/self/task/TID/stat`), by thread id.
+fn cpus_of(prefix: &str) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let dir = task.path();
+        let named = std::fs::read_to_string(dir.join("comm")).is_ok_and(|c| c.starts_with(prefix));
+        let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
+            continue;
+        };
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let cpu = rest.split_whitespace().nth(36).and_then(|f| f.parse().ok());
+        let tid = task.file_name().to_string_lossy().parse().ok();
+        if let (true, Some(cpu), Some(tid)) = (named, cpu, tid) {
+            out.push((tid, cpu));
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Rounds as `big` runs them (a pause, as while numpy runs, then 31 back-to-back f32 calls in
+/// one `install`), with the CPU of each of the 2-thread pool's workers after every call: the
+/// calls where both were on one CPU, and the round's median GFLOP/s.
+fn placement() {
+    let (b, m, d, n) = (64, 16, 512, 64);
+    let flops = 2.0 * (b * m * d * n) as f64;
+    let x: Array2<f32> = Array::from_shape_fn((b, d), |(i, k)| f32::make(i * d + k));
+    let w: Array3<f32> = Array::from_shape_fn((m, d, n), |(i, k, j)| f32::make(i + k + j));
+    let mut out = Array3::<f32>::default((b, m, n));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .thread_name(|i| format!("mh-worker-{i}"))
+        .build()
+        .unwrap();
+    println!("2-thread pool, f32 b=64 m=16 d=512 n=64: 31 calls per round after a 200 ms pause");
+    println!("| round | calls with both workers on one CPU | median GFLOP/s |");
+    println!("|---|---|---|");
+    for round in 0..12 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let (times, same): (Vec<f64>, Vec<bool>) = pool.install(|| {
+            (0..31)
+                .map(|_| {
+                    let t = Instant::now();
+                    notes_tensor::batched_into(black_box(&x), black_box(&w), out.view_mut())
+                        .unwrap();
+                    let t = t.elapsed().as_secs_f64();
+                    let cpus = cpus_of("mh-worker-");
+                    (t, cpus.len() == 2 && cpus[0].1 == cpus[1].1)
+                })
+                .unzip()
+        });
+        println!(
+            "| {round} | {} of 31 | {:.1} |",
+            same.iter().filter(|&&s| s).count(),
+            flops / median(times) / 1e9
+        );
     }
     println!();
 }

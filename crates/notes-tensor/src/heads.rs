@@ -13,7 +13,9 @@
 //!   helpers are already running;
 //! - a helper that has run out of heads stays awake for [`STAY_WARM`], running any rayon work
 //!   that arrives (the next call's helper jobs among it), and then goes back to rayon's idle
-//!   loop, so back-to-back calls find their helpers running, as OpenBLAS's do.
+//!   loop, so back-to-back calls find their helpers running, as OpenBLAS's do;
+//! - a helper that finds itself on the CPU its caller runs on moves to another CPU before it
+//!   claims heads (see [`step_off`]): sharing one CPU, the two threads ran at the 1-thread rate.
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -26,6 +28,51 @@ use std::time::{Duration, Instant};
 /// each parallel product.
 pub(crate) const STAY_WARM: Duration = Duration::from_micros(500);
 
+/// The CPU the calling thread runs on, where the OS says (`None`: unknown).
+fn current_cpu() -> Option<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        Some(rustix::thread::sched_getcpu())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
+/// Moves this thread off `cpu` (its caller's) onto another CPU it may run on, leaving its
+/// affinity as it was.
+///
+/// The kernel places a waking thread next to its waker when no CPU is idle (another process on
+/// the other vCPU of a 2-vCPU VM), and does not move a thread that keeps running for
+/// milliseconds (it is "cache hot"); so a pool's two workers stayed on one CPU for the pool's
+/// lifetime, at the 1-thread rate, while numpy's threads shared the other CPU with the other
+/// process and ran 1.6 times faster. Excluding `cpu` from the thread's affinity migrates it
+/// at once; restoring the mask right after leaves it where it is now, free to move again. Costs
+/// two system calls, only when the helper shares its caller's CPU; a mask of one CPU, or one
+/// that does not hold `cpu`, is left alone.
+fn step_off(cpu: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::thread::{sched_getaffinity, sched_setaffinity};
+        let Ok(mask) = sched_getaffinity(None) else {
+            return;
+        };
+        if mask.count() < 2 || !mask.is_set(cpu) {
+            return;
+        }
+        let mut elsewhere = mask;
+        elsewhere.unset(cpu);
+        if sched_setaffinity(None, &elsewhere).is_ok() {
+            // Restoring cannot fail where setting a subset succeeded; if it did, the thread
+            // would merely keep off one CPU.
+            let _ = sched_setaffinity(None, &mask);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cpu;
+}
+
 /// The state the calling thread and its helpers share for one product.
 struct Shared {
     /// The next unclaimed head.
@@ -34,6 +81,8 @@ struct Shared {
     done: AtomicUsize,
     heads: usize,
     panicked: AtomicBool,
+    /// The CPU the caller started on.
+    caller_cpu: Option<usize>,
     /// The caller's task, its lifetime erased: dereferenced only for a claimed head (see
     /// [`Shared::work`]).
     task: *const (dyn Fn(usize) + Sync + 'static),
@@ -72,10 +121,19 @@ thread_local! {
     /// Whether this thread is in a helper's stay-warm loop (a helper job run from inside it
     /// returns at once, so the loops do not nest).
     static WARM: Cell<bool> = const { Cell::new(false) };
+    /// The CPU the caller of the last product this helper worked for started on.
+    static CALLER: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
 /// A helper: runs heads, then stays awake for [`STAY_WARM`] running any work that arrives.
 fn helper(shared: Arc<Shared>) {
+    CALLER.with(|c| c.set(shared.caller_cpu));
+    if let Some(cpu) = shared.caller_cpu
+        && shared.next.load(Ordering::Relaxed) < shared.heads
+        && current_cpu() == Some(cpu)
+    {
+        step_off(cpu);
+    }
     shared.work();
     drop(shared);
     if WARM.with(Cell::get) {
@@ -86,9 +144,18 @@ fn helper(shared: Arc<Shared>) {
     while Instant::now() < deadline {
         match rayon::yield_now() {
             Some(rayon::Yield::Executed) => deadline = Instant::now() + STAY_WARM,
-            // As OpenBLAS's idle threads do: give the CPU away when someone else wants it
-            // (the caller, should the kernel have put both on one CPU), else spin on.
-            Some(rayon::Yield::Idle) => std::thread::yield_now(),
+            // On the caller's CPU (or where the CPU is unknown), give it away to whoever wants
+            // it, as OpenBLAS's idle threads do. Elsewhere, keep it: yielding handed the CPU to
+            // another process for its whole time slice (milliseconds), so the next call's
+            // helper job waited that long (the 300 µs joins of the bench's `wake` table).
+            Some(rayon::Yield::Idle) => {
+                let caller = CALLER.with(Cell::get);
+                if caller.is_none() || current_cpu() == caller {
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
             None => break,
         }
     }
@@ -121,6 +188,7 @@ pub(crate) fn for_each_head(heads: usize, task: &(dyn Fn(usize) + Sync)) {
         done: AtomicUsize::new(0),
         heads,
         panicked: AtomicBool::new(false),
+        caller_cpu: current_cpu(),
         task,
     });
     for _ in 1..threads {
@@ -185,6 +253,23 @@ mod tests {
             counts[i].fetch_add(1, Ordering::Relaxed);
         });
         assert!(counts.iter().all(|c| c.load(Ordering::Relaxed) == 1));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn step_off_leaves_the_cpu_and_keeps_the_affinity() {
+        use rustix::thread::sched_getaffinity;
+        let before = sched_getaffinity(None).unwrap();
+        if before.count() < 2 {
+            return; // nowhere else to go: step_off leaves the thread alone
+        }
+        for _ in 0..20 {
+            let cpu = current_cpu().unwrap();
+            step_off(cpu);
+            assert_ne!(current_cpu(), Some(cpu));
+            let after = sched_getaffinity(None).unwrap();
+            assert!((0..1024).all(|c| after.is_set(c) == before.is_set(c)));
+        }
     }
 
     #[test]

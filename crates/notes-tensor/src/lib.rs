@@ -13,10 +13,12 @@ mod print;
 
 pub use error::Error;
 pub use matmul::{MultiHeadElement, batched, batched_into, heads_first};
-pub use npy::{AnyArray, Form, MAX_DIMS, MAX_HEADER_LEN, multihead, read_npy, write_npy};
+pub use npy::{
+    AnyArray, Form, MAX_DIMS, MAX_HEADER_LEN, multihead, read_npy, read_npy_with_order, write_npy,
+};
 pub use npz::{Loaded, NpzCompression, NpzReader, load, read_npz, write_npz};
 pub use print::{
-    FloatMode, Legacy, NumpyDisplay, NumpyDisplayExt, NumpyElement, PrintOptions,
-    PrintOptionsGuard, Sign, array2string, format_array, format_repr, get_printoptions,
-    printoptions, set_printoptions,
+    ByteOrder, FloatMode, Legacy, NumpyDisplay, NumpyDisplayExt, NumpyElement, PrintOptions,
+    PrintOptionsGuard, Sign, array2string, format_array, format_repr, format_repr_in,
+    get_printoptions, printoptions, set_printoptions,
 };

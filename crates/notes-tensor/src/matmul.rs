@@ -429,6 +429,21 @@ fn naive_heads_first<A: Copy + Default>(
     mac: impl Fn(A, A, A) -> A,
 ) {
     let (m, n, d) = w.dim();
+    if let (Some(ws), Some(xs), Some(os)) = (w.as_slice(), x.as_slice(), out.as_slice_mut()) {
+        // Row-major: each output is one row of `w` against `x`, on slice iterators instead of
+        // the bounds-checked multi-index below (the same sums in the same order).
+        if d == 0 {
+            os.fill(A::default());
+            return;
+        }
+        for (y, row) in os.iter_mut().zip(ws.chunks_exact(d)) {
+            *y = row
+                .iter()
+                .zip(xs)
+                .fold(A::default(), |acc, (&a, &b)| mac(acc, a, b));
+        }
+        return;
+    }
     for i in 0..m {
         for j in 0..n {
             let mut acc = A::default();
@@ -942,6 +957,36 @@ mod tests {
             let got = batched(&xf, &wf).unwrap();
             assert_eq!(got, expect.mapv(|v| v as f64));
         }
+    }
+
+    #[test]
+    fn small_heads_first_matches_reference_for_every_layout() {
+        let w = Array::from_shape_fn((3, 4, 5), |(i, j, k)| (i * 20 + j * 5 + k) as i64 - 30);
+        let x = Array1::from_iter([7_i64, -2, 5, 11, -9]);
+        let reference = |w: ArrayView3<'_, i64>, x: ndarray::ArrayView1<'_, i64>| {
+            Array::from_shape_fn((w.dim().0, w.dim().1), |(i, j)| {
+                (0..x.len()).map(|k| w[[i, j, k]] * x[k]).sum::<i64>()
+            })
+        };
+        let wt = w.view().permuted_axes([1, 0, 2]).to_owned();
+        for (wv, xv) in [
+            (w.view(), x.view()),
+            (w.slice(s![.., .., ..;-1]), x.slice(s![..;-1])),
+            (wt.view().permuted_axes([1, 0, 2]), x.view()),
+            (w.slice(s![.., 1..3, ..]), x.view()),
+        ] {
+            assert_eq!(heads_first(&wv, &xv).unwrap(), reference(wv, xv));
+            let (wf, xf) = (wv.mapv(|v| v as f64 / 3.0), xv.mapv(|v| v as f64 / 7.0));
+            let expected = Array::from_shape_fn((wf.dim().0, wf.dim().1), |(i, j)| {
+                (0..xf.len()).fold(0.0, |acc, k| acc + wf[[i, j, k]] * xf[k])
+            });
+            assert_eq!(heads_first(&wf, &xf).unwrap(), expected);
+        }
+        let empty = Array3::<i64>::zeros((2, 3, 0));
+        assert_eq!(
+            heads_first(&empty, &Array1::zeros(0)).unwrap(),
+            ndarray::Array2::<i64>::zeros((2, 3))
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension, Ix1, Ix2, Ix3};
 use ndarray_npy::npy::header::Header;
 use ndarray_npy::{ReadNpyExt, WritableElement, WriteNpyExt};
 
-use crate::{Error, MultiHeadElement, NumpyElement, PrintOptions, format_array};
+use crate::{ByteOrder, Error, MultiHeadElement, NumpyElement, PrintOptions, format_array};
 
 /// An array read from a `.npy` file, whatever its element type.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +89,12 @@ impl AnyArray {
         each!(self, a => crate::format_repr(a, options))
     }
 
+    /// numpy's `repr(a)` of the array as it was in byte order `order` (`dtype='>i4'` when that
+    /// is not the native order; see [`format_repr_in`](crate::format_repr_in)).
+    pub fn repr_in(&self, order: ByteOrder, options: &PrintOptions) -> String {
+        each!(self, a => crate::format_repr_in(a, order, options))
+    }
+
     /// numpy's `np.array2string(a, separator=, prefix=, suffix=)` of the array (see
     /// [`array2string`](crate::array2string)).
     pub fn array2string(
@@ -130,7 +136,37 @@ impl AnyArray {
     /// [`Error::NpyHeader`], [`Error::NpyHeaderTooLarge`], [`Error::NpyTooManyDims`],
     /// [`Error::NpyDtype`], [`Error::NpyTruncated`] or [`Error::ReadNpy`].
     pub fn from_npy_bytes(bytes: &[u8], path: &Path) -> Result<Self, Error> {
+        Self::from_npy_bytes_with_order(bytes, path).map(|(array, _)| array)
+    }
+
+    /// As [`from_npy_bytes`](Self::from_npy_bytes), with the byte order the file's dtype
+    /// names (its values are converted to native order): what [`repr_in`](Self::repr_in)
+    /// needs to print the array as numpy prints the array it was (`dtype='>i4'`).
+    ///
+    /// ```
+    /// use notes_tensor::{AnyArray, ByteOrder, PrintOptions};
+    /// // np.save of np.arange(3, dtype='>i4')
+    /// let mut npy = b"\x93NUMPY\x01\x00v\x00".to_vec();
+    /// let header = "{'descr': '>i4', 'fortran_order': False, 'shape': (3,), }";
+    /// npy.extend(format!("{header:<117}\n").bytes());
+    /// npy.extend([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2]);
+    /// let (a, order) = AnyArray::from_npy_bytes_with_order(&npy, "a.npy".as_ref())?;
+    /// assert_eq!(order, ByteOrder::Big);
+    /// let repr = a.repr_in(order, &PrintOptions::default());
+    /// # if ByteOrder::NATIVE == ByteOrder::Little {
+    /// assert_eq!(repr, "array([0, 1, 2], dtype='>i4')");
+    /// # }
+    /// # Ok::<(), notes_tensor::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`from_npy_bytes`](Self::from_npy_bytes).
+    pub fn from_npy_bytes_with_order(
+        bytes: &[u8],
+        path: &Path,
+    ) -> Result<(Self, ByteOrder), Error> {
         let parsed = parse_header(bytes, path)?;
+        let order = parsed.order;
         let (kind, expected) = (parsed.kind, parsed.data_len);
         let rest = bytes.len() - parsed.header_len;
         // ndarray-npy allocates the whole array before reading, so a header that lies about
@@ -152,7 +188,7 @@ impl AnyArray {
                 error,
             })
         }
-        Ok(match kind.as_str() {
+        let array = match kind.as_str() {
             "b1" | "?" => Self::Bool(read(bytes, path)?),
             "i1" | "b" => Self::I8(read(bytes, path)?),
             "u1" | "B" => Self::U8(read(bytes, path)?),
@@ -164,7 +200,8 @@ impl AnyArray {
             "i8" => Self::I64(read(bytes, path)?),
             "u8" => Self::U64(read(bytes, path)?),
             _ => Self::F64(read(bytes, path)?),
-        })
+        };
+        Ok((array, order))
     }
 }
 
@@ -188,6 +225,8 @@ struct Parsed {
     header: Header,
     /// The element kind with its byte order stripped: `"f8"`, `"b1"`, ...
     kind: String,
+    /// The byte order the descriptor names (`=`, `|` or none: native).
+    order: ByteOrder,
     /// Bytes before the data: magic string, version, length field and header.
     header_len: usize,
     /// The data size the header implies (saturated at `u128::MAX`).
@@ -263,6 +302,11 @@ fn parse_header(bytes: &[u8], path: &Path) -> Result<Parsed, Error> {
         .trim_matches(['\'', '"'])
         .to_owned();
     let kind = descr.trim_start_matches(['<', '>', '|', '=']).to_owned();
+    let order = match descr.chars().next() {
+        Some('<') => ByteOrder::Little,
+        Some('>') => ByteOrder::Big,
+        _ => ByteOrder::NATIVE,
+    };
     let item_size: u128 = match kind.as_str() {
         "b1" | "?" | "i1" | "u1" | "b" | "B" => 1,
         "i2" | "u2" => 2,
@@ -283,6 +327,7 @@ fn parse_header(bytes: &[u8], path: &Path) -> Result<Parsed, Error> {
     Ok(Parsed {
         header,
         kind,
+        order,
         header_len: header_bytes.len(),
         data_len,
     })
@@ -318,6 +363,16 @@ fn read_at_most(
 /// [`Error::Io`] when the file cannot be read; see [`AnyArray::from_npy_bytes`] for bad contents.
 #[tracing::instrument(level = "debug", skip_all)]
 pub fn read_npy(path: &Path) -> Result<AnyArray, Error> {
+    read_npy_with_order(path).map(|(array, _)| array)
+}
+
+/// As [`read_npy`], with the byte order the file's dtype names (see
+/// [`AnyArray::from_npy_bytes_with_order`]), for [`AnyArray::repr_in`].
+///
+/// # Errors
+/// As [`read_npy`].
+#[tracing::instrument(level = "debug", skip_all)]
+pub fn read_npy_with_order(path: &Path) -> Result<(AnyArray, ByteOrder), Error> {
     let (mut file, len) = open_sized(path)?;
     read_npy_from(&mut file, len, path)
 }
@@ -344,14 +399,14 @@ pub(crate) fn read_npy_from(
     reader: &mut impl Read,
     len: Option<u64>,
     path: &Path,
-) -> Result<AnyArray, Error> {
+) -> Result<(AnyArray, ByteOrder), Error> {
     let mut bytes = Vec::new();
     read_at_most(reader, 12, &mut bytes, path)?;
     let Some((pre, header)) =
         preamble(&bytes).filter(|&(_, header)| header <= MAX_HEADER_LEN as u64)
     else {
         // Not a .npy start, or a header too long: the parser names the problem.
-        return AnyArray::from_npy_bytes(&bytes, path);
+        return AnyArray::from_npy_bytes_with_order(&bytes, path);
     };
     let header_len = pre as u64 + header;
     read_at_most(reader, header_len - bytes.len() as u64, &mut bytes, path)?;
@@ -389,7 +444,7 @@ pub(crate) fn read_npy_from(
     bytes.try_reserve_exact(want).map_err(|_| too_large())?;
     // One byte more than announced, to notice extra data on a stream.
     read_at_most(reader, data_len.saturating_add(1), &mut bytes, path)?;
-    AnyArray::from_npy_bytes(&bytes, path)
+    AnyArray::from_npy_bytes_with_order(&bytes, path)
 }
 
 /// Writes an array as a `.npy` file numpy can load.

@@ -9,7 +9,7 @@ use zip::ZipArchive;
 use zip::write::SimpleFileOptions;
 
 use crate::npy::{open_sized, read_npy_from};
-use crate::{AnyArray, Error};
+use crate::{AnyArray, ByteOrder, Error};
 
 /// How `write_npz` stores its members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -101,6 +101,19 @@ impl<R: Read + Seek> NpzReader<R> {
     /// [`Error::NpzMember`] when it is not a `.npy` file, and the errors of
     /// [`read_npy`](crate::read_npy), naming the member, when its contents are bad.
     pub fn by_index(&mut self, index: usize) -> Result<(String, AnyArray), Error> {
+        self.by_index_with_order(index)
+            .map(|(key, array, _)| (key, array))
+    }
+
+    /// As [`by_index`](Self::by_index), with the byte order the member's dtype names (see
+    /// [`AnyArray::from_npy_bytes_with_order`]), for [`AnyArray::repr_in`].
+    ///
+    /// # Errors
+    /// As [`by_index`](Self::by_index).
+    pub fn by_index_with_order(
+        &mut self,
+        index: usize,
+    ) -> Result<(String, AnyArray, ByteOrder), Error> {
         let path = self.path.clone();
         let zip_error = |source| Error::Npz {
             path: path.clone(),
@@ -117,20 +130,21 @@ impl<R: Read + Seek> NpzReader<R> {
             });
         }
         let declared = file.size();
-        let array = read_npy_from(&mut file, Some(declared), &member).map_err(|err| match err {
-            // A member that is not a .npy file: numpy's NpzFile would hand back its bytes.
-            Error::NpyHeader { .. } => Error::NpzMember {
-                path: path.clone(),
-                member: name.clone(),
-                reason: "it is not a .npy file",
-            },
-            Error::Io { source, .. } => Error::Npz {
-                path: path.clone(),
-                source: zip::result::ZipError::Io(source),
-            },
-            other => other,
-        })?;
-        Ok((key(&name).to_owned(), array))
+        let (array, order) =
+            read_npy_from(&mut file, Some(declared), &member).map_err(|err| match err {
+                // A member that is not a .npy file: numpy's NpzFile would hand back its bytes.
+                Error::NpyHeader { .. } => Error::NpzMember {
+                    path: path.clone(),
+                    member: name.clone(),
+                    reason: "it is not a .npy file",
+                },
+                Error::Io { source, .. } => Error::Npz {
+                    path: path.clone(),
+                    source: zip::result::ZipError::Io(source),
+                },
+                other => other,
+            })?;
+        Ok((key(&name).to_owned(), array, order))
     }
 
     /// Reads the member with key `name` (`"x"` or `"x.npy"`), as numpy's `d[name]`.
@@ -154,8 +168,8 @@ impl<R: Read + Seek> NpzReader<R> {
 /// What [`load`] found: one array, or an archive to read member by member.
 #[derive(Debug)]
 pub enum Loaded {
-    /// A `.npy` file's array.
-    Npy(AnyArray),
+    /// A `.npy` file's array, and the byte order its dtype names (for [`AnyArray::repr_in`]).
+    Npy(AnyArray, ByteOrder),
     /// A `.npz` archive.
     Npz(NpzReader<fs::File>),
 }
@@ -181,7 +195,8 @@ pub fn load(path: &Path) -> Result<Loaded, Error> {
         file.rewind().map_err(io)?;
         return NpzReader::new(file, path).map(Loaded::Npz);
     }
-    read_npy_from(&mut magic.as_slice().chain(file), len, path).map(Loaded::Npy)
+    read_npy_from(&mut magic.as_slice().chain(file), len, path)
+        .map(|(array, order)| Loaded::Npy(array, order))
 }
 
 /// numpy's key for a member: its name without the `.npy` suffix.

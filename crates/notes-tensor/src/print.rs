@@ -746,6 +746,84 @@ where
     S: Data<Elem = A>,
     D: Dimension,
 {
+    format_repr_in(array, ByteOrder::NATIVE, options)
+}
+
+/// The byte order of an array's items as numpy records it in its dtype (`'>i4'`, `'<f8'`).
+///
+/// The values of an `ndarray` are always native; this says what order the array they came from
+/// had (a `.npy` file's header, a pickled array), which numpy's repr shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ByteOrder {
+    /// Least significant byte first (`<`): x86-64, AArch64.
+    Little,
+    /// Most significant byte first (`>`).
+    Big,
+}
+
+impl ByteOrder {
+    /// This machine's byte order.
+    pub const NATIVE: Self = if cfg!(target_endian = "big") {
+        Self::Big
+    } else {
+        Self::Little
+    };
+
+    /// numpy's character for the order: `<` or `>`.
+    pub fn as_char(self) -> char {
+        match self {
+            Self::Little => '<',
+            Self::Big => '>',
+        }
+    }
+}
+
+/// numpy's type code for `A` in byte order `order` (`>i4`, `<f8`), or `None` for a type of
+/// one byte, which has no byte order.
+fn type_code<A: NumpyElement>(order: ByteOrder) -> Option<String> {
+    let size = std::mem::size_of::<A>();
+    let kind = match A::DTYPE.as_bytes().first() {
+        _ if size <= 1 => return None,
+        Some(b'u') => 'u',
+        Some(b'i') => 'i',
+        _ => 'f',
+    };
+    Some(format!("{}{kind}{size}", order.as_char()))
+}
+
+/// numpy's `repr(array)` of an array whose dtype has byte order `order`: as [`format_repr`],
+/// except that a non-native dtype of more than one byte is always named, by its code, as numpy
+/// names it: `np.arange(3, dtype='>i4')` is `array([0, 1, 2], dtype='>i4')` on a little-endian
+/// machine (and `'<i4'` is named on a big-endian one).
+///
+/// ```
+/// use notes_tensor::{ByteOrder, PrintOptions, format_repr_in};
+/// let o = PrintOptions::default();
+/// let a = ndarray::arr1(&[0_i32, 1, 2]);
+/// let foreign = if ByteOrder::NATIVE == ByteOrder::Little { ByteOrder::Big } else { ByteOrder::Little };
+/// let code = if foreign == ByteOrder::Big { "'>i4'" } else { "'<i4'" };
+/// assert_eq!(format_repr_in(&a, foreign, &o), format!("array([0, 1, 2], dtype={code})"));
+/// assert_eq!(format_repr_in(&a, ByteOrder::NATIVE, &o), "array([0, 1, 2], dtype=int32)");
+/// ```
+#[tracing::instrument(level = "debug", skip_all)]
+pub fn format_repr_in<A, S, D>(
+    array: &ArrayBase<S, D>,
+    order: ByteOrder,
+    options: &PrintOptions,
+) -> String
+where
+    A: NumpyElement,
+    S: Data<Elem = A>,
+    D: Dimension,
+{
+    // numpy's dtype_short_repr: a non-native dtype by its str(), quoted; dtype_is_implied is
+    // false for it.
+    let foreign = if order == ByteOrder::NATIVE {
+        None
+    } else {
+        type_code::<A>(order).map(|code| format!("'{code}'"))
+    };
     let level = Legacy::level(options.legacy);
     let prefix = "array(";
     let lst = if level <= 113 && array.ndim() == 0 {
@@ -763,9 +841,10 @@ where
     {
         extras.push(format!("shape={}", python_tuple(array.shape())));
     }
-    let implied = matches!(A::DTYPE, "int64" | "float64") || (A::DTYPE == "bool" && level > 113);
+    let implied = foreign.is_none()
+        && (matches!(A::DTYPE, "int64" | "float64") || (A::DTYPE == "bool" && level > 113));
     if !implied || array.is_empty() {
-        extras.push(format!("dtype={}", A::DTYPE));
+        extras.push(format!("dtype={}", foreign.as_deref().unwrap_or(A::DTYPE)));
     }
     if extras.is_empty() {
         return format!("{prefix}{lst})");

@@ -112,45 +112,46 @@ fn json<'a>(
 /// otherwise; dtypes notes-tensor has no type for (float16, complex) get notes-ipc's summary.
 fn array_repr(array: &pickle::Array) -> String {
     use pickle::Kind;
-    let options = notes_tensor::PrintOptions::default();
+    let print = notes_tensor::PrintOptions::default();
     let dtype = array.dtype();
+    // numpy names a non-native byte order in the repr (`dtype='>i4'`).
+    let order = if dtype.big_endian {
+        notes_tensor::ByteOrder::Big
+    } else {
+        notes_tensor::ByteOrder::Little
+    };
+    let options = (order, &print);
     let repr = match (dtype.kind, dtype.size) {
         // numpy reads any non-zero byte as True.
         (Kind::Bool, _) => owned_repr(
             array,
             array.data().iter().map(|&b| b != 0).collect(),
-            &options,
+            options,
         ),
-        (Kind::Int, 1) => native_repr::<i8>(array, &options),
-        (Kind::Int, 2) => native_repr::<i16>(array, &options),
-        (Kind::Int, 4) => native_repr::<i32>(array, &options),
-        (Kind::Int, 8) => native_repr::<i64>(array, &options),
-        (Kind::UInt, 1) => native_repr::<u8>(array, &options),
-        (Kind::UInt, 2) => native_repr::<u16>(array, &options),
-        (Kind::UInt, 4) => native_repr::<u32>(array, &options),
-        (Kind::UInt, 8) => native_repr::<u64>(array, &options),
-        (Kind::Float, 4) => native_repr::<f32>(array, &options),
-        (Kind::Float, 8) => native_repr::<f64>(array, &options),
+        (Kind::Int, 1) => native_repr::<i8>(array, options),
+        (Kind::Int, 2) => native_repr::<i16>(array, options),
+        (Kind::Int, 4) => native_repr::<i32>(array, options),
+        (Kind::Int, 8) => native_repr::<i64>(array, options),
+        (Kind::UInt, 1) => native_repr::<u8>(array, options),
+        (Kind::UInt, 2) => native_repr::<u16>(array, options),
+        (Kind::UInt, 4) => native_repr::<u32>(array, options),
+        (Kind::UInt, 8) => native_repr::<u64>(array, options),
+        (Kind::Float, 4) => native_repr::<f32>(array, options),
+        (Kind::Float, 8) => native_repr::<f64>(array, options),
         _ => None,
     };
-    match repr {
-        Some(repr) if dtype.size > 1 && dtype.big_endian != cfg!(target_endian = "big") => {
-            non_native_dtype(repr, &dtype.str_code())
-        }
-        Some(repr) => repr,
-        None => pickle::array_summary(array),
-    }
+    repr.unwrap_or_else(|| pickle::array_summary(array))
 }
 
 /// numpy's repr of an array of `T`, viewed in place or else copied once.
 fn native_repr<T: pickle::Native + notes_tensor::NumpyElement>(
     array: &pickle::Array,
-    options: &notes_tensor::PrintOptions,
+    options: Options<'_>,
 ) -> Option<String> {
     match array.as_slice::<T>() {
         Some(items) => ndarray::ArrayView::from_shape(array_shape(array), items)
             .ok()
-            .map(|view| notes_tensor::format_repr(&view, options)),
+            .map(|view| notes_tensor::format_repr_in(&view, options.0, options.1)),
         None => owned_repr(array, array.to_vec::<T>()?, options),
     }
 }
@@ -158,30 +159,20 @@ fn native_repr<T: pickle::Native + notes_tensor::NumpyElement>(
 fn owned_repr<T: notes_tensor::NumpyElement>(
     array: &pickle::Array,
     items: Vec<T>,
-    options: &notes_tensor::PrintOptions,
+    options: Options<'_>,
 ) -> Option<String> {
     ndarray::Array::from_shape_vec(array_shape(array), items)
         .ok()
-        .map(|owned| notes_tensor::format_repr(&owned, options))
+        .map(|owned| notes_tensor::format_repr_in(&owned, options.0, options.1))
 }
+
+/// The byte order the repr names and the print options.
+type Options<'a> = (notes_tensor::ByteOrder, &'a notes_tensor::PrintOptions);
 
 /// The array's shape and memory order, for ndarray.
 fn array_shape(array: &pickle::Array) -> ndarray::Shape<ndarray::IxDyn> {
     use ndarray::ShapeBuilder;
     ndarray::IxDyn(array.shape()).set_f(array.is_fortran())
-}
-
-/// notes-tensor's arrays are native-endian, so their repr names the native dtype; numpy names
-/// a non-native one by its code (`dtype='>i4'`), always. Rewrites the repr's dtype to that.
-fn non_native_dtype(repr: String, code: &str) -> String {
-    let Some(body) = repr.strip_suffix(')') else {
-        return repr;
-    };
-    let body = match body.rfind(", dtype=") {
-        Some(at) if !body[at..].contains(['[', ']']) => &body[..at],
-        _ => body,
-    };
-    format!("{body}, dtype='{code}')")
 }
 
 /// Reads the pickle `args.file` names (`-`: standard input) within its limits.

@@ -124,21 +124,21 @@ fn demo(out: &mut Out) -> anyhow::Result<()> {
 /// `notes tensor print FILE.npy|FILE.npz [options]`.
 fn print(args: &PrintArgs, out: &mut Out) -> anyhow::Result<()> {
     let options = args.options();
-    let show = |array: &AnyArray| {
+    let show = |array: &AnyArray, order| {
         if args.repr {
-            array.repr(&options)
+            array.repr_in(order, &options)
         } else {
             array.format(&options)
         }
     };
-    let array = match notes_tensor::load(&args.file)? {
-        notes_tensor::Loaded::Npy(array) => array,
+    let (array, order) = match notes_tensor::load(&args.file)? {
+        notes_tensor::Loaded::Npy(array, order) => (array, order),
         notes_tensor::Loaded::Npz(mut npz) => {
             // One member in memory at a time; the JSON list is only texts.
             let mut json = Vec::new();
             for i in 0..npz.len() {
-                let (key, array) = npz.by_index(i)?;
-                let text = show(&array);
+                let (key, array, order) = npz.by_index_with_order(i)?;
+                let text = show(&array, order);
                 if out.json {
                     json.push(JsonMember {
                         key,
@@ -157,7 +157,7 @@ fn print(args: &PrintArgs, out: &mut Out) -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let text = show(&array);
+    let text = show(&array, order);
     if out.json {
         return out.json(&JsonArray {
             dtype: array.dtype(),

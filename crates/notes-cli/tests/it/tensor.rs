@@ -246,3 +246,26 @@ for name, member, data in [("deep.npz", "d.npy", open("deep.bin", "rb").read()),
         stderr(&out)
     );
 }
+
+#[test]
+fn print_repr_names_a_big_endian_dtype_as_numpy_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = python(
+        dir.path(),
+        "import numpy as np\n\
+         a = np.arange(3, dtype='>i4'); b = np.array([0.5, 0.25], dtype='>f8')\n\
+         np.save('a.npy', a); np.savez('ab.npz', a=a, b=b)\n\
+         print(repr(a)); print('a'); print(repr(a)); print('b'); print(repr(b))\n",
+    );
+    let mut got = String::new();
+    for file in ["a.npy", "ab.npz"] {
+        let out = notes(dir.path(), &["tensor", "print", "--repr", file]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        got.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    assert_eq!(got, expected);
+    assert!(
+        expected.starts_with("array([0, 1, 2], dtype='>i4')\n"),
+        "{expected}"
+    );
+}

@@ -131,3 +131,42 @@ with zipfile.ZipFile(sys.argv[1]) as z:
         );
     }
 }
+
+/// numpy's repr of big-endian arrays in a `.npz` and in a `.npy`, through `load`: the byte order
+/// comes from each member's header (`dtype='>i4'`, even `'>i8'` and `'>f8'`).
+#[test]
+fn big_endian_members_repr_as_numpy_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (npz, npy) = (dir.path().join("be.npz"), dir.path().join("be.npy"));
+    let expected = python(
+        r#"
+import sys
+import numpy as np
+arrays = {"i4": np.arange(3, dtype=">i4"), "i8": np.arange(4, dtype=">i8"),
+          "f8": np.array([0.5, 0.25], dtype=">f8"), "u1": np.arange(2, dtype=">u1"),
+          "little": np.arange(2, dtype="<i2"), "empty": np.zeros((0, 2), dtype=">f4")}
+np.savez(sys.argv[1], **arrays)
+np.save(sys.argv[2], np.arange(6, dtype=">u2").reshape(2, 3))
+for k, a in arrays.items():
+    print(k)
+    print(repr(a))
+print(repr(np.load(sys.argv[2])))
+"#,
+        &[&npz, &npy],
+    );
+    let options = PrintOptions::default();
+    let mut got = String::new();
+    let notes_tensor::Loaded::Npz(mut archive) = notes_tensor::load(&npz).unwrap() else {
+        panic!("be.npz did not load as an archive");
+    };
+    for i in 0..archive.len() {
+        let (key, array, order) = archive.by_index_with_order(i).unwrap();
+        got.push_str(&format!("{key}\n{}\n", array.repr_in(order, &options)));
+    }
+    let notes_tensor::Loaded::Npy(array, order) = notes_tensor::load(&npy).unwrap() else {
+        panic!("be.npy did not load as an array");
+    };
+    got.push_str(&array.repr_in(order, &options));
+    got.push('\n');
+    assert_eq!(got, expected);
+}

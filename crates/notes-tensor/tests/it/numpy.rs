@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use notes_tensor::{FloatMode, Legacy, PrintOptions, Sign, read_npy};
+use notes_tensor::{AnyArray, FloatMode, Legacy, PrintOptions, Sign, read_npy};
 
 fn parse_options(text: &str) -> PrintOptions {
     let mut o = PrintOptions::default();
@@ -71,7 +71,9 @@ fn printing_matches_numpy_byte_for_byte() {
     let mut failures = Vec::new();
     for i in 0..count {
         let base = dir.path().join(format!("case_{i}"));
-        let array = read_npy(&base.with_extension("npy")).unwrap();
+        let npy = base.with_extension("npy");
+        let (array, order) =
+            AnyArray::from_npy_bytes_with_order(&std::fs::read(&npy).unwrap(), &npy).unwrap();
         let options = parse_options(&std::fs::read_to_string(base.with_extension("opts")).unwrap());
         let expected = std::fs::read_to_string(base.with_extension("txt")).unwrap();
         // numpy_cases.py applies the options with np.printoptions, which normalizes them.
@@ -85,10 +87,10 @@ fn printing_matches_numpy_byte_for_byte() {
             ));
         }
         let expected = std::fs::read_to_string(base.with_extension("repr")).unwrap();
-        let got = array.repr(&options);
+        let got = array.repr_in(order, &options);
         if got != expected {
             failures.push(format!(
-                "repr of case {i}: {} {:?} with {options:?}\nnumpy:\n{expected}\nnotes-tensor:\n{got}\n",
+                "repr of case {i}: {} ({order:?}) {:?} with {options:?}\nnumpy:\n{expected}\nnotes-tensor:\n{got}\n",
                 array.dtype(),
                 array.shape()
             ));

@@ -152,6 +152,20 @@ for width in [10, 20, 26, 27, 28, 30, 40]:
     add(np.arange(12, dtype="i4"), linewidth=width)
     add(np.array([0.5, 0.25, 1.0], dtype="f4"), linewidth=width)
     add(np.arange(6, dtype="u1").reshape(2, 3), linewidth=width)
+# Byte order: repr names a non-native dtype by its code (dtype='>i4'), even int64 and float64,
+# and np.save keeps the order, which the reader reports.
+for dt in [">i2", ">i4", ">i8", ">u2", ">u4", ">u8", ">f4", ">f8", ">?", ">i1", ">u1",
+           "<i4", "<f8", "=i8", "<u2"]:
+    add(np.arange(3).astype(dt))
+    add(np.zeros((0,), dtype=dt))
+    add(np.zeros((0, 3), dtype=dt))
+    add(np.zeros((), dtype=dt))
+    add(np.arange(1200).astype(dt).reshape(3, 400), threshold=500)
+    add(np.arange(1200).astype(dt).reshape(3, 400), threshold=500, legacy="2.1")
+    add(np.ones((2, 2), dtype=dt), legacy="1.13")
+    add(np.array(7, dtype=dt), legacy="1.13")
+    for width in [10, 20, 27, 28]:
+        add(np.arange(6).astype(dt), linewidth=width)
 add(np.array([1e16]))
 add(np.array(1e16))
 add(np.array(-0.0, dtype="f4"))
