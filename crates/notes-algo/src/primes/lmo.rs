@@ -36,7 +36,7 @@ use super::pi::{PiTable, Tiny, icbrt};
 use super::sieve::{self, Segmented};
 
 /// The largest y beyond ∛x: it bounds the tables (about 4.2 MB at 2^21; 5.5 MB at ∛(2^64)).
-const Y_CAP: u64 = 1 << 21;
+const Y_CAP: u64 = 1 << 22;
 
 /// φ(x, c) for c ≤ 6, built once.
 fn tiny() -> &'static Tiny {
@@ -44,16 +44,24 @@ fn tiny() -> &'static Tiny {
     TINY.get_or_init(Tiny::new)
 }
 
-/// y = α·∛x with α = 2, at least ∛x, at most max(∛x, [`Y_CAP`]) and at most √x.
+/// y = α·∛x, at least ∛x, at most max(∛x, [`Y_CAP`]) and at most √x.
 fn choose_y(x: u64) -> u64 {
     let cube = icbrt(x);
-    // α = 2 measured best from 1e12 to 1e15 (1.5 to 4 tried): a larger y adds more hard
-    // leaves (about π(y)²/2) than it saves sieving.
-    let mut y = cube.saturating_mul(2);
+    let mut y = (cube as f64 * alpha(x)) as u64;
     y = y.min(Y_CAP.max(cube)).max(cube);
     // P2 counts up to x/y with the crate's sieve, exact below 2^44.
     y = y.max(x >> 44);
     y.min(x.isqrt()).max(2)
+}
+
+/// The tuning factor α of y = α·∛x: a larger y moves work from the sieve of [1, x/y) (the
+/// hard leaves) to the easy leaves (π table lookups, about π(y)·π(∛x) of them). Measured on
+/// one core: best near 2 up to 1e13 and near 5 at 1e15 (2 to 12 tried), so it grows like
+/// log x, as primecount's does (primecount's own Deléglise–Rivat α is 13.8 at 1e15, but its
+/// easy leaves are relatively cheaper than here).
+fn alpha(x: u64) -> f64 {
+    let ln = (x as f64).ln();
+    (2.5 + 0.54 * (ln - 29.9)).max(2.0)
 }
 
 /// π(x) by LMO, for any x (below 64 by a list), on `threads` threads (`None`: rayon's pool).
@@ -78,7 +86,8 @@ pub(crate) fn lmo(x: u64, threads: Option<usize>) -> u64 {
     let c = 6.min(primes.len() - 1);
     let s1 = s1(x, y, &primes, c);
     let mu_lpf = MuLpf::new(y, &primes);
-    let s2 = s2(x, y, c, &primes, &table, &mu_lpf, workers, threads);
+    let s2 = s2(x, y, c, &primes, &table, &mu_lpf, workers, threads)
+        .wrapping_add(s2_easy(x, y, c, &primes, &table, workers, threads));
     // Every sum is exact modulo 2^64 and π(x) < 2^64, so wrapping arithmetic is exact.
     s1.wrapping_add(s2)
         .wrapping_add(a)
@@ -223,10 +232,20 @@ fn count_bits(w: &[u64], start: usize, stop: usize) -> u64 {
         return u64::from((w[ws] & lo & hi).count_ones());
     }
     let mut c = u64::from((w[ws] & lo).count_ones());
-    for v in &w[ws + 1..we] {
+    // Four sums, so that the popcounts do not wait on one another (and vectorize where the
+    // CPU has a vector popcount).
+    let mid = &w[ws + 1..we];
+    let mut sums = [0u64; 4];
+    let chunks = mid.chunks_exact(4);
+    for v in chunks.remainder() {
         c += u64::from(v.count_ones());
     }
-    c + u64::from((w[we] & hi).count_ones())
+    for four in chunks {
+        for (s, v) in sums.iter_mut().zip(four) {
+            *s += u64::from(v.count_ones());
+        }
+    }
+    c + sums.iter().sum::<u64>() + u64::from((w[we] & hi).count_ones())
 }
 
 /// A sieving prime's next multiple p·q to cross off (q coprime to 30, starting at q = 1): its
@@ -433,6 +452,109 @@ fn s2(
     combiner.s2
 }
 
+/// The easy and trivial special leaves, modulo 2^64: for p_b > √y the leaves
+/// φ(x/(p_b q), b − 1) with q prime, p_b < q ≤ y and p_b·q > z = x/y, whose argument
+/// v = x/(p_b q) is below y < p_b², so φ(v, b − 1) = π(v) − b + 2 from the π table (1 when
+/// v < p_b, the trivial leaves, counted at once). No sieve: Deléglise and Rivat's split
+/// (primecount's `S2_easy` and `S2_trivial`). Successive q with the same π(v) (the
+/// clustered easy leaves, q > √(x/p_b)) are summed in one step: all q in
+/// (x/(p_b·p_(π(v)+1)), q] share it.
+fn s2_easy(
+    x: u64,
+    y: u64,
+    c: usize,
+    primes: &[u32],
+    table: &PiTable,
+    workers: usize,
+    threads: Option<usize>,
+) -> u64 {
+    let a = primes.len() - 1;
+    let pi_sqrty = table.pi(y.isqrt()) as usize;
+    let first = c.max(pi_sqrty) + 1;
+    if first >= a {
+        return 0;
+    }
+    let z = x / y;
+    // primes[a + 1], the prime after y, closes the last cluster.
+    let mut after = y + 1;
+    while !super::miller_rabin::is_prime_u64(after) {
+        after += 1;
+    }
+    let prime = |i: usize| {
+        if i <= a { u64::from(primes[i]) } else { after }
+    };
+    let pi = |v: u64| table.pi(v) as usize;
+    let leaves_of = |b: usize| -> u64 {
+        let p = u64::from(primes[b]);
+        let xp = x / p;
+        let div = |i: usize| xp / prime(i);
+        // Leaves q in (lo, y]; trivial from above min(x/p², y) on, where v < p.
+        let lo = p.max(z / p);
+        if lo >= y {
+            return 0;
+        }
+        let trivial_from = lo.max((xp / p).min(y));
+        let mut sum = (a - pi(trivial_from)) as u64;
+        let b2 = b as u64 - 2;
+        let i = pi(trivial_from);
+        let i_lo = pi(lo);
+        // Clustered: q > √(x/p) (v < q), the indices (i_cl, i]; from both ends at once, so
+        // that the two dependency chains overlap.
+        let i_cl = pi(xp.isqrt().clamp(lo, trivial_from));
+        let (mut hi, mut lo_i) = (i, i_cl + 1);
+        while lo_i <= hi {
+            let pi_v = pi(div(hi));
+            let hi_min = pi(div(pi_v + 1)).max(lo_i - 1);
+            sum = sum.wrapping_add((pi_v as u64 - b2).wrapping_mul((hi - hi_min) as u64));
+            hi = hi_min;
+            if lo_i > hi {
+                break;
+            }
+            let pi_v = pi(div(lo_i));
+            let lo_max = (pi(div(pi_v)) + 1).min(hi + 1);
+            sum = sum.wrapping_add((pi_v as u64 - b2).wrapping_mul((lo_max - lo_i) as u64));
+            lo_i = lo_max;
+        }
+        // Sparse: every q its own π(v), four at a time.
+        let mut i = i_cl;
+        let mut parts = [0u64; 4];
+        while i >= i_lo + 4 {
+            for (k, part) in parts.iter_mut().enumerate() {
+                *part += pi(div(i - k)) as u64;
+            }
+            i -= 4;
+        }
+        while i > i_lo {
+            parts[0] += pi(div(i)) as u64;
+            i -= 1;
+        }
+        let sparse = parts.iter().fold(0u64, |s, &v| s.wrapping_add(v));
+        sum = sum
+            .wrapping_add(sparse)
+            .wrapping_sub(b2.wrapping_mul((i_cl - i_lo) as u64));
+        sum
+    };
+    if workers <= 1 {
+        return (first..a).fold(0u64, |s, b| s.wrapping_add(leaves_of(b)));
+    }
+    // Work per b falls as b grows: hand the b out one by one.
+    let next = std::sync::atomic::AtomicUsize::new(first);
+    let total = std::sync::atomic::AtomicU64::new(0);
+    let worker = || {
+        let mut sum = 0u64;
+        loop {
+            let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if b >= a {
+                break;
+            }
+            sum = sum.wrapping_add(leaves_of(b));
+        }
+        total.fetch_add(sum, std::sync::atomic::Ordering::Relaxed);
+    };
+    run_workers(workers, threads, &worker);
+    total.into_inner()
+}
+
 /// Locks a mutex, ignoring poison (a worker that panicked has already failed the count).
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -532,11 +654,25 @@ fn first_multiple(p: u64, low: u64) -> Next {
 /// last), counted from `from`.
 fn s2_chunk(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
     #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512vpopcntdq")
+        && std::arch::is_x86_feature_detected!("avx512f")
+    {
+        // SAFETY: the CPU has AVX-512F and VPOPCNTDQ (and so POPCNT).
+        #[allow(unsafe_code)]
+        return unsafe { s2_chunk_avx512(ctx, from, to) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("popcnt") {
         // SAFETY: the CPU has POPCNT.
         #[allow(unsafe_code)]
         return unsafe { s2_chunk_popcnt(ctx, from, to) };
     }
+    s2_chunk_generic(ctx, from, to)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt,avx512f,avx512vpopcntdq")]
+fn s2_chunk_avx512(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
     s2_chunk_generic(ctx, from, to)
 }
 
@@ -560,6 +696,7 @@ fn s2_chunk_generic(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
         ref pattern,
     } = *ctx;
     let a = primes.len() - 1;
+    let z = x / y;
     let seg = seg_words as u64 * 240;
     let mut words = vec![0u64; seg_words];
     // Sieve positions, set for each b the first time the chunk reaches it (every b a later
@@ -645,7 +782,8 @@ fn s2_chunk_generic(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
             // p_b > √y: m is a prime above p_b (μ(m) = −1).
             while b < a {
                 let p = u64::from(primes[b]);
-                let max_m = (x / p).checked_div(low).map_or(y, |v| v.min(y));
+                // Leaves with p_b·q > z are easy ([`s2_easy`]): q ≤ z / p_b here.
+                let max_m = (x / p).checked_div(low).map_or(y, |v| v.min(y)).min(z / p);
                 let mut l = table.pi(max_m) as usize;
                 if p >= u64::from(primes[l]) {
                     break 'segment;
