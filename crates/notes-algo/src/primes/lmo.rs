@@ -1,41 +1,48 @@
-//! π(x) by the Lagarias–Miller–Odlyzko method, in memory O(y) with y ≈ α·∛x.
+//! π(x) by the Lagarias–Miller–Odlyzko method with Deléglise and Rivat's split of the special
+//! leaves, in memory O(y) with y ≈ α·∛x.
 //!
 //! π(x) = φ(x, a) + a − 1 − P2(x, a) with a = π(y) and y ≥ ∛x (so no number ≤ x has three
 //! prime factors above y). φ(x, a) splits into the ordinary leaves
 //! S1 = Σ μ(n) φ(x/n, c) over the square-free n ≤ y whose prime factors all exceed p_c (φ for
 //! c ≤ 6 is a table lookup) and the special leaves
 //! S2 = −Σ μ(m) φ(x/(p_b m), b − 1) over c < b < a and the square-free m ≤ y < p_b m whose
-//! prime factors all exceed p_b. Every special leaf's argument is below z = x/y, so S2 comes
-//! from one segmented sieve of [1, z): in each segment, for b = c + 1, c + 2, … the leaves of
-//! p_b are counted (popcount of the bit sieve up to x/(p_b m), plus the count of earlier
-//! segments) and then the multiples of p_b are crossed off. P2 (the numbers ≤ x with two prime
-//! factors above y) needs π(x/p) for the primes p in (y, √x]: those primes come from short
-//! descending sieves and π(x/p) from one ascending segmented count up to z.
+//! prime factors all exceed p_b. With z = x/y:
+//! - the easy leaves (p_b > √y, m = q a prime with p_b·q > z): their argument v is below
+//!   y < p_b², so φ(v, b − 1) = π(v) − b + 2 from a π table up to y (1 when v < p_b: the
+//!   trivial leaves, counted at once), no sieve ([`s2_easy`]);
+//! - the hard leaves (the rest, all with argument in [1, z)) come from one segmented sieve of
+//!   [1, z): in each segment, for b = c + 1, c + 2, … the leaves of p_b are counted (popcount
+//!   of the bit sieve up to x/(p_b m), plus the count of earlier segments) and then the
+//!   multiples of p_b are crossed off; p_b never exceeds √z.
 //!
-//! Memory: the primes up to y with a count and a sieve position each (20 bytes a prime), μ and
-//! the least prime factor (capped above √y) of the numbers ≤ y coprime to 30 (2 bytes each,
-//! so 0.53 y bytes),
-//! a π table up to y (y/20 bytes), one sieve segment, and the crate sieve's state for P2.
-//! y is capped at [`Y_CAP`] (or ∛x when that is larger: 2.6e6 at 2^64), so a count never needs
-//! more than a few MB. Time grows like x^(2/3) / log x.
+//! P2 (the numbers ≤ x with two prime factors above y) needs π(x/p) for the primes p in
+//! (y, √x]: those primes come from short descending sieves and π(x/p) from one ascending
+//! segmented count up to z.
+//!
+//! Memory: the primes up to y (4 bytes each), μ and the least prime factor (capped above √y)
+//! of the numbers ≤ y coprime to 30 (2 bytes each, so 0.53 y bytes), a π table up to y
+//! (y/15 bytes), per worker one sieve segment and a sieve position and φ count per prime up
+//! to √z (24 bytes each), and the crate sieve's state for P2. y is capped at [`Y_CAP`] (∛x is
+//! 2.6e6 at 2^64), so a count never needs more than a few MB. Time grows
+//! like x^(2/3) / log x.
 //!
 //! Threads: S2's segments go out in ascending runs, sized by the time per segment the last run
 //! measured (primecount's load balancing); each run counts its leaves from its own start and
 //! returns, per b, its unsieved numbers and the signed count of its leaves, from which the
-//! runs are stitched together exactly in order. P2's quotients are cut into pieces counted the
-//! same way. Each worker holds one segment and the sieve positions and φ counts of the b it
-//! reaches (about 24 bytes a prime up to y).
+//! runs are stitched together exactly in order. The easy leaves go out one b at a time. P2's
+//! quotients are cut into pieces counted the same way.
 //!
-//! This is the algorithm of primecount's `src/lmo/` (Kim Walisch), written from the paper
-//! (Lagarias, Miller, Odlyzko, "Computing π(x): the Meissel–Lehmer method", 1985) and
-//! primecount's documentation.
+//! This follows primecount's `src/lmo/` and `src/deleglise-rivat/` (Kim Walisch), written from
+//! the papers (Lagarias, Miller, Odlyzko, "Computing π(x): the Meissel–Lehmer method", 1985;
+//! Deléglise, Rivat, "Computing π(x): the Meissel, Lehmer, Lagarias, Miller, Odlyzko method",
+//! 1996) and primecount's documentation.
 
 use std::sync::OnceLock;
 
 use super::pi::{PiTable, Tiny, icbrt};
 use super::sieve::{self, Segmented};
 
-/// The largest y beyond ∛x: it bounds the tables (about 4.2 MB at 2^21; 5.5 MB at ∛(2^64)).
+/// The largest y (∛x stays below it up to 2^64): it bounds the tables, about 3.7 MB at 2^22.
 const Y_CAP: u64 = 1 << 22;
 
 /// φ(x, c) for c ≤ 6, built once.
@@ -74,7 +81,12 @@ pub(crate) fn lmo(x: u64, threads: Option<usize>) -> u64 {
         .filter(|&&p| p <= x)
         .count() as u64;
     }
-    let y = choose_y(x);
+    lmo_with_y(x, choose_y(x), threads)
+}
+
+/// π(x) for x ≥ 64 with a given y in [∛x, √x] (x/y below 2^44): every such y gives the same
+/// count, with the work split differently between the sieve and the π table.
+fn lmo_with_y(x: u64, y: u64, threads: Option<usize>) -> u64 {
     let table = PiTable::new(y);
     let a = table.pi(y);
     // P2 first: its sieve's state is freed before S2's tables are built.
@@ -1075,6 +1087,8 @@ mod tests {
                 assert_eq!(lmo(x, Some(threads)), pi, "π({x}) on {threads} threads");
             }
         }
+        // π(1e14), in about a second on two threads.
+        assert_eq!(lmo(100_000_000_000_000, Some(2)), 3_204_941_750_802);
     }
 
     #[test]
@@ -1087,6 +1101,37 @@ mod tests {
             s ^= s << 17;
             let x = 100_000_000_000 + s % 1_900_000_000_000;
             assert_eq!(lmo(x, Some(2)), lmo(x, Some(1)), "π({x})");
+        }
+    }
+
+    #[test]
+    fn every_y_gives_the_same_count() {
+        // From y = ∛x (almost every special leaf hard) to y near √x (almost all easy or
+        // trivial): the split between the sieve and the π table moves, the count must not.
+        for (x, pi) in [
+            (1_000_000_000u64, 50_847_534u64),
+            (123_456_789_012, 5_040_193_425),
+            (1_000_000_000_000, 37_607_912_018),
+        ] {
+            let (cube, root) = (icbrt(x), x.isqrt());
+            for y in [
+                cube,
+                cube + 1,
+                2 * cube,
+                5 * cube,
+                13 * cube,
+                root / 3,
+                root,
+            ] {
+                let y = y.clamp(cube, root);
+                for threads in [1, 2] {
+                    assert_eq!(
+                        lmo_with_y(x, y, Some(threads)),
+                        pi,
+                        "π({x}), y = {y}, {threads} threads"
+                    );
+                }
+            }
         }
     }
 
