@@ -63,9 +63,9 @@ fn choose_y(x: u64) -> u64 {
 
 /// The tuning factor α of y = α·∛x: a larger y moves work from the sieve of [1, x/y) (the
 /// hard leaves) to the easy leaves (π table lookups, about π(y)·π(∛x) of them). Measured on
-/// one core: best near 2 up to 1e13 and near 5 at 1e15 (2 to 12 tried), so it grows like
-/// log x, as primecount's does (primecount's own Deléglise–Rivat α is 13.8 at 1e15, but its
-/// easy leaves are relatively cheaper than here).
+/// one core: flat from 2 to 3 at 1e13, best near 3.5 at 1e14 and from 4 to 6 at 1e15 (1.5 to
+/// 12 tried), so it grows like log x, as primecount's does (primecount's Deléglise–Rivat
+/// picks 13.8 at 1e15, where its easy leaves take twice as long as its hard ones).
 fn alpha(x: u64) -> f64 {
     let ln = (x as f64).ln();
     (2.5 + 0.54 * (ln - 29.9)).max(2.0)
@@ -98,8 +98,9 @@ fn lmo_with_y(x: u64, y: u64, threads: Option<usize>) -> u64 {
     let c = 6.min(primes.len() - 1);
     let s1 = s1(x, y, &primes, c);
     let mu_lpf = MuLpf::new(y, &primes);
-    let s2 = s2(x, y, c, &primes, &table, &mu_lpf, workers, threads)
-        .wrapping_add(s2_easy(x, y, c, &primes, &table, workers, threads));
+    let recip = reciprocals(&primes, prime_after(y));
+    let s2 = s2(x, y, c, &primes, &table, &mu_lpf, &recip, workers, threads)
+        .wrapping_add(s2_easy(x, y, c, &primes, &table, &recip, workers, threads));
     // Every sum is exact modulo 2^64 and π(x) < 2^64, so wrapping arithmetic is exact.
     s1.wrapping_add(s2)
         .wrapping_add(a)
@@ -387,6 +388,7 @@ struct S2Ctx<'a> {
     primes: &'a [u32],
     table: &'a PiTable,
     mu_lpf: &'a MuLpf,
+    recip: &'a [u64],
     pi_sqrty: usize,
     seg_words: usize,
     pattern: Vec<u8>,
@@ -412,6 +414,7 @@ fn s2(
     primes: &[u32],
     table: &PiTable,
     mu_lpf: &MuLpf,
+    recip: &[u64],
     workers: usize,
     threads: Option<usize>,
 ) -> u64 {
@@ -429,6 +432,7 @@ fn s2(
         primes,
         table,
         mu_lpf,
+        recip,
         pi_sqrty: table.pi(y.isqrt()) as usize,
         seg_words,
         pattern: presieve_pattern(seg_words * 8),
@@ -464,6 +468,39 @@ fn s2(
     combiner.s2
 }
 
+/// The smallest prime above `y`.
+fn prime_after(y: u64) -> u64 {
+    let mut p = y + 1;
+    while !super::miller_rabin::is_prime_u64(p) {
+        p += 1;
+    }
+    p
+}
+
+/// ⌊(2^64 − 1) / d⌋ for each prime d = `primes[i]` (index 0 a placeholder) and for `after`
+/// at the end, for [`div_by`].
+fn reciprocals(primes: &[u32], after: u64) -> Vec<u64> {
+    let mut r = Vec::with_capacity(primes.len() + 1);
+    r.push(0);
+    r.extend(primes[1..].iter().map(|&p| u64::MAX / u64::from(p)));
+    r.push(u64::MAX / after);
+    r
+}
+
+/// ⌊n / d⌋ from `m` = ⌊(2^64 − 1) / d⌋ (d ≥ 2): the high half of n·m is at most the quotient
+/// and less than 2 below it, and the remainder corrects it (a multiplication instead of a
+/// 64-bit division, for the quotients by the primes up to y).
+#[inline(always)]
+fn div_by(n: u64, d: u64, m: u64) -> u64 {
+    let mut q = ((u128::from(n) * u128::from(m)) >> 64) as u64;
+    let mut r = n - q * d;
+    while r >= d {
+        q += 1;
+        r -= d;
+    }
+    q
+}
+
 /// The easy and trivial special leaves, modulo 2^64: for p_b > √y the leaves
 /// φ(x/(p_b q), b − 1) with q prime, p_b < q ≤ y and p_b·q > z = x/y, whose argument
 /// v = x/(p_b q) is below y < p_b², so φ(v, b − 1) = π(v) − b + 2 from the π table (1 when
@@ -471,12 +508,14 @@ fn s2(
 /// (primecount's `S2_easy` and `S2_trivial`). Successive q with the same π(v) (the
 /// clustered easy leaves, q > √(x/p_b)) are summed in one step: all q in
 /// (x/(p_b·p_(π(v)+1)), q] share it.
+#[allow(clippy::too_many_arguments)]
 fn s2_easy(
     x: u64,
     y: u64,
     c: usize,
     primes: &[u32],
     table: &PiTable,
+    recip: &[u64],
     workers: usize,
     threads: Option<usize>,
 ) -> u64 {
@@ -488,10 +527,7 @@ fn s2_easy(
     }
     let z = x / y;
     // primes[a + 1], the prime after y, closes the last cluster.
-    let mut after = y + 1;
-    while !super::miller_rabin::is_prime_u64(after) {
-        after += 1;
-    }
+    let after = prime_after(y);
     let prime = |i: usize| {
         if i <= a { u64::from(primes[i]) } else { after }
     };
@@ -499,7 +535,7 @@ fn s2_easy(
     let leaves_of = |b: usize| -> u64 {
         let p = u64::from(primes[b]);
         let xp = x / p;
-        let div = |i: usize| xp / prime(i);
+        let div = |i: usize| div_by(xp, prime(i), recip[i]);
         // Leaves q in (lo, y]; trivial from above min(x/p², y) on, where v < p.
         let lo = p.max(z / p);
         if lo >= y {
@@ -703,6 +739,7 @@ fn s2_chunk_generic(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
         primes,
         table,
         mu_lpf,
+        recip,
         pi_sqrty,
         seg_words,
         ref pattern,
@@ -794,19 +831,20 @@ fn s2_chunk_generic(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
             // p_b > √y: m is a prime above p_b (μ(m) = −1).
             while b < a {
                 let p = u64::from(primes[b]);
+                let xp = x / p;
                 // Leaves with p_b·q > z are easy ([`s2_easy`]): q ≤ z / p_b here.
-                let max_m = (x / p).checked_div(low).map_or(y, |v| v.min(y)).min(z / p);
+                let max_m = xp.checked_div(low).map_or(y, |v| v.min(y)).min(z / p);
                 let mut l = table.pi(max_m) as usize;
                 if p >= u64::from(primes[l]) {
                     break 'segment;
                 }
                 reach(b, &mut next, &mut phi, &mut mu_sum);
-                let min_m = (x / p / high).max(y / p).max(p);
+                let min_m = (xp / high).max(y / p).max(p);
                 let (mut start, mut count) = (0usize, 0u64);
                 let before = phi[b];
                 let mut leaves = 0i64;
                 while u64::from(primes[l]) > min_m {
-                    let stop = bits_upto(x / (p * u64::from(primes[l])), low);
+                    let stop = bits_upto(div_by(xp, u64::from(primes[l]), recip[l]), low);
                     count += count_bits(words, start, stop);
                     start = stop;
                     s2 = s2.wrapping_add(before + count);
