@@ -1143,6 +1143,33 @@ mod tests {
     }
 
     #[test]
+    fn division_by_reciprocal_is_exact() {
+        let mut s = 0x1234_5678_9ABC_DEF1u64;
+        for d in [2u64, 3, 7, 13, 65_521, 4_194_301, u64::from(u32::MAX)] {
+            let m = u64::MAX / d;
+            for n in [
+                0,
+                1,
+                d - 1,
+                d,
+                d + 1,
+                u64::MAX,
+                u64::MAX - 1,
+                u64::MAX - d,
+                1 << 63,
+            ] {
+                assert_eq!(div_by(n, d, m), n / d, "{n} / {d}");
+            }
+            for _ in 0..10_000 {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                assert_eq!(div_by(s, d, m), s / d, "{s} / {d}");
+            }
+        }
+    }
+
+    #[test]
     fn every_y_gives_the_same_count() {
         // From y = ∛x (almost every special leaf hard) to y near √x (almost all easy or
         // trivial): the split between the sieve and the π table moves, the count must not.
