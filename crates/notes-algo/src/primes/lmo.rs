@@ -1,42 +1,49 @@
-//! π(x) by the Lagarias–Miller–Odlyzko method, in memory O(y) with y ≈ α·∛x.
+//! π(x) by the Lagarias–Miller–Odlyzko method with Deléglise and Rivat's split of the special
+//! leaves, in memory O(y) with y ≈ α·∛x.
 //!
 //! π(x) = φ(x, a) + a − 1 − P2(x, a) with a = π(y) and y ≥ ∛x (so no number ≤ x has three
 //! prime factors above y). φ(x, a) splits into the ordinary leaves
 //! S1 = Σ μ(n) φ(x/n, c) over the square-free n ≤ y whose prime factors all exceed p_c (φ for
 //! c ≤ 6 is a table lookup) and the special leaves
 //! S2 = −Σ μ(m) φ(x/(p_b m), b − 1) over c < b < a and the square-free m ≤ y < p_b m whose
-//! prime factors all exceed p_b. Every special leaf's argument is below z = x/y, so S2 comes
-//! from one segmented sieve of [1, z): in each segment, for b = c + 1, c + 2, … the leaves of
-//! p_b are counted (popcount of the bit sieve up to x/(p_b m), plus the count of earlier
-//! segments) and then the multiples of p_b are crossed off. P2 (the numbers ≤ x with two prime
-//! factors above y) needs π(x/p) for the primes p in (y, √x]: those primes come from short
-//! descending sieves and π(x/p) from one ascending segmented count up to z.
+//! prime factors all exceed p_b. With z = x/y:
+//! - the easy leaves (p_b > √y, m = q a prime with p_b·q > z): their argument v is below
+//!   y < p_b², so φ(v, b − 1) = π(v) − b + 2 from a π table up to y (1 when v < p_b: the
+//!   trivial leaves, counted at once), no sieve ([`s2_easy`]);
+//! - the hard leaves (the rest, all with argument in [1, z)) come from one segmented sieve of
+//!   [1, z): in each segment, for b = c + 1, c + 2, … the leaves of p_b are counted (popcount
+//!   of the bit sieve up to x/(p_b m), plus the count of earlier segments) and then the
+//!   multiples of p_b are crossed off; p_b never exceeds √z.
 //!
-//! Memory: the primes up to y with a count and a sieve position each (20 bytes a prime), μ and
-//! the least prime factor (capped above √y) of the numbers ≤ y coprime to 30 (2 bytes each,
-//! so 0.53 y bytes),
-//! a π table up to y (y/20 bytes), one sieve segment, and the crate sieve's state for P2.
-//! y is capped at [`Y_CAP`] (or ∛x when that is larger: 2.6e6 at 2^64), so a count never needs
-//! more than a few MB. Time grows like x^(2/3) / log x.
+//! P2 (the numbers ≤ x with two prime factors above y) needs π(x/p) for the primes p in
+//! (y, √x]: those primes come from short descending sieves and π(x/p) from one ascending
+//! segmented count up to z.
+//!
+//! Memory: the primes up to y (4 bytes each), μ and the least prime factor (capped above √y)
+//! of the numbers ≤ y coprime to 30 (2 bytes each, so 0.53 y bytes), a π table up to y
+//! (y/15 bytes), per worker one sieve segment and a sieve position and φ count per prime up
+//! to √z (24 bytes each), and the crate sieve's state for P2. y is capped at [`Y_CAP`] (∛x is
+//! 2.6e6 at 2^64), so a count never needs more than a few MB. Time grows
+//! like x^(2/3) / log x.
 //!
 //! Threads: S2's segments go out in ascending runs, sized by the time per segment the last run
 //! measured (primecount's load balancing); each run counts its leaves from its own start and
 //! returns, per b, its unsieved numbers and the signed count of its leaves, from which the
-//! runs are stitched together exactly in order. P2's quotients are cut into pieces counted the
-//! same way. Each worker holds one segment and the sieve positions and φ counts of the b it
-//! reaches (about 24 bytes a prime up to y).
+//! runs are stitched together exactly in order. The easy leaves go out one b at a time. P2's
+//! quotients are cut into pieces counted the same way.
 //!
-//! This is the algorithm of primecount's `src/lmo/` (Kim Walisch), written from the paper
-//! (Lagarias, Miller, Odlyzko, "Computing π(x): the Meissel–Lehmer method", 1985) and
-//! primecount's documentation.
+//! This follows primecount's `src/lmo/` and `src/deleglise-rivat/` (Kim Walisch), written from
+//! the papers (Lagarias, Miller, Odlyzko, "Computing π(x): the Meissel–Lehmer method", 1985;
+//! Deléglise, Rivat, "Computing π(x): the Meissel, Lehmer, Lagarias, Miller, Odlyzko method",
+//! 1996) and primecount's documentation.
 
 use std::sync::OnceLock;
 
 use super::pi::{PiTable, Tiny, icbrt};
 use super::sieve::{self, Segmented};
 
-/// The largest y beyond ∛x: it bounds the tables (about 4.2 MB at 2^21; 5.5 MB at ∛(2^64)).
-const Y_CAP: u64 = 1 << 21;
+/// The largest y (∛x stays below it up to 2^64): it bounds the tables, about 3.7 MB at 2^22.
+const Y_CAP: u64 = 1 << 22;
 
 /// φ(x, c) for c ≤ 6, built once.
 fn tiny() -> &'static Tiny {
@@ -44,16 +51,24 @@ fn tiny() -> &'static Tiny {
     TINY.get_or_init(Tiny::new)
 }
 
-/// y = α·∛x with α = 2, at least ∛x, at most max(∛x, [`Y_CAP`]) and at most √x.
+/// y = α·∛x, at least ∛x, at most max(∛x, [`Y_CAP`]) and at most √x.
 fn choose_y(x: u64) -> u64 {
     let cube = icbrt(x);
-    // α = 2 measured best from 1e12 to 1e15 (1.5 to 4 tried): a larger y adds more hard
-    // leaves (about π(y)²/2) than it saves sieving.
-    let mut y = cube.saturating_mul(2);
+    let mut y = (cube as f64 * alpha(x)) as u64;
     y = y.min(Y_CAP.max(cube)).max(cube);
     // P2 counts up to x/y with the crate's sieve, exact below 2^44.
     y = y.max(x >> 44);
     y.min(x.isqrt()).max(2)
+}
+
+/// The tuning factor α of y = α·∛x: a larger y moves work from the sieve of [1, x/y) (the
+/// hard leaves) to the easy leaves (π table lookups, about π(y)·π(∛x) of them). Measured on
+/// one core: flat from 2 to 3 at 1e13, best near 3.5 at 1e14 and from 4 to 6 at 1e15 (1.5 to
+/// 12 tried), so it grows like log x, as primecount's does (primecount's Deléglise–Rivat
+/// picks 13.8 at 1e15, where its easy leaves take twice as long as its hard ones).
+fn alpha(x: u64) -> f64 {
+    let ln = (x as f64).ln();
+    (2.5 + 0.54 * (ln - 29.9)).max(2.0)
 }
 
 /// π(x) by LMO, for any x (below 64 by a list), on `threads` threads (`None`: rayon's pool).
@@ -66,7 +81,12 @@ pub(crate) fn lmo(x: u64, threads: Option<usize>) -> u64 {
         .filter(|&&p| p <= x)
         .count() as u64;
     }
-    let y = choose_y(x);
+    lmo_with_y(x, choose_y(x), threads)
+}
+
+/// π(x) for x ≥ 64 with a given y in [∛x, √x] (x/y below 2^44): every such y gives the same
+/// count, with the work split differently between the sieve and the π table.
+fn lmo_with_y(x: u64, y: u64, threads: Option<usize>) -> u64 {
     let table = PiTable::new(y);
     let a = table.pi(y);
     // P2 first: its sieve's state is freed before S2's tables are built.
@@ -78,7 +98,9 @@ pub(crate) fn lmo(x: u64, threads: Option<usize>) -> u64 {
     let c = 6.min(primes.len() - 1);
     let s1 = s1(x, y, &primes, c);
     let mu_lpf = MuLpf::new(y, &primes);
-    let s2 = s2(x, y, c, &primes, &table, &mu_lpf, workers, threads);
+    let recip = reciprocals(&primes, prime_after(y));
+    let s2 = s2(x, y, c, &primes, &table, &mu_lpf, &recip, workers, threads)
+        .wrapping_add(s2_easy(x, y, c, &primes, &table, &recip, workers, threads));
     // Every sum is exact modulo 2^64 and π(x) < 2^64, so wrapping arithmetic is exact.
     s1.wrapping_add(s2)
         .wrapping_add(a)
@@ -223,10 +245,20 @@ fn count_bits(w: &[u64], start: usize, stop: usize) -> u64 {
         return u64::from((w[ws] & lo & hi).count_ones());
     }
     let mut c = u64::from((w[ws] & lo).count_ones());
-    for v in &w[ws + 1..we] {
+    // Four sums, so that the popcounts do not wait on one another (and vectorize where the
+    // CPU has a vector popcount).
+    let mid = &w[ws + 1..we];
+    let mut sums = [0u64; 4];
+    let chunks = mid.chunks_exact(4);
+    for v in chunks.remainder() {
         c += u64::from(v.count_ones());
     }
-    c + u64::from((w[we] & hi).count_ones())
+    for four in chunks {
+        for (s, v) in sums.iter_mut().zip(four) {
+            *s += u64::from(v.count_ones());
+        }
+    }
+    c + sums.iter().sum::<u64>() + u64::from((w[we] & hi).count_ones())
 }
 
 /// A sieving prime's next multiple p·q to cross off (q coprime to 30, starting at q = 1): its
@@ -356,6 +388,7 @@ struct S2Ctx<'a> {
     primes: &'a [u32],
     table: &'a PiTable,
     mu_lpf: &'a MuLpf,
+    recip: &'a [u64],
     pi_sqrty: usize,
     seg_words: usize,
     pattern: Vec<u8>,
@@ -381,6 +414,7 @@ fn s2(
     primes: &[u32],
     table: &PiTable,
     mu_lpf: &MuLpf,
+    recip: &[u64],
     workers: usize,
     threads: Option<usize>,
 ) -> u64 {
@@ -398,6 +432,7 @@ fn s2(
         primes,
         table,
         mu_lpf,
+        recip,
         pi_sqrty: table.pi(y.isqrt()) as usize,
         seg_words,
         pattern: presieve_pattern(seg_words * 8),
@@ -431,6 +466,141 @@ fn s2(
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     debug_assert!(combiner.waiting.is_empty());
     combiner.s2
+}
+
+/// The smallest prime above `y`.
+fn prime_after(y: u64) -> u64 {
+    let mut p = y + 1;
+    while !super::miller_rabin::is_prime_u64(p) {
+        p += 1;
+    }
+    p
+}
+
+/// ⌊(2^64 − 1) / d⌋ for each prime d = `primes[i]` (index 0 a placeholder) and for `after`
+/// at the end, for [`div_by`].
+fn reciprocals(primes: &[u32], after: u64) -> Vec<u64> {
+    let mut r = Vec::with_capacity(primes.len() + 1);
+    r.push(0);
+    r.extend(primes[1..].iter().map(|&p| u64::MAX / u64::from(p)));
+    r.push(u64::MAX / after);
+    r
+}
+
+/// ⌊n / d⌋ from `m` = ⌊(2^64 − 1) / d⌋ (d ≥ 2): the high half of n·m is at most the quotient
+/// and less than 2 below it, and the remainder corrects it (a multiplication instead of a
+/// 64-bit division, for the quotients by the primes up to y).
+#[inline(always)]
+fn div_by(n: u64, d: u64, m: u64) -> u64 {
+    let mut q = ((u128::from(n) * u128::from(m)) >> 64) as u64;
+    let mut r = n - q * d;
+    while r >= d {
+        q += 1;
+        r -= d;
+    }
+    q
+}
+
+/// The easy and trivial special leaves, modulo 2^64: for p_b > √y the leaves
+/// φ(x/(p_b q), b − 1) with q prime, p_b < q ≤ y and p_b·q > z = x/y, whose argument
+/// v = x/(p_b q) is below y < p_b², so φ(v, b − 1) = π(v) − b + 2 from the π table (1 when
+/// v < p_b, the trivial leaves, counted at once). No sieve: Deléglise and Rivat's split
+/// (primecount's `S2_easy` and `S2_trivial`). Successive q with the same π(v) (the
+/// clustered easy leaves, q > √(x/p_b)) are summed in one step: all q in
+/// (x/(p_b·p_(π(v)+1)), q] share it.
+#[allow(clippy::too_many_arguments)]
+fn s2_easy(
+    x: u64,
+    y: u64,
+    c: usize,
+    primes: &[u32],
+    table: &PiTable,
+    recip: &[u64],
+    workers: usize,
+    threads: Option<usize>,
+) -> u64 {
+    let a = primes.len() - 1;
+    let pi_sqrty = table.pi(y.isqrt()) as usize;
+    let first = c.max(pi_sqrty) + 1;
+    if first >= a {
+        return 0;
+    }
+    let z = x / y;
+    // primes[a + 1], the prime after y, closes the last cluster.
+    let after = prime_after(y);
+    let prime = |i: usize| {
+        if i <= a { u64::from(primes[i]) } else { after }
+    };
+    let pi = |v: u64| table.pi(v) as usize;
+    let leaves_of = |b: usize| -> u64 {
+        let p = u64::from(primes[b]);
+        let xp = x / p;
+        let div = |i: usize| div_by(xp, prime(i), recip[i]);
+        // Leaves q in (lo, y]; trivial from above min(x/p², y) on, where v < p.
+        let lo = p.max(z / p);
+        if lo >= y {
+            return 0;
+        }
+        let trivial_from = lo.max((xp / p).min(y));
+        let mut sum = (a - pi(trivial_from)) as u64;
+        let b2 = b as u64 - 2;
+        let i = pi(trivial_from);
+        let i_lo = pi(lo);
+        // Clustered: q > √(x/p) (v < q), the indices (i_cl, i]; from both ends at once, so
+        // that the two dependency chains overlap.
+        let i_cl = pi(xp.isqrt().clamp(lo, trivial_from));
+        let (mut hi, mut lo_i) = (i, i_cl + 1);
+        while lo_i <= hi {
+            let pi_v = pi(div(hi));
+            let hi_min = pi(div(pi_v + 1)).max(lo_i - 1);
+            sum = sum.wrapping_add((pi_v as u64 - b2).wrapping_mul((hi - hi_min) as u64));
+            hi = hi_min;
+            if lo_i > hi {
+                break;
+            }
+            let pi_v = pi(div(lo_i));
+            let lo_max = (pi(div(pi_v)) + 1).min(hi + 1);
+            sum = sum.wrapping_add((pi_v as u64 - b2).wrapping_mul((lo_max - lo_i) as u64));
+            lo_i = lo_max;
+        }
+        // Sparse: every q its own π(v), four at a time.
+        let mut i = i_cl;
+        let mut parts = [0u64; 4];
+        while i >= i_lo + 4 {
+            for (k, part) in parts.iter_mut().enumerate() {
+                *part += pi(div(i - k)) as u64;
+            }
+            i -= 4;
+        }
+        while i > i_lo {
+            parts[0] += pi(div(i)) as u64;
+            i -= 1;
+        }
+        let sparse = parts.iter().fold(0u64, |s, &v| s.wrapping_add(v));
+        sum = sum
+            .wrapping_add(sparse)
+            .wrapping_sub(b2.wrapping_mul((i_cl - i_lo) as u64));
+        sum
+    };
+    if workers <= 1 {
+        return (first..a).fold(0u64, |s, b| s.wrapping_add(leaves_of(b)));
+    }
+    // Work per b falls as b grows: hand the b out one by one.
+    let next = std::sync::atomic::AtomicUsize::new(first);
+    let total = std::sync::atomic::AtomicU64::new(0);
+    let worker = || {
+        let mut sum = 0u64;
+        loop {
+            let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if b >= a {
+                break;
+            }
+            sum = sum.wrapping_add(leaves_of(b));
+        }
+        total.fetch_add(sum, std::sync::atomic::Ordering::Relaxed);
+    };
+    run_workers(workers, threads, &worker);
+    total.into_inner()
 }
 
 /// Locks a mutex, ignoring poison (a worker that panicked has already failed the count).
@@ -532,11 +702,25 @@ fn first_multiple(p: u64, low: u64) -> Next {
 /// last), counted from `from`.
 fn s2_chunk(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
     #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512vpopcntdq")
+        && std::arch::is_x86_feature_detected!("avx512f")
+    {
+        // SAFETY: the CPU has AVX-512F and VPOPCNTDQ (and so POPCNT).
+        #[allow(unsafe_code)]
+        return unsafe { s2_chunk_avx512(ctx, from, to) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("popcnt") {
         // SAFETY: the CPU has POPCNT.
         #[allow(unsafe_code)]
         return unsafe { s2_chunk_popcnt(ctx, from, to) };
     }
+    s2_chunk_generic(ctx, from, to)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt,avx512f,avx512vpopcntdq")]
+fn s2_chunk_avx512(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
     s2_chunk_generic(ctx, from, to)
 }
 
@@ -555,11 +739,13 @@ fn s2_chunk_generic(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
         primes,
         table,
         mu_lpf,
+        recip,
         pi_sqrty,
         seg_words,
         ref pattern,
     } = *ctx;
     let a = primes.len() - 1;
+    let z = x / y;
     let seg = seg_words as u64 * 240;
     let mut words = vec![0u64; seg_words];
     // Sieve positions, set for each b the first time the chunk reaches it (every b a later
@@ -645,18 +831,20 @@ fn s2_chunk_generic(ctx: &S2Ctx<'_>, from: u64, to: u64) -> S2Part {
             // p_b > √y: m is a prime above p_b (μ(m) = −1).
             while b < a {
                 let p = u64::from(primes[b]);
-                let max_m = (x / p).checked_div(low).map_or(y, |v| v.min(y));
+                let xp = x / p;
+                // Leaves with p_b·q > z are easy ([`s2_easy`]): q ≤ z / p_b here.
+                let max_m = xp.checked_div(low).map_or(y, |v| v.min(y)).min(z / p);
                 let mut l = table.pi(max_m) as usize;
                 if p >= u64::from(primes[l]) {
                     break 'segment;
                 }
                 reach(b, &mut next, &mut phi, &mut mu_sum);
-                let min_m = (x / p / high).max(y / p).max(p);
+                let min_m = (xp / high).max(y / p).max(p);
                 let (mut start, mut count) = (0usize, 0u64);
                 let before = phi[b];
                 let mut leaves = 0i64;
                 while u64::from(primes[l]) > min_m {
-                    let stop = bits_upto(x / (p * u64::from(primes[l])), low);
+                    let stop = bits_upto(div_by(xp, u64::from(primes[l]), recip[l]), low);
                     count += count_bits(words, start, stop);
                     start = stop;
                     s2 = s2.wrapping_add(before + count);
@@ -937,6 +1125,8 @@ mod tests {
                 assert_eq!(lmo(x, Some(threads)), pi, "π({x}) on {threads} threads");
             }
         }
+        // π(1e14), in about a second on two threads.
+        assert_eq!(lmo(100_000_000_000_000, Some(2)), 3_204_941_750_802);
     }
 
     #[test]
@@ -949,6 +1139,64 @@ mod tests {
             s ^= s << 17;
             let x = 100_000_000_000 + s % 1_900_000_000_000;
             assert_eq!(lmo(x, Some(2)), lmo(x, Some(1)), "π({x})");
+        }
+    }
+
+    #[test]
+    fn division_by_reciprocal_is_exact() {
+        let mut s = 0x1234_5678_9ABC_DEF1u64;
+        for d in [2u64, 3, 7, 13, 65_521, 4_194_301, u64::from(u32::MAX)] {
+            let m = u64::MAX / d;
+            for n in [
+                0,
+                1,
+                d - 1,
+                d,
+                d + 1,
+                u64::MAX,
+                u64::MAX - 1,
+                u64::MAX - d,
+                1 << 63,
+            ] {
+                assert_eq!(div_by(n, d, m), n / d, "{n} / {d}");
+            }
+            for _ in 0..10_000 {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                assert_eq!(div_by(s, d, m), s / d, "{s} / {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_y_gives_the_same_count() {
+        // From y = ∛x (almost every special leaf hard) to y near √x (almost all easy or
+        // trivial): the split between the sieve and the π table moves, the count must not.
+        for (x, pi) in [
+            (1_000_000_000u64, 50_847_534u64),
+            (123_456_789_012, 5_040_193_425),
+            (1_000_000_000_000, 37_607_912_018),
+        ] {
+            let (cube, root) = (icbrt(x), x.isqrt());
+            for y in [
+                cube,
+                cube + 1,
+                2 * cube,
+                5 * cube,
+                13 * cube,
+                root / 3,
+                root,
+            ] {
+                let y = y.clamp(cube, root);
+                for threads in [1, 2] {
+                    assert_eq!(
+                        lmo_with_y(x, y, Some(threads)),
+                        pi,
+                        "π({x}), y = {y}, {threads} threads"
+                    );
+                }
+            }
         }
     }
 

@@ -2,8 +2,8 @@
 //!
 //! Everything is built on one segmented sieve of Eratosthenes over the mod-30 wheel
 //! (`sieve.rs`), Miller–Rabin for single numbers (`miller_rabin.rs`), and for large counts
-//! Meissel's formula (`pi.rs`, below 1e10) and the Lagarias–Miller–Odlyzko method (`lmo.rs`,
-//! above: memory O(∛n), a few MB for any `u64`).
+//! Meissel's formula (`pi.rs`, below 1e10) and the Lagarias–Miller–Odlyzko method with
+//! Deléglise–Rivat's easy leaves (`lmo.rs`, above: memory O(∛n), a few MB for any `u64`).
 
 mod driver;
 mod lmo;
@@ -29,9 +29,10 @@ pub enum Method {
     /// Count the sieve's bits: time grows like n, memory stays a few MB.
     Sieve,
     /// Meissel's formula below 1e10 (one thread), the Lagarias–Miller–Odlyzko method above
-    /// on every thread (its special leaves in runs of segments balanced by measured time, P2
-    /// in pieces): time about n^(2/3) (π(1e12) in about 40 ms, π(1e16) in about 12 s on one
-    /// 2024 server core), memory O(∛n) per thread, a few MB for any n.
+    /// on every thread, with Deléglise–Rivat's easy special leaves from a π table (the hard
+    /// ones in runs of sieve segments balanced by measured time, P2 in pieces): time about
+    /// n^(2/3) (π(1e13) in about 0.14 s, π(1e15) in about 2.5 s on one 2024 server core),
+    /// memory O(∛n) per thread, a few MB for any n.
     Combinatorial,
 }
 

@@ -11,9 +11,9 @@ use super::sieve::{self, Segmented, WHEEL};
 /// A π table up to `limit`: the wheel sieve's bits as u64 words and a running count per word.
 pub(super) struct PiTable {
     limit: u64,
-    words: Vec<u64>,
-    /// π(30·8·i − 1): the primes before word i (fits in u32: π(2^32) < 2^32).
-    before: Vec<u32>,
+    /// Per word i of 240 numbers: its bits and π(240·i − 1), the primes before it, side by
+    /// side so that a lookup touches one cache line.
+    entries: Vec<(u64, u64)>,
 }
 
 /// `LE[r]`: how many wheel residues are ≤ r.
@@ -58,17 +58,13 @@ impl PiTable {
             // Segments are a whole number of words long except the last one.
             sieve::for_each_word(base, bits, 0, limit + 1, |_, w| words.push(w));
         }
-        let mut before = Vec::with_capacity(words.len());
-        let mut acc = 3u32; // 2, 3 and 5 are not in the wheel.
-        for w in &words {
-            before.push(acc);
-            acc += w.count_ones();
+        let mut entries = Vec::with_capacity(words.len());
+        let mut acc = 3u64; // 2, 3 and 5 are not in the wheel.
+        for &w in &words {
+            entries.push((w, acc));
+            acc += u64::from(w.count_ones());
         }
-        Self {
-            limit,
-            words,
-            before,
-        }
+        Self { limit, entries }
     }
 
     /// π(v) for v ≤ limit.
@@ -77,13 +73,18 @@ impl PiTable {
         if v < 7 {
             return [0, 0, 1, 2, 2, 3, 3][v as usize];
         }
-        u64::from(count_up_to(&self.words, &self.before, v))
+        let byte = v / 30;
+        let bits = (byte % 8) as u32 * 8 + LE[(v % 30) as usize];
+        let (w, before) = self.entries[(byte / 8) as usize];
+        // bits ≤ 64: shifting the complement keeps the low `bits` bits.
+        let mask = u64::MAX.checked_shr(64 - bits).unwrap_or(0);
+        before + u64::from((w & mask).count_ones())
     }
 
     /// The primes in `(lo, hi]` (hi ≤ limit), ascending.
     pub(super) fn primes_between(&self, lo: u64, hi: u64) -> Vec<u64> {
         let mut out = Vec::new();
-        for (wi, &w) in self.words.iter().enumerate() {
+        for (wi, &(w, _)) in self.entries.iter().enumerate() {
             let byte = wi as u64 * 8;
             if byte * 30 > hi {
                 break;

@@ -271,3 +271,16 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got, want);
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn combinatorial_counts_match_the_sieve(x in 0u64..2_000_000_000, threads in 1usize..3) {
+        // Both combinatorial counts, LMO (its easy, trivial and hard leaves) and Meissel's
+        // formula, against the sieve.
+        let want = count_sieve(x, 1);
+        proptest::prop_assert_eq!(super::lmo::lmo(x, Some(threads)), want);
+        proptest::prop_assert_eq!(super::pi::meissel(x), want);
+    }
+}

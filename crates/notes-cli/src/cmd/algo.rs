@@ -71,20 +71,20 @@ impl<I: Iterator<Item = T>, T: serde::Serialize> serde::Serialize for Streamed<I
 
 /// Warns on stderr before a count that will take more than a few seconds, with a rough estimate
 /// from this machine's measurements (docs/benchmarks.md): on one thread the combinatorial method
-/// (LMO) took 0.62 s for π(1e14), 3.0 s for 1e15, 12.3 s for 1e16, 56 s for 1e17 and 274 s for
-/// 1e18, about 4.6x per power of ten; the sieve took 0.85 s for 1e10 and grows linearly. Both
-/// run on every thread now; a second thread gained 1.7x to 1.9x on a quiet machine, so each
-/// thread beyond the first counts as 0.8 of one.
+/// (LMO with Deléglise–Rivat's easy leaves) took 0.137 s for π(1e13) and 2.53 s for 1e15, about
+/// 4.3x per power of ten (4.4x assumed beyond, as the earlier LMO grew 4.6x up to 1e18); the
+/// sieve took 0.85 s for 1e10 and grows linearly. Both run on every thread; a second thread
+/// gained 1.9x at 1e15 on a quiet machine, so each thread beyond the first counts as 0.9 of one.
 /// Counts within 2^24 of 2^64 are answered at once from the known π(2^64).
 fn warn_if_slow(n: u64, method: MethodArg, threads: Option<u64>) {
     let near_top = n >= u64::MAX - (1 << 24);
     let x = n as f64;
     let threads = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get() as u64));
-    let speedup = 1.0 + 0.8 * threads.saturating_sub(1) as f64;
+    let speedup = 1.0 + 0.9 * threads.saturating_sub(1) as f64;
     let seconds = match method {
         MethodArg::Sieve => 0.85 * x / 1e10,
-        MethodArg::Auto | MethodArg::Combinatorial => 0.62 * 4.6f64.powf(x.log10() - 14.0),
+        MethodArg::Auto | MethodArg::Combinatorial => 0.59 * 4.4f64.powf(x.log10() - 14.0),
     } / speedup;
     if seconds >= 10.0 && !near_top {
         let estimate = if seconds < 120.0 {
