@@ -156,3 +156,26 @@ fn a_function_called_from_two_callers_is_split_by_its_edges() {
         );
     }
 }
+
+proptest::proptest! {
+    /// Whatever the edges say (cycles, callers missing, times that disagree), the stacks
+    /// built from them hold every function's own time, and nothing else.
+    #[test]
+    fn stacks_from_edges_hold_every_functions_own_time(stats in crate::loader::arb_stats()) {
+        let folded = stats.folded();
+        let mut per: BTreeMap<String, u64> = BTreeMap::new();
+        for (stack, n) in folded.lines() {
+            *per.entry(stack.rsplit(';').next().unwrap().to_owned()).or_default() += n;
+        }
+        let mut want: BTreeMap<String, u64> = BTreeMap::new();
+        for (func, row) in stats.functions() {
+            let ns = u64::try_from(row.calls.tottime.as_nanos()).unwrap();
+            if ns > 0 {
+                *want.entry(func.to_string().replace(';', ",")).or_default() += ns;
+            }
+        }
+        let total: u64 = folded.lines().map(|(_, n)| n).sum();
+        proptest::prop_assert_eq!(total, u64::try_from(stats.total_time().as_nanos()).unwrap());
+        proptest::prop_assert_eq!(per, want);
+    }
+}

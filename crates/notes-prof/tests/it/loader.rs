@@ -25,7 +25,7 @@ fn arb_calls() -> impl Strategy<Value = Calls> {
         })
 }
 
-fn arb_stats() -> impl Strategy<Value = Stats> {
+pub(crate) fn arb_stats() -> impl Strategy<Value = Stats> {
     prop::collection::vec(
         (arb_func(), prop::option::of(arb_func()), arb_calls()),
         0..12,
