@@ -212,8 +212,6 @@ struct Edges<'a> {
     /// For each caller: (callee, share of the callee's own time, share of its cumulative
     /// time) made through this edge.
     callees: Vec<Vec<(usize, f64, f64)>>,
-    /// For each callee: its callers, the heaviest edge (cumulative time) first.
-    callers: Vec<Vec<usize>>,
     /// (function, share of own time, share of cumulative time) for the roots.
     roots: Vec<(usize, f64, f64)>,
 }
@@ -264,7 +262,6 @@ impl<'a> Edges<'a> {
         let mut tt_ns = Vec::with_capacity(n);
         let mut ct = Vec::with_capacity(n);
         let mut callees: Vec<Vec<(usize, f64, f64)>> = vec![Vec::new(); n];
-        let mut callers: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut roots = Vec::new();
         for (i, (_, row)) in stats.funcs.iter().enumerate() {
             let f_tt = row.calls.tottime.as_secs_f64();
@@ -277,21 +274,19 @@ impl<'a> Edges<'a> {
             // own figure, or the edges' sum when recursion counts time twice), the rest for
             // calls from outside the profile.
             let (tt_whole, ct_whole) = (f_tt.max(edge_tt), f_ct.max(edge_ct));
-            let mut by_ct: Vec<(usize, f64)> = Vec::with_capacity(row.callers.len());
+            let mut has_callers = false;
             for (caller, e) in &row.callers {
                 let Some(c) = stats.funcs.get_index_of(caller) else {
                     continue;
                 };
                 let (e_tt, e_ct) = (e.tottime.as_secs_f64(), e.cumtime.as_secs_f64());
                 callees[c].push((i, share(e_tt, tt_whole), share(e_ct, ct_whole)));
-                by_ct.push((c, e_ct));
+                has_callers = true;
             }
-            by_ct.sort_by(|a, b| b.1.total_cmp(&a.1));
-            callers[i] = by_ct.into_iter().map(|(c, _)| c).collect();
             // A root: nobody called it, or its callers leave part of its time unaccounted
             // for (most of `exec`'s in a cProfile file: only imports call it).
             let own_ct = f_ct - edge_ct;
-            if callers[i].is_empty() {
+            if !has_callers {
                 roots.push((i, 1.0, 1.0));
             } else if own_ct >= 1e-6 && own_ct >= f_ct * 0.01 {
                 roots.push((i, share(f_tt - edge_tt, tt_whole), share(own_ct, ct_whole)));
@@ -308,7 +303,6 @@ impl<'a> Edges<'a> {
             tt_ns,
             ct,
             callees,
-            callers,
             roots,
         }
     }
@@ -389,6 +383,7 @@ impl<'a> Edges<'a> {
         // Each function's own time, split over its paths in proportion to their weights
         // (rounded so that the parts add up to the whole).
         let mut own_ns: Vec<u64> = vec![0; nodes.len()];
+        let anchors = self.anchors(&occurrences);
         let mut extra: Vec<(usize, u64)> = Vec::new();
         for f in 0..n {
             let total = self.tt_ns[f];
@@ -415,7 +410,7 @@ impl<'a> Edges<'a> {
             } else {
                 // Cut by the bounds: the time goes to the heaviest path of the nearest
                 // caller that has one (the truncated path's last frame).
-                match self.placed_caller(f, &occurrences) {
+                match anchors[f] {
                     Some(node) => own_ns[node] = own_ns[node].saturating_add(total),
                     None => extra.push((f, total)),
                 }
@@ -448,24 +443,26 @@ impl<'a> Edges<'a> {
         }
     }
 
-    /// The first node of the nearest caller (breadth first, heaviest edges first) that is
-    /// in the tree.
-    fn placed_caller(&self, f: usize, occurrences: &[Vec<(usize, f64)>]) -> Option<usize> {
-        let mut seen = vec![false; self.callers.len()];
-        let mut queue = std::collections::VecDeque::from([f]);
-        seen[f] = true;
+    /// For each function left out of the tree, the first (heaviest) node of its nearest
+    /// caller in the tree: one breadth-first walk down the edges from the functions placed,
+    /// the heaviest first, so that a long chain of cut functions costs no more than its edges.
+    fn anchors(&self, occurrences: &[Vec<(usize, f64)>]) -> Vec<Option<usize>> {
+        let mut anchor: Vec<Option<usize>> = occurrences
+            .iter()
+            .map(|o| o.first().map(|&(node, _)| node))
+            .collect();
+        let mut placed: Vec<usize> = (0..anchor.len()).filter(|&f| anchor[f].is_some()).collect();
+        placed.sort_by_key(|&f| anchor[f]);
+        let mut queue = std::collections::VecDeque::from(placed);
         while let Some(g) = queue.pop_front() {
-            for &c in &self.callers[g] {
-                if let Some(&(node, _)) = occurrences[c].first() {
-                    return Some(node);
-                }
-                if !seen[c] {
-                    seen[c] = true;
+            for &(c, _, _) in &self.callees[g] {
+                if anchor[c].is_none() {
+                    anchor[c] = anchor[g];
                     queue.push_back(c);
                 }
             }
         }
-        None
+        anchor
     }
 }
 
@@ -537,25 +534,26 @@ mod tests {
 
     #[test]
     fn functions_below_the_depth_bound_count_in_the_last_frame() {
-        // A chain of 200 calls: the frames below MAX_DEPTH are cut, and their time goes to
-        // the deepest frame kept.
-        let funcs: Vec<Func> = (0..200).map(|i| Func::new("c.py", i, "f")).collect();
+        // A chain of 50 000 calls: the frames below MAX_DEPTH are cut, and their time goes to
+        // the deepest frame kept (found in one walk: a search per cut function took minutes).
+        const N: u32 = 50_000;
+        let funcs: Vec<Func> = (0..N).map(|i| Func::new("c.py", i, "f")).collect();
         let mut s = Stats::new();
-        s.record(funcs[0].clone(), None, ms(1, 1, 200));
-        for i in 1..200 {
+        s.record(funcs[0].clone(), None, ms(1, 1, u64::from(N)));
+        for i in 1..N as usize {
             s.record(
                 funcs[i].clone(),
                 Some(funcs[i - 1].clone()),
-                ms(1, 1, 200 - i as u64),
+                ms(1, 1, u64::from(N) - i as u64),
             );
         }
         let folded = s.folded();
         assert!(folded.truncated());
         let total: u64 = folded.lines().map(|(_, n)| n).sum();
-        assert_eq!(total, 200 * 1_000_000);
+        assert_eq!(total, u64::from(N) * 1_000_000);
         let (deepest, n) = folded.lines().max_by_key(|(l, _)| l.len()).unwrap();
         assert_eq!(deepest.matches(';').count(), MAX_DEPTH - 1);
-        assert_eq!(n, (200 - MAX_DEPTH as u64 + 1) * 1_000_000);
+        assert_eq!(n, (u64::from(N) - MAX_DEPTH as u64 + 1) * 1_000_000);
     }
 
     #[test]
