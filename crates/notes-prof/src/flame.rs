@@ -3,11 +3,27 @@
 //!
 //! A profile collected in Rust carries its exact call stacks ([`Stats::stacks`]): each stack's
 //! own time is measured. A cProfile file has only caller→callee edges, so its stacks are built
-//! from them as snakeviz does: from each root (a function nobody called, or the part of a
-//! function's time its callers do not account for, as for `exec`), each callee gets the
-//! cumulative time of its edge from the caller, scaled down when the callees add up to more
-//! than the caller; a function already on the stack is not entered again. Those times are an
-//! estimate, and the graph's title says so.
+//! from them, and built so that they account for the whole run: the folded stacks' times add
+//! up to pstats' `total_tt`, and each function's parts to its `tottime`.
+//!
+//! - The roots are the functions nobody called, and those whose callers leave part of their
+//!   cumulative time unaccounted for (`exec` in a cProfile file: only imports call it again).
+//! - A path's weight is the product, along it, of each edge's share of the callee's cumulative
+//!   time (its own time for the last edge): the gprof assumption that a function's time is
+//!   spread over its callers as its edges say, whatever called those callers.
+//! - A function already on the path is not entered again (recursion, mutual recursion, the
+//!   nested `exec` of an import): its time goes to its other paths.
+//! - Each function's own time is split over the paths that reach it in proportion to their
+//!   weights, rounded so that the parts add up to the whole.
+//! - Paths are placed heaviest first, at most [`MAX_STACKS`] of them, [`MAX_DEPTH`] frames deep
+//!   and [`MAX_FOLDED_BYTES`] of names. A function left out by those bounds counts in the
+//!   heaviest path of its nearest caller that was kept (the truncated path's last frame), so
+//!   the total still holds.
+//!
+//! snakeviz and tuna draw a tree from the roots down instead, each callee sized by its edge's
+//! cumulative time (tuna stops at a function with several callers; snakeviz does not enter a
+//! function already on the path), which leaves out the time below a recursion such as an
+//! import's. The times on a path are estimates either way, and the graph's title says so.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,8 +31,8 @@ use std::time::Duration;
 
 use crate::stats::{Func, Stats, escaped};
 
-/// At most this many stacks are built from edges (a graph of many paths would otherwise
-/// grow exponentially).
+/// At most this many paths are built from edges, the heaviest first (a graph of many paths
+/// would otherwise grow exponentially); the time of what is cut counts in the paths kept.
 pub const MAX_STACKS: usize = 200_000;
 /// Stacks are at most this deep: deeper frames (a deep recursion) are counted in their
 /// ancestor at this depth.
@@ -68,7 +84,8 @@ impl Folded {
             "Flame graph: measured call stacks".to_owned()
         } else {
             "Flame graph built from caller edges, as snakeviz does (a cProfile file has no \
-             stacks): times are estimates"
+             stacks): each function's own time is split over its call paths by its edges, \
+             so the paths are estimates and the total is the profile's"
                 .to_owned()
         };
         if self.truncated {
@@ -113,7 +130,8 @@ impl fmt::Display for Folded {
 
 impl Stats {
     /// The profile's folded stacks: measured ones when the profile has them (collected in
-    /// Rust), otherwise built from the caller edges as snakeviz does (see the module docs).
+    /// Rust), otherwise built from the caller edges (see the module docs): their times add up
+    /// to [`Stats::total_time`], and each function's to its own time.
     pub fn folded(&self) -> Folded {
         if let Some(folded) = self.folded_exact() {
             return folded;
@@ -172,102 +190,279 @@ impl Stats {
     }
 
     fn folded_from_edges(&self) -> Folded {
-        let callees = self.callees();
-        // Roots: the time of a function that its callers do not account for (all of it for a
-        // function nobody called, most of `exec`'s in a cProfile file: only imports call it).
-        let mut roots: Vec<(&Func, f64)> = self
-            .funcs
-            .iter()
-            .filter_map(|(f, row)| {
-                let ct = row.calls.cumtime.as_secs_f64();
-                let called: f64 = row.callers.values().map(|e| e.cumtime.as_secs_f64()).sum();
-                let own = ct - called;
-                (row.callers.is_empty() || (own >= 1e-6 && own >= ct * 0.01))
-                    .then_some((f, own.max(0.0)))
-            })
-            .collect();
-        if roots.is_empty() {
-            // Everything is in a cycle: start from the function with the most cumulative time.
-            roots.extend(
-                self.funcs
-                    .iter()
-                    .max_by_key(|(_, row)| row.calls.cumtime)
-                    .map(|(f, row)| (f, row.calls.cumtime.as_secs_f64())),
-            );
-        }
-        let mut out = Builder {
-            callees: &callees,
-            lines: BTreeMap::new(),
-            stacks: 0,
-            bytes: 0,
-            truncated: false,
-            names: Vec::new(),
-            on_stack: Vec::new(),
-        };
-        for (root, time) in roots {
-            out.visit(root, time);
-        }
-        Folded {
-            lines: out.lines.into_iter().filter(|(_, n)| *n > 0).collect(),
-            exact: false,
-            truncated: out.truncated,
-        }
+        Edges::new(self).fold()
     }
 }
 
-struct Builder<'a> {
-    callees: &'a BTreeMap<&'a Func, BTreeMap<&'a Func, crate::Calls>>,
-    lines: BTreeMap<String, u64>,
-    stacks: usize,
-    bytes: usize,
-    truncated: bool,
-    names: Vec<String>,
-    on_stack: Vec<&'a Func>,
+/// A share of a function's time, or zero when there is nothing to share.
+fn share(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 && part.is_finite() {
+        (part / whole).clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
 }
 
-impl<'a> Builder<'a> {
-    /// Emits the stack ending in `func`, which ran for `time` seconds here, and its callees.
-    fn visit(&mut self, func: &'a Func, time: f64) {
-        if self.stacks >= MAX_STACKS
-            || self.on_stack.len() >= MAX_DEPTH
-            || self.bytes >= MAX_FOLDED_BYTES
-        {
-            self.truncated = true;
-            return;
+/// A cProfile file's caller edges, by function index, for building stacks from them.
+struct Edges<'a> {
+    stats: &'a Stats,
+    /// Each function's own time in nanoseconds and cumulative time in seconds.
+    tt_ns: Vec<u64>,
+    ct: Vec<f64>,
+    /// For each caller: (callee, share of the callee's own time, share of its cumulative
+    /// time) made through this edge.
+    callees: Vec<Vec<(usize, f64, f64)>>,
+    /// (function, share of own time, share of cumulative time) for the roots.
+    roots: Vec<(usize, f64, f64)>,
+}
+
+/// One node of the stack tree built from edges: a path from a root.
+struct Node {
+    parent: Option<usize>,
+    func: usize,
+    depth: usize,
+    bytes: usize,
+}
+
+/// A path waiting to be placed in the tree, heaviest (the time it stands for) first.
+struct Pending {
+    weight: f64,
+    seq: usize,
+    parent: Option<usize>,
+    func: usize,
+    mass: f64,
+    own: f64,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.weight
+            .total_cmp(&other.weight)
+            .then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+/// At most this many paths wait to be placed (each placed path queues its callees).
+const MAX_PENDING: usize = 4 * MAX_STACKS;
+
+impl<'a> Edges<'a> {
+    fn new(stats: &'a Stats) -> Self {
+        let n = stats.funcs.len();
+        let mut tt_ns = Vec::with_capacity(n);
+        let mut ct = Vec::with_capacity(n);
+        let mut callees: Vec<Vec<(usize, f64, f64)>> = vec![Vec::new(); n];
+        let mut roots = Vec::new();
+        for (i, (_, row)) in stats.funcs.iter().enumerate() {
+            let f_tt = row.calls.tottime.as_secs_f64();
+            let f_ct = row.calls.cumtime.as_secs_f64();
+            tt_ns.push(ns(row.calls.tottime));
+            ct.push(f_ct);
+            let edge_tt: f64 = row.callers.values().map(|e| e.tottime.as_secs_f64()).sum();
+            let edge_ct: f64 = row.callers.values().map(|e| e.cumtime.as_secs_f64()).sum();
+            // Shares of the function's time: each edge's part of the whole (the function's
+            // own figure, or the edges' sum when recursion counts time twice), the rest for
+            // calls from outside the profile.
+            let (tt_whole, ct_whole) = (f_tt.max(edge_tt), f_ct.max(edge_ct));
+            let mut has_callers = false;
+            for (caller, e) in &row.callers {
+                let Some(c) = stats.funcs.get_index_of(caller) else {
+                    continue;
+                };
+                let (e_tt, e_ct) = (e.tottime.as_secs_f64(), e.cumtime.as_secs_f64());
+                callees[c].push((i, share(e_tt, tt_whole), share(e_ct, ct_whole)));
+                has_callers = true;
+            }
+            // A root: nobody called it, or its callers leave part of its time unaccounted
+            // for (most of `exec`'s in a cProfile file: only imports call it).
+            let own_ct = f_ct - edge_ct;
+            if !has_callers {
+                roots.push((i, 1.0, 1.0));
+            } else if own_ct >= 1e-6 && own_ct >= f_ct * 0.01 {
+                roots.push((i, share(f_tt - edge_tt, tt_whole), share(own_ct, ct_whole)));
+            }
         }
-        self.stacks += 1;
-        self.names.push(frame(func));
-        self.on_stack.push(func);
-        let mut children: Vec<(&'a Func, f64)> = self
-            .callees
-            .get(func)
-            .into_iter()
-            .flatten()
-            .filter(|(callee, _)| !self.on_stack.contains(callee))
-            .map(|(callee, edge)| (*callee, edge.cumtime.as_secs_f64()))
+        if roots.is_empty() {
+            // Everything is in a cycle: start from the function with the most cumulative time.
+            if let Some(i) = (0..n).max_by(|&a, &b| ct[a].total_cmp(&ct[b])) {
+                roots.push((i, 1.0, 1.0));
+            }
+        }
+        Self {
+            stats,
+            tt_ns,
+            ct,
+            callees,
+            roots,
+        }
+    }
+
+    fn fold(&self) -> Folded {
+        let names: Vec<String> = self.stats.funcs.keys().map(frame).collect();
+        let n = names.len();
+        let mut nodes: Vec<Node> = Vec::new();
+        // For each function: its nodes and the weight of each for the function's own time.
+        let mut occurrences: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+        let mut truncated = false;
+        let mut bytes = 0usize;
+        let mut heap = std::collections::BinaryHeap::new();
+        let mut seq = 0usize;
+        for &(f, own, mass) in &self.roots {
+            heap.push(Pending {
+                weight: mass * self.ct[f],
+                seq,
+                parent: None,
+                func: f,
+                mass,
+                own,
+            });
+            seq += 1;
+        }
+        while let Some(p) = heap.pop() {
+            let (depth, path_bytes) = match p.parent {
+                Some(q) => (nodes[q].depth + 1, nodes[q].bytes + 1 + names[p.func].len()),
+                None => (1, names[p.func].len()),
+            };
+            if nodes.len() >= MAX_STACKS || bytes.saturating_add(path_bytes) > MAX_FOLDED_BYTES {
+                truncated = true;
+                break;
+            }
+            bytes += path_bytes;
+            let id = nodes.len();
+            nodes.push(Node {
+                parent: p.parent,
+                func: p.func,
+                depth,
+                bytes: path_bytes,
+            });
+            occurrences[p.func].push((id, p.own));
+            for &(callee, tt_share, ct_share) in &self.callees[p.func] {
+                // A function already on the path is not entered again (recursion): its time
+                // goes to its other paths.
+                let mut on_path = Some(id);
+                let mut seen = false;
+                while let Some(q) = on_path {
+                    if nodes[q].func == callee {
+                        seen = true;
+                        break;
+                    }
+                    on_path = nodes[q].parent;
+                }
+                if seen {
+                    continue;
+                }
+                if depth >= MAX_DEPTH || heap.len() >= MAX_PENDING {
+                    truncated = true;
+                    continue;
+                }
+                let mass = p.mass * ct_share;
+                heap.push(Pending {
+                    weight: mass * self.ct[callee],
+                    seq,
+                    parent: Some(id),
+                    func: callee,
+                    mass,
+                    own: p.mass * tt_share,
+                });
+                seq += 1;
+            }
+        }
+        if !heap.is_empty() {
+            truncated = true;
+        }
+        // Each function's own time, split over its paths in proportion to their weights
+        // (rounded so that the parts add up to the whole).
+        let mut own_ns: Vec<u64> = vec![0; nodes.len()];
+        let anchors = self.anchors(&occurrences);
+        let mut extra: Vec<(usize, u64)> = Vec::new();
+        for f in 0..n {
+            let total = self.tt_ns[f];
+            if total == 0 {
+                continue;
+            }
+            let occ = &occurrences[f];
+            let sum: f64 = occ.iter().map(|(_, w)| w).sum();
+            if sum > 0.0 && sum.is_finite() {
+                let (mut cum, mut given) = (0.0f64, 0u64);
+                for (k, &(node, w)) in occ.iter().enumerate() {
+                    cum += w;
+                    let upto = if k + 1 == occ.len() {
+                        total
+                    } else {
+                        ((total as f64 * (cum / sum)).round() as u64).min(total)
+                    };
+                    let part = upto.saturating_sub(given);
+                    given = given.max(upto);
+                    own_ns[node] = own_ns[node].saturating_add(part);
+                }
+            } else if let Some(&(node, _)) = occ.first() {
+                own_ns[node] = own_ns[node].saturating_add(total);
+            } else {
+                // Cut by the bounds: the time goes to the heaviest path of the nearest
+                // caller that has one (the truncated path's last frame).
+                match anchors[f] {
+                    Some(node) => own_ns[node] = own_ns[node].saturating_add(total),
+                    None => extra.push((f, total)),
+                }
+            }
+        }
+        let mut lines: BTreeMap<String, u64> = BTreeMap::new();
+        let mut frames: Vec<&str> = Vec::new();
+        for (id, &t) in own_ns.iter().enumerate() {
+            if t == 0 {
+                continue;
+            }
+            frames.clear();
+            let mut at = Some(id);
+            while let Some(q) = at {
+                frames.push(&names[nodes[q].func]);
+                at = nodes[q].parent;
+            }
+            frames.reverse();
+            let e = lines.entry(frames.join(";")).or_default();
+            *e = e.saturating_add(t);
+        }
+        for (f, t) in extra {
+            let e = lines.entry(names[f].clone()).or_default();
+            *e = e.saturating_add(t);
+        }
+        Folded {
+            lines: lines.into_iter().filter(|(_, n)| *n > 0).collect(),
+            exact: false,
+            truncated,
+        }
+    }
+
+    /// For each function left out of the tree, the first (heaviest) node of its nearest
+    /// caller in the tree: one breadth-first walk down the edges from the functions placed,
+    /// the heaviest first, so that a long chain of cut functions costs no more than its edges.
+    fn anchors(&self, occurrences: &[Vec<(usize, f64)>]) -> Vec<Option<usize>> {
+        let mut anchor: Vec<Option<usize>> = occurrences
+            .iter()
+            .map(|o| o.first().map(|&(node, _)| node))
             .collect();
-        let sum: f64 = children.iter().map(|(_, t)| t).sum();
-        if sum > time && sum > 0.0 {
-            let scale = time / sum;
-            for (_, t) in &mut children {
-                *t *= scale;
+        let mut placed: Vec<usize> = (0..anchor.len()).filter(|&f| anchor[f].is_some()).collect();
+        placed.sort_by_key(|&f| anchor[f]);
+        let mut queue = std::collections::VecDeque::from(placed);
+        while let Some(g) = queue.pop_front() {
+            for &(c, _, _) in &self.callees[g] {
+                if anchor[c].is_none() {
+                    anchor[c] = anchor[g];
+                    queue.push_back(c);
+                }
             }
         }
-        let inner: f64 = children.iter().map(|(_, t)| t).sum();
-        let own = (time - inner).max(0.0);
-        let stack = self.names.join(";");
-        self.bytes = self.bytes.saturating_add(stack.len());
-        let own_ns = Duration::try_from_secs_f64(own).map_or(0, ns);
-        let entry = self.lines.entry(stack).or_default();
-        *entry = entry.saturating_add(own_ns);
-        for (child, t) in children {
-            // Below a nanosecond there is nothing to draw.
-            if t >= 1e-9 {
-                self.visit(child, t);
-            }
-        }
-        self.names.pop();
-        self.on_stack.pop();
+        anchor
     }
 }
 
@@ -301,7 +496,7 @@ mod tests {
         assert!(!folded.exact());
         assert_eq!(
             folded.to_string(),
-            "m.py:1(main) 30000000\n\
+            "m.py:1(main) 10000000\n\
              m.py:1(main);m.py:4(f) 30000000\n\
              m.py:1(main);m.py:4(f);m.py:7(g,x\\n) 30000000\n\
              m.py:1(main);m.py:7(g,x\\n) 10000000\n"
@@ -332,6 +527,33 @@ mod tests {
         let folded = s.folded();
         assert!(folded.truncated());
         assert!(folded.lines().count() <= MAX_STACKS);
+        // What the bounds cut is still counted: the stacks hold every function's own time.
+        let total: u64 = folded.lines().map(|(_, n)| n).sum();
+        assert_eq!(total, ns(s.total_time()));
+    }
+
+    #[test]
+    fn functions_below_the_depth_bound_count_in_the_last_frame() {
+        // A chain of 50 000 calls: the frames below MAX_DEPTH are cut, and their time goes to
+        // the deepest frame kept (found in one walk: a search per cut function took minutes).
+        const N: u32 = 50_000;
+        let funcs: Vec<Func> = (0..N).map(|i| Func::new("c.py", i, "f")).collect();
+        let mut s = Stats::new();
+        s.record(funcs[0].clone(), None, ms(1, 1, u64::from(N)));
+        for i in 1..N as usize {
+            s.record(
+                funcs[i].clone(),
+                Some(funcs[i - 1].clone()),
+                ms(1, 1, u64::from(N) - i as u64),
+            );
+        }
+        let folded = s.folded();
+        assert!(folded.truncated());
+        let total: u64 = folded.lines().map(|(_, n)| n).sum();
+        assert_eq!(total, u64::from(N) * 1_000_000);
+        let (deepest, n) = folded.lines().max_by_key(|(l, _)| l.len()).unwrap();
+        assert_eq!(deepest.matches(';').count(), MAX_DEPTH - 1);
+        assert_eq!(n, (u64::from(N) - MAX_DEPTH as u64 + 1) * 1_000_000);
     }
 
     #[test]

@@ -335,7 +335,15 @@ impl<I: Read> Reader<I> {
             b'c' => {
                 return Err(MarshalError {
                     offset: start,
-                    why: "a code object, not profile data".into(),
+                    // Python's pure-Python `profile` module (`python -m profile -o FILE`)
+                    // names the profiled command by its code object; a code object's layout
+                    // changes with each Python version, and it is not profile data.
+                    why: "a code object, not profile data: Python's pure-Python `profile` module \
+                          (`python -m profile -o FILE`) writes one into its files as the name of \
+                          the command it ran; notes-prof reads cProfile's files, so profile with \
+                          `python -m cProfile -o FILE` (or `profile.Profile().runcall(f)`, which \
+                          names no code object)"
+                        .into(),
                     limit_reached: false,
                 });
             }

@@ -25,7 +25,7 @@ fn arb_calls() -> impl Strategy<Value = Calls> {
         })
 }
 
-fn arb_stats() -> impl Strategy<Value = Stats> {
+pub(crate) fn arb_stats() -> impl Strategy<Value = Stats> {
     prop::collection::vec(
         (arb_func(), prop::option::of(arb_func()), arb_calls()),
         0..12,
@@ -117,4 +117,52 @@ fn files_that_are_not_profiles_are_clear_errors() {
     let err = Stats::load(&dir.path().join("missing.prof")).unwrap_err();
     assert!(err.to_string().starts_with("cannot read "), "{err}");
     assert!(std::error::Error::source(&err).is_some());
+}
+
+#[test]
+fn files_of_the_pure_python_profile_module_say_so() {
+    // `python -m profile -o FILE` keys the profiled command by its code object: refused with
+    // a reason that names the module and says what to use instead, never a panic.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("p.py"), "import json\n").unwrap();
+    let run = std::process::Command::new("python3")
+        .args(["-m", "profile", "-o", "p.prof", "p.py"])
+        .current_dir(tmp.path())
+        .output()
+        .expect("python3 is needed by these tests (CI installs it)");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let err = Stats::load(&tmp.path().join("p.prof"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("p.prof"), "{err}");
+    assert!(err.contains("a code object"), "{err}");
+    assert!(err.contains("pure-Python `profile` module"), "{err}");
+    assert!(err.contains("python -m cProfile -o FILE"), "{err}");
+    // The same module's `runcall` names no code object, and its files load.
+    let run = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import profile\n\
+             def g(n): return sum(range(n))\n\
+             def f(): return [g(i) for i in range(50)]\n\
+             p = profile.Profile(); p.runcall(f); p.dump_stats('r.prof')",
+        ])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stats = Stats::load(&tmp.path().join("r.prof")).unwrap();
+    assert!(
+        stats
+            .functions()
+            .any(|(f, row)| f.name == "g" && row.calls.ncalls == 50)
+    );
 }
