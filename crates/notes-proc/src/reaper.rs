@@ -61,13 +61,14 @@ fn message(tag: u8, value: i32) -> [u8; MESSAGE] {
     [tag, a, b, c, d]
 }
 
-/// Starts `cmd` under the helper, with empty stdin and piped outputs when `piped`, else with
-/// this process's streams; returns once the command runs (or with its start error), with the
+/// Starts `cmd` under the helper, with piped outputs when `piped` (and empty stdin unless
+/// `inherit_stdin`), else with this process's streams; returns once the command runs (or with its start error), with the
 /// command's pid.
 pub(crate) fn spawn(
     cmd: &Command,
     kill_leftovers: bool,
     piped: bool,
+    inherit_stdin: bool,
 ) -> io::Result<(Child, io::PipeReader, i32)> {
     let (mut report, writer) = io::pipe()?;
     let mut helper = Command::new("/proc/self/exe");
@@ -87,10 +88,10 @@ pub(crate) fn spawn(
     }
     helper.env(ENV, format!("{} {}", getpid(), u8::from(kill_leftovers)));
     if piped {
-        helper
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        helper.stdout(Stdio::piped()).stderr(Stdio::piped());
+        if !inherit_stdin {
+            helper.stdin(Stdio::null());
+        }
     }
     // Its own group, as a command run without the helper: Ctrl-C at the terminal reaches
     // this process only, which passes it on (`Forward`) if it wants to.

@@ -20,6 +20,7 @@ pub(crate) fn spawn(
     _cmd: &Command,
     _kill_leftovers: bool,
     _piped: bool,
+    _inherit_stdin: bool,
 ) -> io::Result<(Child, io::PipeReader, i32)> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
