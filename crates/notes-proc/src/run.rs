@@ -1133,6 +1133,9 @@ mod group {
             let sig = match (&self.mode, signal) {
                 // The helper cannot catch SIGKILL: it has a signal of its own for "kill all".
                 (Mode::Helper { .. }, Signal::Kill) => reaper::KILL_TREE,
+                (Mode::Helper { .. }, _) if signal.to_nix() == signal::Signal::SIGSTOP => {
+                    reaper::STOP_TREE
+                }
                 _ => signal.to_nix(),
             };
             self.send(sig)

@@ -343,6 +343,8 @@ pub(crate) fn timeout(args: &TimeoutArgs) -> anyhow::Result<()> {
         Err(err) => {
             let code = match err {
                 notes_proc::Error::NotFound { .. } => NOT_FOUND,
+                // `timeout 1 ""`: GNU's execvp fails with ENOENT, 127.
+                notes_proc::Error::EmptyCommand => NOT_FOUND,
                 // A script whose `#!` interpreter is missing: 127 too, as in GNU timeout.
                 notes_proc::Error::Spawn { ref source, .. }
                     if source.kind() == std::io::ErrorKind::NotFound =>
@@ -359,7 +361,18 @@ pub(crate) fn timeout(args: &TimeoutArgs) -> anyhow::Result<()> {
             .into());
         }
     };
-    let code = if outcome.timed_out {
+    if outcome.timed_out && outcome.status == notes_proc::Status::Signal(9) && !args.foreground {
+        // The deadline ended in KILL (`-s KILL`, or `-k`): GNU timeout sends it to its own
+        // process group, itself included, so it dies of SIGKILL (137 to a shell); so do we,
+        // now that the tree is gone.
+        die_of_sigkill();
+    }
+    let code = if outcome.timed_out
+        && !args.preserve_status
+        // As GNU: a command killed by KILL at the deadline reports 137, not 124 (in the
+        // foreground too, where GNU timeout does not kill itself).
+        && outcome.status != notes_proc::Status::Signal(9)
+    {
         TIMED_OUT
     } else {
         // Exit codes above 255 exist only on Windows; report them as a plain failure.
@@ -371,6 +384,17 @@ pub(crate) fn timeout(args: &TimeoutArgs) -> anyhow::Result<()> {
         Err(Exit { code, cause: None }.into())
     }
 }
+
+/// Ends this process with `SIGKILL`, as GNU timeout ends when it sends KILL to its group.
+#[cfg(unix)]
+fn die_of_sigkill() {
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let _ = signal_hook::low_level::raise(signal_hook::consts::signal::SIGKILL);
+}
+
+#[cfg(not(unix))]
+fn die_of_sigkill() {}
 
 /// Passes the INT, QUIT, HUP and TERM this process gets on to the command, as GNU timeout
 /// does: the command runs in a process group of its own, which neither Ctrl-C at the terminal

@@ -121,7 +121,7 @@ fn an_unknown_signal_is_named_with_the_accepted_ones() {
     assert_eq!(out.status.code(), Some(125));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "error: invalid value 'BOGUS' for '--signal <SIG>': unknown signal \"BOGUS\": expected one of HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM (with or without SIG, or its number on Unix)\n\nFor more information, try '--help'.\n"
+        "error: invalid value 'BOGUS' for '--signal <SIG>': unknown signal \"BOGUS\": expected a signal's name (HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM, STOP, CONT, ...; with or without SIG) or, on Unix, its number\n\nFor more information, try '--help'.\n"
     );
 }
 
@@ -755,4 +755,53 @@ fn run_json_is_buffered() {
     assert_eq!(lines.len(), 1_000_000);
     // Unbuffered, this took 3.9 s with a release build, far longer with a debug one.
     assert!(took < Duration::from_secs(3), "{took:?}");
+}
+
+/// The status as a shell reports it: the code, or 128 + the signal that killed it.
+fn shell_status(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+/// Defect D6: exit codes, durations, `--preserve-status` and signal names as GNU timeout
+/// (compared with /usr/bin/timeout when it is installed): `-s KILL` and a `-k` KILL exited
+/// 124 (GNU dies of the KILL it sends its group: 137), `""` 125 (GNU 127), `inf` and
+/// `--preserve-status` and `-s PIPE` were refused.
+#[test]
+fn timeout_exits_as_gnu_timeout_does() {
+    let cases: [(&[&str], i32); 8] = [
+        (&["-s", "KILL", "0.2", "sleep", "5"], 137),
+        (&["-s", "9", "0.2", "sleep", "5"], 137),
+        (
+            &["-k", "0.3", "0.2", "sh", "-c", "trap '' TERM; sleep 5"],
+            137,
+        ),
+        (&["1", ""], 127),
+        (&["--preserve-status", "0.2", "sleep", "3"], 143),
+        (&["inf", "sh", "-c", "exit 4"], 4),
+        (&["99999999999999999999", "true"], 0),
+        (&["-s", "PIPE", "0.2", "sleep", "3"], 124),
+    ];
+    let gnu = std::path::Path::new("/usr/bin/timeout").exists();
+    for (args, want) in cases {
+        let ours = Command::new(env!("CARGO_BIN_EXE_notes"))
+            .arg("timeout")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(shell_status(ours.status), want, "notes timeout {args:?}");
+        if gnu {
+            let theirs = Command::new("/usr/bin/timeout")
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(shell_status(theirs.status), want, "GNU timeout {args:?}");
+        }
+    }
+    for signal in ["STOP", "SIGCONT", "WINCH", "13", "cld"] {
+        let out = notes(&["timeout", "-s", signal, "5", "true"]);
+        assert_eq!(out.status.code(), Some(0), "-s {signal}: {out:?}");
+    }
 }
