@@ -69,7 +69,7 @@ pub enum Error {
     },
     /// A signal name given to [`Signal`](crate::Signal)'s `FromStr` is not one it knows.
     #[error(
-        "unknown signal {text:?}: expected one of HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM (with or without SIG, or its number on Unix)"
+        "unknown signal {text:?}: expected a signal's name (HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM, STOP, CONT, ...; with or without SIG) or, on Unix, its number"
     )]
     UnknownSignal {
         /// The text that was parsed.

@@ -30,16 +30,8 @@ const REPORT_FD: i32 = 3;
 pub(crate) const MESSAGE: usize = 5;
 /// "Kill the whole tree and exit": `SIGKILL` cannot be caught, so it has a stand-in.
 pub(crate) const KILL_TREE: Sig = Sig::SIGPWR;
-/// The signals the parent passes on (all of [`Signal`](crate::Signal) but KILL).
-const FORWARDED: [Sig; 7] = [
-    Sig::SIGHUP,
-    Sig::SIGINT,
-    Sig::SIGQUIT,
-    Sig::SIGUSR1,
-    Sig::SIGUSR2,
-    Sig::SIGALRM,
-    Sig::SIGTERM,
-];
+/// "Pass `SIGSTOP` on": `SIGSTOP` cannot be caught either (it would stop the helper).
+pub(crate) const STOP_TREE: Sig = Sig::SIGSTKFLT;
 /// How long the helper keeps killing a tree whose processes do not die (stuck in the kernel).
 const KILL_FOR: Duration = Duration::from_secs(10);
 
@@ -61,13 +53,14 @@ fn message(tag: u8, value: i32) -> [u8; MESSAGE] {
     [tag, a, b, c, d]
 }
 
-/// Starts `cmd` under the helper, with empty stdin and piped outputs when `piped`, else with
-/// this process's streams; returns once the command runs (or with its start error), with the
+/// Starts `cmd` under the helper, with piped outputs when `piped` (and empty stdin unless
+/// `inherit_stdin`), else with this process's streams; returns once the command runs (or with its start error), with the
 /// command's pid.
 pub(crate) fn spawn(
     cmd: &Command,
     kill_leftovers: bool,
     piped: bool,
+    inherit_stdin: bool,
 ) -> io::Result<(Child, io::PipeReader, i32)> {
     let (mut report, writer) = io::pipe()?;
     let mut helper = Command::new("/proc/self/exe");
@@ -87,10 +80,10 @@ pub(crate) fn spawn(
     }
     helper.env(ENV, format!("{} {}", getpid(), u8::from(kill_leftovers)));
     if piped {
-        helper
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        helper.stdout(Stdio::piped()).stderr(Stdio::piped());
+        if !inherit_stdin {
+            helper.stdin(Stdio::null());
+        }
     }
     // Its own group, as a command run without the helper: Ctrl-C at the terminal reaches
     // this process only, which passes it on (`Forward`) if it wants to.
@@ -181,11 +174,14 @@ fn serve(spec: &std::ffi::OsStr) -> io::Result<()> {
     let mut report = std::fs::File::from(inherited.try_clone()?);
     drop(inherited);
 
+    // Every signal but KILL and STOP (which cannot be blocked) is blocked and waited for:
+    // SIGCHLD, KILL_TREE and STOP_TREE are ours, any other is passed on to the tree (any
+    // signal GNU timeout -s takes; real-time ones are not sent here).
     let mut mask = SigSet::empty();
-    mask.add(Sig::SIGCHLD);
-    mask.add(KILL_TREE);
-    for signal in FORWARDED {
-        mask.add(signal);
+    for signal in Sig::iterator() {
+        if signal != Sig::SIGKILL && signal != Sig::SIGSTOP {
+            mask.add(signal);
+        }
     }
     mask.thread_block()?;
     nix::sys::prctl::set_child_subreaper(true)?;
@@ -267,6 +263,11 @@ fn serve(spec: &std::ffi::OsStr) -> io::Result<()> {
             tree.kill_all();
             break;
         } else {
+            let signal = if signal == STOP_TREE {
+                Sig::SIGSTOP
+            } else {
+                signal
+            };
             stopping = true;
             // The group at once (while the leader is unreaped its id is ours), then
             // whatever left it.

@@ -9,6 +9,9 @@ pub(crate) const MESSAGE: usize = 5;
 /// The stand-in for `SIGKILL` (unused here: no helper to send it to).
 #[cfg(unix)]
 pub(crate) const KILL_TREE: nix::sys::signal::Signal = nix::sys::signal::Signal::SIGKILL;
+/// Never sent (no helper here).
+#[cfg(unix)]
+pub(crate) const STOP_TREE: nix::sys::signal::Signal = nix::sys::signal::Signal::SIGSTOP;
 
 /// Never: there is no helper here.
 pub(crate) fn available() -> bool {
@@ -20,6 +23,7 @@ pub(crate) fn spawn(
     _cmd: &Command,
     _kill_leftovers: bool,
     _piped: bool,
+    _inherit_stdin: bool,
 ) -> io::Result<(Child, io::PipeReader, i32)> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }

@@ -12,10 +12,14 @@ use std::time::{Duration, Instant};
 use crate::command::{command_line, spawn_error};
 use crate::{Error, Result, Signal, Status, reaper};
 
-/// How long output is still read after the command's first process has ended. The pipes are
-/// at end of file at once unless a process it left running in the background still holds
-/// them: that one is not waited for (Python's `check_output` would wait for it).
+/// How long output is still read after the command's tree was stopped (or its leftovers
+/// killed): the pipes are at end of file at once unless a process out of reach still holds
+/// them.
 const DRAIN: Duration = Duration::from_millis(100);
+
+/// How often forwarded signals are looked at while the output of what a command left running
+/// is read.
+const FORWARD_POLL: Duration = Duration::from_millis(20);
 
 /// The deadline and the way to stop a command, for [`run_with_timeout`].
 ///
@@ -39,11 +43,13 @@ pub struct Limit {
     foreground: bool,
     forward: Option<Forward>,
     kill_leftovers: bool,
+    inherit_stdin: bool,
 }
 
 impl Limit {
     /// A limit of `timeout`, enforced with `SIGKILL` to the whole process tree, capturing
-    /// standard output and standard error (standard input is empty).
+    /// standard output and standard error (standard input is empty unless
+    /// [`inherit_stdin`](Self::inherit_stdin)).
     pub fn new(timeout: Duration) -> Self {
         Self {
             timeout,
@@ -54,6 +60,7 @@ impl Limit {
             foreground: false,
             forward: None,
             kill_leftovers: false,
+            inherit_stdin: false,
         }
     }
 
@@ -119,6 +126,14 @@ impl Limit {
     /// subreaper helper, the command's process group otherwise).
     pub fn kill_leftovers(mut self, kill: bool) -> Self {
         self.kill_leftovers = kill;
+        self
+    }
+
+    /// Give the command this program's standard input (default `false`: an empty one, as
+    /// `/dev/null`). Python's `subprocess.run` and `check_output` pass theirs on unless told
+    /// otherwise; `notes run` does too. Without capture the command inherits it anyway.
+    pub fn inherit_stdin(mut self, inherit: bool) -> Self {
+        self.inherit_stdin = inherit;
         self
     }
 
@@ -245,8 +260,9 @@ pub struct Outcome {
 /// megabytes to both never deadlocks), standard input is empty, and the command runs in its
 /// own process group. All of standard output is kept; of standard error only the last 64 KiB,
 /// for the error message. What the command leaves running in the background when it exits is
-/// not killed (as with Python's `subprocess`), and its output after that is not waited for:
-/// `run` returns 100 ms after the command's exit at the latest.
+/// not killed, and its output is read to the end, as Python's `check_output` does: `run`
+/// returns once every process holding the pipes has closed them (a background job that
+/// should not be waited for must not hold them: `cmd > /dev/null 2>&1 &`).
 ///
 /// # Errors
 /// [`Error::NotFound`] for a missing program, [`Error::Failed`] (with the status, the tail
@@ -305,7 +321,9 @@ pub fn run_text(cmd: &mut Command) -> Result<String> {
 /// written so far comes back with [`Outcome::timed_out`] set.
 ///
 /// It returns within a few milliseconds of the deadline even when a grandchild holds the
-/// output pipes open. A command that ends before the deadline is not an error whatever its
+/// output pipes open. A command that exits by itself before then, leaving a background job
+/// that holds the pipes, returns once the job closes them, or at the deadline (the job runs
+/// on either way). A command that ends before the deadline is not an error whatever its
 /// status: look at [`Outcome::status`]; what it leaves running then is not killed unless
 /// [`Limit::kill_leftovers`].
 ///
@@ -376,7 +394,9 @@ pub fn run_with_timeout(cmd: &mut Command, limit: &Limit) -> Result<Outcome> {
 
 /// Like [`run_with_timeout`], but passes the command's standard output and standard error
 /// on to `stdout` and `stderr` as they come, byte for byte, without keeping them: memory use
-/// does not grow with the output. Standard input is empty; [`Limit::capture`] and
+/// does not grow with the output. Standard input is empty unless [`Limit::inherit_stdin`];
+/// what the command leaves running when it exits by itself is read to the end of its output
+/// (until the deadline at the latest), as Python's `communicate()` does. [`Limit::capture`] and
 /// [`Limit::max_output`] do not apply. [`Outcome::stdout`] is empty and [`Outcome::stderr`]
 /// holds the last 64 KiB of standard error (for a message), with [`Outcome::truncated`] set
 /// when that is not all of it.
@@ -711,20 +731,22 @@ fn execute(
     let foreground = limit.is_some_and(|limit| limit.foreground);
     let kill_leftovers = limit.is_some_and(|limit| limit.kill_leftovers);
     let piped = matches!(streams, Streams::Piped { .. });
+    let inherit_stdin = limit.is_some_and(|limit| limit.inherit_stdin);
     // With a limit (the caller wants the tree stopped at the deadline or on a signal), the
     // command runs under the subreaper helper when this program can start one.
     let use_helper = limit.is_some() && !foreground && reaper::available();
 
     let start = Instant::now();
     let (mut child, mode) = if use_helper {
-        let (child, report, pid) = reaper::spawn(cmd, kill_leftovers, piped)
+        let (child, report, pid) = reaper::spawn(cmd, kill_leftovers, piped, inherit_stdin)
             .map_err(|source| spawn_error(cmd, command, source))?;
         (child, group::Mode::helper(report, pid))
     } else {
         if piped {
-            cmd.stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+            if !inherit_stdin {
+                cmd.stdin(Stdio::null());
+            }
         }
         if !foreground {
             group::new_process_group(cmd);
@@ -767,6 +789,7 @@ fn execute(
         .and_then(|limit| limit.forward.as_ref())
         .map(|forward| forward.attach(events_tx));
     let mut timed_out = false;
+    let mut stopped = false;
     let status = match deadline {
         None => leader.wait().map_err(io_error("waiting for it"))?,
         Some((deadline, limit)) => match leader
@@ -776,23 +799,49 @@ fn execute(
             Wake::Exited(status) => status,
             Wake::Deadline => {
                 timed_out = true;
+                stopped = true;
                 stop(&mut leader, limit, limit.signal)
                     .map_err(io_error("killing its process tree"))?
             }
             Wake::Signal(signal) => {
+                stopped = true;
                 stop(&mut leader, limit, signal).map_err(io_error("passing a signal on to it"))?
             }
         },
     };
     let elapsed = start.elapsed();
 
-    // Processes the command left running (or that left its process group) may hold the
-    // pipes open: read what is already there, but do not wait for them.
-    let drain_end = Instant::now() + DRAIN;
-    for _ in 0..readers {
-        let left = drain_end.saturating_duration_since(Instant::now());
-        if done_rx.recv_timeout(left).is_err() {
+    // What the command left running in the background may hold the pipes open. After a
+    // normal exit it runs on, and its output is read to the end, as Python's `communicate()`
+    // does (closing the pipes would kill it with SIGPIPE at its next write): until the
+    // deadline at the latest, or a forwarded signal, which goes to what is left of the
+    // command's process group. After the tree was stopped (or the leftovers killed), only
+    // what is already in the pipes is read.
+    let mut drain_end = if stopped || kill_leftovers {
+        Some(Instant::now() + DRAIN)
+    } else {
+        deadline.and_then(|(deadline, _)| deadline)
+    };
+    let mut left_to_end = readers;
+    while left_to_end > 0 {
+        let now = Instant::now();
+        if drain_end.is_some_and(|end| now >= end) {
             break;
+        }
+        // Forwarded signals are looked at every 20 ms.
+        let slice = drain_end.map_or(FORWARD_POLL, |end| (end - now).min(FORWARD_POLL));
+        match done_rx.recv_timeout(slice) {
+            Ok(()) => left_to_end -= 1,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Some(signal) = leader.forwarded() {
+                    leader
+                        .signal_leftovers(signal)
+                        .map_err(io_error("passing a signal on to what it left running"))?;
+                    let end = Instant::now() + DRAIN;
+                    drain_end = Some(drain_end.map_or(end, |old| old.min(end)));
+                }
+            }
         }
     }
     let mut ran = Ran {
@@ -1084,9 +1133,34 @@ mod group {
             let sig = match (&self.mode, signal) {
                 // The helper cannot catch SIGKILL: it has a signal of its own for "kill all".
                 (Mode::Helper { .. }, Signal::Kill) => reaper::KILL_TREE,
+                (Mode::Helper { .. }, _) if signal.to_nix() == signal::Signal::SIGSTOP => {
+                    reaper::STOP_TREE
+                }
                 _ => signal.to_nix(),
             };
             self.send(sig)
+        }
+
+        /// A signal forwarded since the last look, if any (without waiting).
+        pub(super) fn forwarded(&self) -> Option<Signal> {
+            while let Ok(event) = self.events.try_recv() {
+                if let Event::Signal(signal) = event {
+                    return Some(signal);
+                }
+            }
+            None
+        }
+
+        /// Sends `signal` to what is left of the command's process group after the command
+        /// ended (its id cannot name another group while a member is alive: a group that is
+        /// gone is ESRCH, which is fine). In the foreground the command had no group.
+        pub(super) fn signal_leftovers(&self, signal: Signal) -> io::Result<()> {
+            let group = match &self.mode {
+                Mode::Group => self.pid,
+                Mode::Helper { command, .. } => *command,
+                Mode::Foreground => return Ok(()),
+            };
+            signal_group(group, signal.to_nix())
         }
 
         pub(super) fn resume(&self) -> io::Result<()> {
@@ -1234,6 +1308,19 @@ mod group {
         }
 
         pub(super) fn resume(&self) -> io::Result<()> {
+            Ok(())
+        }
+
+        pub(super) fn forwarded(&self) -> Option<Signal> {
+            while let Ok(event) = self.events.try_recv() {
+                if let Event::Signal(signal) = event {
+                    return Some(signal);
+                }
+            }
+            None
+        }
+
+        pub(super) fn signal_leftovers(&self, _signal: Signal) -> io::Result<()> {
             Ok(())
         }
     }

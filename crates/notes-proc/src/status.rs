@@ -77,6 +77,10 @@ pub enum Signal {
     Alrm,
     /// `SIGTERM`: please exit (the default of `kill` and GNU `timeout`).
     Term,
+    /// Any other signal of this system, by number (Unix): `STOP`, `CONT`, `PIPE`, `WINCH`, ...
+    /// as GNU `timeout -s` accepts them. Parsing gives the named variants above for their
+    /// signals, this one for the rest; on Windows it terminates the process as the others do.
+    Other(i32),
 }
 
 const NAMES: [(Signal, &str); 8] = [
@@ -93,6 +97,11 @@ const NAMES: [(Signal, &str); 8] = [
 impl Signal {
     /// The name without the `SIG` prefix: `"TERM"`.
     pub fn name(self) -> &'static str {
+        #[cfg(unix)]
+        if let Signal::Other(number) = self {
+            return nix::sys::signal::Signal::try_from(number)
+                .map_or("?", |sig| sig.as_str().trim_start_matches("SIG"));
+        }
         NAMES
             .iter()
             .find(|(signal, _)| *signal == self)
@@ -111,6 +120,8 @@ impl Signal {
             Signal::Usr2 => S::SIGUSR2,
             Signal::Alrm => S::SIGALRM,
             Signal::Term => S::SIGTERM,
+            // Only parsing makes an `Other`, and only of a signal nix knows.
+            Signal::Other(number) => S::try_from(number).unwrap_or(S::SIGTERM),
         }
     }
 }
@@ -133,12 +144,25 @@ impl Signal {
             return Some(*signal);
         }
         #[cfg(unix)]
-        if let Ok(number) = name.parse::<i32>()
-            && let Ok(sig) = nix::sys::signal::Signal::try_from(number)
-            && let Some((signal, _)) = NAMES.iter().find(|(s, _)| s.to_nix() == sig)
         {
-            return Some(*signal);
+            use std::str::FromStr;
+            let sig = match name.parse::<i32>() {
+                Ok(number) => nix::sys::signal::Signal::try_from(number).ok(),
+                // GNU's other spellings of two of them.
+                Err(_) => match name {
+                    "CLD" => Some(nix::sys::signal::Signal::SIGCHLD),
+                    "IOT" => Some(nix::sys::signal::Signal::SIGABRT),
+                    _ => nix::sys::signal::Signal::from_str(&format!("SIG{name}")).ok(),
+                },
+            }?;
+            Some(
+                NAMES
+                    .iter()
+                    .find(|(s, _)| s.to_nix() == sig)
+                    .map_or(Signal::Other(sig as i32), |(signal, _)| *signal),
+            )
         }
+        #[cfg(not(unix))]
         None
     }
 }
@@ -173,8 +197,25 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            "unknown signal \"TERMINATE\": expected one of HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM (with or without SIG, or its number on Unix)"
+            "unknown signal \"TERMINATE\": expected a signal's name (HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM, STOP, CONT, ...; with or without SIG) or, on Unix, its number"
         );
+        // Defect D6: every other signal GNU timeout takes, by name or number.
+        #[cfg(unix)]
+        for (text, number) in [
+            ("STOP", 19),
+            ("SIGCONT", 18),
+            ("pipe", 13),
+            ("WINCH", 28),
+            ("CLD", 17),
+            ("13", 13),
+            ("19", 19),
+        ] {
+            let signal: Signal = text.parse().unwrap();
+            assert_eq!(signal, Signal::Other(number), "{text}");
+            assert_eq!(signal.to_nix() as i32, number);
+        }
+        #[cfg(unix)]
+        assert_eq!(Signal::Other(19).name(), "STOP");
         assert!("".parse::<Signal>().is_err());
         assert!("SIG".parse::<Signal>().is_err());
     }

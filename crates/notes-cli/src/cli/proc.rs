@@ -52,6 +52,11 @@ pub(crate) struct TimeoutArgs {
     #[arg(long)]
     pub(crate) kill_leftovers: bool,
 
+    /// Exit with the command's status even when the deadline ended it (128 + the signal that
+    /// killed it), not 124, as GNU timeout --preserve-status.
+    #[arg(long)]
+    pub(crate) preserve_status: bool,
+
     /// The command and its arguments (put `--` before them if they start with `-`).
     #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub(crate) command: Vec<OsString>,
@@ -70,13 +75,31 @@ pub(crate) struct SpawnArgs {
     pub(crate) command: Vec<OsString>,
 }
 
-/// Parses a duration with notes-time's parser (`200ms`, `4s`, `1.5m`, `1h 2m`, `1h2m30s`); a bare
-/// number is seconds, as in GNU timeout.
+/// Parses a duration as GNU timeout does (a floating-point number with an optional `s`, `m`,
+/// `h` or `d` suffix: `2`, `1.5m`, `inf`, `1e400`), else with notes-time's parser (`200ms`,
+/// `1h 2m`, `1h2m30s`). A duration too long to represent (`inf`, `infinity`, `1e400`,
+/// `99999999999999999999`) is `Duration::MAX`: no limit in practice, as in GNU timeout.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    if let Ok(seconds) = text.trim().parse::<f64>() {
-        return Duration::try_from_secs_f64(seconds).map_err(|_| {
-            format!("{text:?} is not a duration: seconds must be finite and not negative")
-        });
+    let trimmed = text.trim();
+    let (number, scale) = match trimmed.as_bytes().last() {
+        Some(b's') => (&trimmed[..trimmed.len() - 1], 1.0),
+        Some(b'm') => (&trimmed[..trimmed.len() - 1], 60.0),
+        Some(b'h') => (&trimmed[..trimmed.len() - 1], 3600.0),
+        Some(b'd') => (&trimmed[..trimmed.len() - 1], 86400.0),
+        _ => (trimmed, 1.0),
+    };
+    // A suffix after nothing, or after another unit ("ms"), is not GNU's grammar.
+    let gnu = trimmed
+        .parse::<f64>()
+        .ok()
+        .or_else(|| number.parse::<f64>().ok().map(|n| n * scale));
+    if let Some(seconds) = gnu {
+        if seconds.is_nan() || seconds < 0.0 {
+            return Err(format!(
+                "{text:?} is not a duration: seconds must be a number and not negative"
+            ));
+        }
+        return Ok(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX));
     }
     notes_time::parse_std_duration(text).map_err(|err| err.to_string())
 }
@@ -108,16 +131,34 @@ mod tests {
         check("1d", Ok(Duration::from_secs(86400)));
     }
 
+    /// Defect D6: GNU timeout takes these as no limit in practice; they were refused.
+    #[test]
+    fn durations_too_long_to_represent_are_no_limit_as_in_gnu_timeout() {
+        for text in [
+            "inf",
+            "infinity",
+            "INF",
+            "1e400",
+            "99999999999999999999",
+            "99999999999999999999d",
+            "infs",
+            "1e300h",
+        ] {
+            check(text, Ok(Duration::MAX));
+        }
+        check("2.5d", Ok(Duration::from_secs(216_000)));
+    }
+
     #[test]
     fn bad_durations_say_what_is_wrong() {
         check("", Err("invalid duration"));
         check("abc", Err("invalid duration \"abc\""));
         check("5 parsecs", Err("unknown unit \"parsecs\""));
         check("1h 5", Err("invalid duration \"1h 5\""));
-        check("-3s", Err("invalid duration \"-3s\""));
+        check("-3s", Err("not negative"));
         check("-3", Err("not negative"));
-        check("1e400", Err("must be finite"));
+        check("nan", Err("must be a number"));
+        check("-inf", Err("not negative"));
         check("1..2s", Err("invalid duration \"1..2s\""));
-        check("99999999999999999999d", Err("invalid duration"));
     }
 }

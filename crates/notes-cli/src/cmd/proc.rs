@@ -20,9 +20,19 @@ pub(crate) fn run(args: &RunArgs, out: &mut Out) -> anyhow::Result<()> {
     forward_signals(&forward)?;
     // No time limit: the limit only brings the signal forwarding and the helper that takes
     // the command's tree down with `notes` if `notes` is killed.
+    // Standard input is passed on, as `subprocess.run` and `check_output` do.
     let limit = notes_proc::Limit::new(Duration::MAX)
         .kill_leftovers(args.kill_leftovers)
+        .inherit_stdin(true)
         .forward(&forward);
+    let mut cmd = command(&args.command);
+    if args.keep_empty && !out.json {
+        // Nothing to filter: the command gets notes' own streams (no pipe, no copy), so what
+        // it leaves running writes there directly, as under GNU timeout.
+        out.flush()?;
+        let outcome = notes_proc::run_with_timeout(&mut cmd, &limit.capture(false))?;
+        return failed_unless_success(&args.command, outcome.status);
+    }
     // The command's bytes go straight to the descriptors, not through `Out` (which would strip
     // escape sequences when not writing to a terminal).
     out.flush()?;
@@ -39,10 +49,8 @@ pub(crate) fn run(args: &RunArgs, out: &mut Out) -> anyhow::Result<()> {
         .then(|| JsonLines::new(stdout.try_clone(), args.keep_empty));
     let writer: Box<dyn Write + Send> = match &json {
         Some(json) => Box::new(json.clone()),
-        None if args.keep_empty => Box::new(stdout),
-        None => Box::new(SkipEmptyLines::new(stdout)),
+        None => Box::new(SkipEmptyLines::new(std::io::BufWriter::new(stdout))),
     };
-    let mut cmd = command(&args.command);
     let outcome = match notes_proc::run_streaming(&mut cmd, &limit, writer, stderr) {
         Ok(outcome) => outcome,
         Err(notes_proc::Error::Io {
@@ -52,16 +60,22 @@ pub(crate) fn run(args: &RunArgs, out: &mut Out) -> anyhow::Result<()> {
         }
         Err(err) => return Err(err.into()),
     };
-    if !outcome.status.success() {
-        // What it said on stderr has been passed on already: the message does not repeat it.
-        anyhow::bail!(
-            "command {:?} failed: {}",
-            notes_proc::command_line(&command(&args.command)),
-            outcome.status
-        );
-    }
+    failed_unless_success(&args.command, outcome.status)?;
     if let Some(json) = json {
         json.finish()?;
+    }
+    Ok(())
+}
+
+/// The error of `notes run` for a command that failed. What it said on stderr has been passed
+/// on already: the message does not repeat it.
+fn failed_unless_success(argv: &[OsString], status: notes_proc::Status) -> anyhow::Result<()> {
+    if !status.success() {
+        anyhow::bail!(
+            "command {:?} failed: {}",
+            notes_proc::command_line(&command(argv)),
+            status
+        );
     }
     Ok(())
 }
@@ -101,6 +115,8 @@ impl<W: Write> Write for SkipEmptyLines<W> {
             at > 0 || self.at_line_start
         };
         self.out.write_all(&buf[from..])?;
+        // One write downstream per chunk read from the command, as it comes.
+        self.out.flush()?;
         Ok(buf.len())
     }
 
@@ -118,7 +134,9 @@ impl<W: Write> Write for SkipEmptyLines<W> {
 struct JsonLines(std::sync::Arc<std::sync::Mutex<JsonState>>);
 
 struct JsonState {
-    out: std::io::Result<std::fs::File>,
+    /// Buffered: a line takes three pieces (quote, text, quote), and the buffer is flushed
+    /// once per chunk of output, so memory stays at the buffer's size.
+    out: std::io::Result<std::io::BufWriter<std::fs::File>>,
     keep_empty: bool,
     /// Lines written so far.
     lines: u64,
@@ -134,7 +152,7 @@ struct JsonState {
 impl JsonLines {
     fn new(out: std::io::Result<std::fs::File>, keep_empty: bool) -> Self {
         Self(std::sync::Arc::new(std::sync::Mutex::new(JsonState {
-            out,
+            out: out.map(|file| std::io::BufWriter::with_capacity(64 * 1024, file)),
             keep_empty,
             lines: 0,
             in_line: false,
@@ -159,6 +177,9 @@ impl JsonLines {
         state.end_line(false)?;
         let end: &[u8] = if state.lines == 0 { b"[]\n" } else { b"\n]\n" };
         state.emit(end)?;
+        if let Ok(out) = &mut state.out {
+            out.flush()?;
+        }
         Ok(())
     }
 }
@@ -188,9 +209,17 @@ impl JsonState {
         if bytes.is_empty() {
             return Ok(());
         }
-        let mut data = std::mem::take(&mut self.carry);
-        let start = self.offset - data.len() as u64;
-        data.extend_from_slice(bytes);
+        // Only a UTF-8 sequence cut at the end of the last chunk is copied; the rest is
+        // checked and escaped where it lies.
+        let carried = std::mem::take(&mut self.carry);
+        let data: std::borrow::Cow<'_, [u8]> = if carried.is_empty() {
+            std::borrow::Cow::Borrowed(bytes)
+        } else {
+            let mut joined = carried;
+            joined.extend_from_slice(bytes);
+            std::borrow::Cow::Owned(joined)
+        };
+        let start = self.offset + bytes.len() as u64 - data.len() as u64;
         self.offset += bytes.len() as u64;
         let (valid, rest) = match std::str::from_utf8(&data) {
             Ok(text) => (text, &[][..]),
@@ -211,8 +240,16 @@ impl JsonState {
         if !self.in_line {
             self.open_line()?;
         }
-        let quoted = serde_json::to_string(valid).map_err(std::io::Error::from)?;
-        self.emit(&quoted.as_bytes()[1..quoted.len() - 1])?;
+        if valid
+            .bytes()
+            .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f)
+        {
+            let quoted = serde_json::to_string(valid).map_err(std::io::Error::from)?;
+            self.emit(&quoted.as_bytes()[1..quoted.len() - 1])?;
+        } else {
+            // Nothing to escape (serde_json escapes only these): the text as it is.
+            self.emit(valid.as_bytes())?;
+        }
         self.carry = rest.to_vec();
         Ok(())
     }
@@ -272,6 +309,10 @@ impl Write for JsonLines {
                 state.end_line(true)?;
             }
         }
+        // One write downstream per chunk read from the command, as it comes.
+        if let Ok(out) = &mut state.out {
+            out.flush()?;
+        }
         Ok(buf.len())
     }
 
@@ -302,6 +343,8 @@ pub(crate) fn timeout(args: &TimeoutArgs) -> anyhow::Result<()> {
         Err(err) => {
             let code = match err {
                 notes_proc::Error::NotFound { .. } => NOT_FOUND,
+                // `timeout 1 ""`: GNU's execvp fails with ENOENT, 127.
+                notes_proc::Error::EmptyCommand => NOT_FOUND,
                 // A script whose `#!` interpreter is missing: 127 too, as in GNU timeout.
                 notes_proc::Error::Spawn { ref source, .. }
                     if source.kind() == std::io::ErrorKind::NotFound =>
@@ -318,7 +361,18 @@ pub(crate) fn timeout(args: &TimeoutArgs) -> anyhow::Result<()> {
             .into());
         }
     };
-    let code = if outcome.timed_out {
+    if outcome.timed_out && outcome.status == notes_proc::Status::Signal(9) && !args.foreground {
+        // The deadline ended in KILL (`-s KILL`, or `-k`): GNU timeout sends it to its own
+        // process group, itself included, so it dies of SIGKILL (137 to a shell); so do we,
+        // now that the tree is gone.
+        die_of_sigkill();
+    }
+    let code = if outcome.timed_out
+        && !args.preserve_status
+        // As GNU: a command killed by KILL at the deadline reports 137, not 124 (in the
+        // foreground too, where GNU timeout does not kill itself).
+        && outcome.status != notes_proc::Status::Signal(9)
+    {
         TIMED_OUT
     } else {
         // Exit codes above 255 exist only on Windows; report them as a plain failure.
@@ -330,6 +384,17 @@ pub(crate) fn timeout(args: &TimeoutArgs) -> anyhow::Result<()> {
         Err(Exit { code, cause: None }.into())
     }
 }
+
+/// Ends this process with `SIGKILL`, as GNU timeout ends when it sends KILL to its group.
+#[cfg(unix)]
+fn die_of_sigkill() {
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let _ = signal_hook::low_level::raise(signal_hook::consts::signal::SIGKILL);
+}
+
+#[cfg(not(unix))]
+fn die_of_sigkill() {}
 
 /// Passes the INT, QUIT, HUP and TERM this process gets on to the command, as GNU timeout
 /// does: the command runs in a process group of its own, which neither Ctrl-C at the terminal

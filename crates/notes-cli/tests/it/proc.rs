@@ -121,7 +121,7 @@ fn an_unknown_signal_is_named_with_the_accepted_ones() {
     assert_eq!(out.status.code(), Some(125));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "error: invalid value 'BOGUS' for '--signal <SIG>': unknown signal \"BOGUS\": expected one of HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM (with or without SIG, or its number on Unix)\n\nFor more information, try '--help'.\n"
+        "error: invalid value 'BOGUS' for '--signal <SIG>': unknown signal \"BOGUS\": expected a signal's name (HUP, INT, QUIT, KILL, USR1, USR2, ALRM, TERM, STOP, CONT, ...; with or without SIG) or, on Unix, its number\n\nFor more information, try '--help'.\n"
     );
 }
 
@@ -658,4 +658,150 @@ fn a_command_that_kills_its_helper_still_dies_with_its_group() {
     assert_eq!(out.status.code(), Some(137), "{out:?}");
     pids.pids(2);
     assert_none_marked(&mark, "after the helper was killed");
+}
+
+/// Runs `sh -c script` under `notes` with `args` (before the `--`), its stdout a pipe that is
+/// read to its end; returns that output and how long it took.
+fn notes_into_pipe(args: &[&str], script: &str, stdin: &[u8]) -> (Vec<u8>, Duration) {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
+        .args(args)
+        .args(["--", "sh", "-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut input, stdin).unwrap();
+    drop(input);
+    let mut stdout = Vec::new();
+    std::io::Read::read_to_end(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    child.wait().unwrap();
+    (stdout, start.elapsed())
+}
+
+/// Defect D3: `notes run` closed its end of the pipe 100 ms after the command exited, so a
+/// background job that wrote later died of SIGPIPE (bg1..bg3 of 5 got out). Its output must
+/// arrive, as under GNU timeout and `subprocess.run`, in every output mode.
+#[test]
+fn run_passes_on_what_background_jobs_write_after_the_command_exits() {
+    let script = "(for i in 1 2 3 4 5; do echo bg$i; sleep .2; done) & echo fg; sleep .3";
+    let all = "fg\nbg1\nbg2\nbg3\nbg4\nbg5\n";
+    for mode in [&["run"][..], &["run", "--keep-empty"][..]] {
+        let (out, _) = notes_into_pipe(mode, script, b"");
+        let mut lines: Vec<&str> = std::str::from_utf8(&out).unwrap().lines().collect();
+        lines.sort_unstable();
+        let mut want: Vec<&str> = all.lines().collect();
+        want.sort_unstable();
+        assert_eq!(lines, want, "{mode:?}");
+    }
+    let (out, _) = notes_into_pipe(&["--json", "run"], script, b"");
+    let mut lines: Vec<String> = serde_json::from_slice(&out).unwrap();
+    lines.sort_unstable();
+    assert_eq!(lines, ["bg1", "bg2", "bg3", "bg4", "bg5", "fg"]);
+    // The job that writes late is not killed by SIGPIPE: it records its write's status.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sp.log");
+    let script = format!(
+        "(sleep 0.5; echo late; echo \"rc=$?\" >> '{}') & echo early",
+        log.display()
+    );
+    let (out, _) = notes_into_pipe(&["run"], &script, b"");
+    assert_eq!(out, b"early\nlate\n");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "rc=0\n");
+}
+
+/// Defect D5: `echo hi | notes run -- cat` printed nothing: the command got an empty stdin.
+/// `subprocess.run` and `check_output` pass stdin on, and so does `notes run`.
+#[test]
+fn run_passes_its_standard_input_on() {
+    for mode in [&["run"][..], &["run", "--keep-empty"][..]] {
+        let (out, _) = notes_into_pipe(mode, "cat", b"hi\n\nthere\n");
+        let want: &[u8] = if mode.len() == 1 {
+            b"hi\nthere\n"
+        } else {
+            b"hi\n\nthere\n"
+        };
+        assert_eq!(out, want, "{mode:?}");
+    }
+    let (out, _) = notes_into_pipe(&["--json", "run"], "cat", b"a\nb\n");
+    let lines: Vec<String> = serde_json::from_slice(&out).unwrap();
+    assert_eq!(lines, ["a", "b"]);
+}
+
+/// Defect D4: the detached child inherited the caller's other descriptors (fd 3 here, a pipe
+/// from `3>&1`), so a capture waited for it: 3 s for `sleep 3`. Python's
+/// `Popen(start_new_session=True, close_fds=True)` returns at once.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_spawned_process_does_not_hold_the_callers_other_descriptors() {
+    let script = format!(
+        "{{ '{}' spawn -- sleep 5 >/dev/null; }} 3>&1 | cat",
+        env!("CARGO_BIN_EXE_notes")
+    );
+    let start = Instant::now();
+    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+    let took = start.elapsed();
+    assert!(out.status.success(), "{out:?}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
+
+/// Defect D12: `notes --json run` made three write calls per line: 2 MB of `y` lines took
+/// 3.9 s (0.05 s without --json). Buffered, it is a write per chunk of output.
+#[test]
+fn run_json_is_buffered() {
+    let (out, took) = notes_into_pipe(&["--json", "run"], "yes | head -c 2000000", b"");
+    let lines: Vec<String> = serde_json::from_slice(&out).unwrap();
+    assert_eq!(lines.len(), 1_000_000);
+    // Unbuffered, this took 3.9 s with a release build, far longer with a debug one.
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
+
+/// The status as a shell reports it: the code, or 128 + the signal that killed it.
+fn shell_status(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+/// Defect D6: exit codes, durations, `--preserve-status` and signal names as GNU timeout
+/// (compared with /usr/bin/timeout when it is installed): `-s KILL` and a `-k` KILL exited
+/// 124 (GNU dies of the KILL it sends its group: 137), `""` 125 (GNU 127), `inf` and
+/// `--preserve-status` and `-s PIPE` were refused.
+#[test]
+fn timeout_exits_as_gnu_timeout_does() {
+    let cases: [(&[&str], i32); 8] = [
+        (&["-s", "KILL", "0.2", "sleep", "5"], 137),
+        (&["-s", "9", "0.2", "sleep", "5"], 137),
+        (
+            &["-k", "0.3", "0.2", "sh", "-c", "trap '' TERM; sleep 5"],
+            137,
+        ),
+        (&["1", ""], 127),
+        (&["--preserve-status", "0.2", "sleep", "3"], 143),
+        (&["inf", "sh", "-c", "exit 4"], 4),
+        (&["99999999999999999999", "true"], 0),
+        (&["-s", "PIPE", "0.2", "sleep", "3"], 124),
+    ];
+    let gnu = std::path::Path::new("/usr/bin/timeout").exists();
+    for (args, want) in cases {
+        let ours = Command::new(env!("CARGO_BIN_EXE_notes"))
+            .arg("timeout")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(shell_status(ours.status), want, "notes timeout {args:?}");
+        if gnu {
+            let theirs = Command::new("/usr/bin/timeout")
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(shell_status(theirs.status), want, "GNU timeout {args:?}");
+        }
+    }
+    for signal in ["STOP", "SIGCONT", "WINCH", "13", "cld"] {
+        let out = notes(&["timeout", "-s", signal, "5", "true"]);
+        assert_eq!(out.status.code(), Some(0), "-s {signal}: {out:?}");
+    }
 }

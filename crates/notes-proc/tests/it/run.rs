@@ -483,3 +483,52 @@ fn a_failure_says_how_much_stderr_it_leaves_out() {
             .ends_with(" (999600 earlier bytes of stderr not shown)")
     );
 }
+
+/// Defect D3: the pipes were closed 100 ms after the command exited, so a background job that
+/// wrote later got SIGPIPE and its output was lost. Its output is read to the end, as
+/// Python's `check_output` and `communicate()` do; with a limit, until the deadline at most.
+#[cfg(unix)]
+#[test]
+fn output_of_background_jobs_is_read_to_the_end() {
+    let script = "(sleep 0.3; echo late; echo \"rc=$?\" >&2) & echo early";
+    assert_eq!(run(&mut sh(script)).unwrap(), ["early", "late"]);
+    let outcome = run_with_timeout(&mut sh(script), &Limit::new(Duration::from_secs(10))).unwrap();
+    assert_eq!(outcome.stdout, b"early\nlate\n");
+    assert_eq!(outcome.stderr, b"rc=0\n");
+    assert!(!outcome.timed_out);
+    // A job that holds the pipes past the deadline is not waited for beyond it.
+    let start = std::time::Instant::now();
+    let outcome = run_with_timeout(
+        &mut sh("sleep 3 & echo early"),
+        &Limit::new(Duration::from_millis(300)),
+    )
+    .unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(outcome.stdout, b"early\n");
+}
+
+/// Defect D5: with [`Limit::inherit_stdin`] the command reads this program's standard input
+/// (as `subprocess.run` does); by default it gets an empty one.
+#[cfg(unix)]
+#[test]
+fn standard_input_is_empty_unless_inherited() {
+    // The test harness's stdin is whatever started it: check that the command sees the same
+    // file as this process (fd 0), or an empty /dev/null.
+    let script = "readlink /proc/self/fd/0";
+    if !std::path::Path::new("/proc/self/fd/0").exists() {
+        return;
+    }
+    let ours = std::fs::read_link("/proc/self/fd/0").unwrap();
+    let limit = Limit::new(Duration::from_secs(10));
+    let empty = run_with_timeout(&mut sh(script), &limit).unwrap();
+    assert_eq!(empty.stdout, b"/dev/null\n");
+    let inherited = run_with_timeout(&mut sh(script), &limit.inherit_stdin(true)).unwrap();
+    assert_eq!(
+        String::from_utf8(inherited.stdout).unwrap().trim_end(),
+        ours.to_string_lossy()
+    );
+}
