@@ -1,7 +1,6 @@
 //! `notes flatten` and `notes primes`: input limits, memory, and exact answers.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn notes(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_notes"))
@@ -18,24 +17,13 @@ fn text(bytes: &[u8]) -> String {
 
 /// Runs `sh -c script` with `$NOTES` set to the binary, feeding `stdin` from a thread.
 fn sh(script: &str, stdin: Vec<u8>) -> Output {
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .args(["-c", script])
         .env("NOTES", env!("CARGO_BIN_EXE_notes"))
         .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sh");
-    let mut pipe = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        // The reader may stop early (a limit): a broken pipe is expected then.
-        let _ = pipe.write_all(&stdin);
-    });
-    let out = child.wait_with_output().expect("wait for sh");
-    writer.join().unwrap();
-    out
+        .env_remove("RUST_LOG");
+    crate::output_with_stdin(command, stdin)
 }
 
 #[test]

@@ -185,20 +185,9 @@ fn python(script: &str, args: &[&str]) -> bool {
 
 /// Runs notes with `args`, `stdin` as its standard input.
 fn notes_with_stdin(args: &[&str], stdin: &[u8]) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_notes"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    let stdin = stdin.to_vec();
-    // The reader may stop early (a limit): a broken pipe is expected then.
-    let writer = std::thread::spawn(move || drop(pipe.write_all(&stdin)));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    let mut command = Command::new(env!("CARGO_BIN_EXE_notes"));
+    command.args(args);
+    crate::output_with_stdin(command, stdin.to_vec())
 }
 
 #[test]
